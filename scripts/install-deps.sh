@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that building, running the demo and running the
+# test suite need. Idempotent; safe to run on every `make demo` / `make test`.
+set -euo pipefail
+
+PKGS=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
+  # libraries the product links
+  qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev
+  libssl-dev liblz4-dev libjpeg-dev zlib1g-dev
+  libspice-protocol-dev
+  # test peers: the real SPICE servers, the reference client, tools
+  libspice-server-dev qemu-system-x86 qemu-system-gui ovmf seabios
+  virt-viewer xvfb xauth openssl socat procps python3
+  # demo guest: a busybox initramfs booting Debian's kernel
+  busybox-static cpio gzip
+  # fonts so offscreen screenshots have readable text
+  fonts-dejavu-core
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

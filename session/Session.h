@@ -1,0 +1,106 @@
+#pragma once
+
+#include "SessionOptions.h"
+#include "channels/DisplayChannel.h"
+#include "cursor/CursorShape.h"
+#include "display/Surface.h"
+#include "input/Scancodes.h"
+
+#include <QMutex>
+#include <QObject>
+#include <QPoint>
+#include <QRect>
+#include <QString>
+#include <QStringList>
+
+#include <memory>
+#include <vector>
+
+class QThread;
+
+namespace saffron {
+
+class SessionCore;
+
+struct ChannelInfo {
+    QString name; // "display:0"
+    uint8_t type = 0;
+    uint8_t id = 0;
+    QString state;
+    bool tls = false;
+    std::vector<uint32_t> commonCaps;
+    std::vector<uint32_t> channelCaps;
+    ChannelStats stats;
+};
+
+struct SessionInfo {
+    bool connected = false;
+    uint32_t sessionId = 0;
+    QString serverName;
+    QString serverUuid;
+    uint32_t mouseMode = 0;
+    bool agentConnected = false;
+    QList<ChannelInfo> channels;
+    QStringList unsupportedChannels; // offered by the server, not opened by us
+    DisplayStats display;
+    QSize primarySize;
+};
+
+// A connection to one SPICE server. All network I/O, parsing and decoding run on a private
+// thread; this object lives on the caller's (GUI) thread, its methods never block on the
+// network (except info(), a short synchronous snapshot), and its signals arrive on the
+// caller's thread.
+class Session : public QObject {
+    Q_OBJECT
+public:
+    explicit Session(SessionOptions options, QObject* parent = nullptr);
+    ~Session() override;
+
+    void start();
+    void stop();
+
+    SurfacePtr primarySurface() const;
+    SessionInfo info() const;
+
+    // Input: forwarded to the inputs channel, in order.
+    void keyDown(AtScancode code);
+    void keyUp(AtScancode code);
+    void setLockModifiers(uint16_t modifiers);
+    void mousePosition(QPoint pos, uint16_t buttons, uint8_t displayId = 0);
+    void mouseMotion(QPoint delta, uint16_t buttons);
+    void mousePress(uint8_t button, uint16_t buttons);
+    void mouseRelease(uint8_t button, uint16_t buttons);
+
+    // Agent: desired guest resolution/layout, and the clipboard.
+    void setMonitors(const std::vector<QRect>& monitors);
+    void setClientClipboardText(const QString& text);
+    void requestGuestClipboard();
+
+signals:
+    void connected();
+    void disconnected(const QString& error); // empty error: orderly end
+    void channelReady(const QString& name);
+    void channelClosed(const QString& name, const QString& error);
+    void primarySurfaceChanged(saffron::SurfacePtr surface);
+    void primaryUpdated(const QRect& dirty);
+    void displayMarked();
+    void cursorShapeChanged(saffron::CursorShapePtr shape);
+    void cursorMoved(const QPoint& pos);
+    void cursorVisibilityChanged(bool visible);
+    void mouseModeChanged(uint32_t mode);
+    void agentConnectedChanged(bool connected);
+    void guestClipboardGrabbed();
+    void guestClipboardText(const QString& text);
+    void monitorsConfigChanged(const QList<saffron::MonitorHead>& heads);
+
+private:
+    template <typename F> void post(F&& fn);
+
+    SessionOptions options_;
+    std::unique_ptr<QThread> thread_;
+    SessionCore* core_ = nullptr; // lives on thread_, deleted when it finishes
+    mutable QMutex surfaceMutex_;
+    SurfacePtr primary_;
+};
+
+} // namespace saffron

@@ -1,0 +1,122 @@
+#include "SessionCore.h"
+
+#include "Log.h"
+
+#include <QMetaEnum>
+
+#include <spice/enums.h>
+
+namespace saffron {
+
+SessionCore::SessionCore(const SessionOptions& options) : options_(options) {}
+
+void SessionCore::start() {
+    main_ = new MainChannel(options_, this);
+    track(main_);
+    connect(main_, &Channel::ready, this, &SessionCore::connected);
+    connect(main_, &MainChannel::channelsListed, this, &SessionCore::openChannels);
+    main_->open(0);
+}
+
+void SessionCore::track(Channel* c) {
+    channels_.emplace_back(c);
+    connect(c, &Channel::ready, this, [this, c] { emit channelReady(c->name()); });
+    connect(c, &Channel::closed, this, [this, c](const QString& error) {
+        emit channelClosed(c->name(), error);
+        // Without main or display there is no session left to show; the other channels are
+        // optional (a server may refuse inputs to a view-only client).
+        if (c->type() == SPICE_CHANNEL_MAIN || c->type() == SPICE_CHANNEL_DISPLAY)
+            end(error);
+    });
+}
+
+void SessionCore::openChannels(const QList<ChannelId>& list) {
+    for (const ChannelId& id : list) {
+        bool known = false;
+        for (const auto& c : channels_)
+            known |= c && c->type() == id.type && c->id() == id.id;
+        if (known)
+            continue;
+        Channel* channel = nullptr;
+        switch (id.type) {
+        case SPICE_CHANNEL_DISPLAY: {
+            auto* d = new DisplayChannel(options_, id.id, this);
+            channel = d;
+            emit displayCreated(d);
+            break;
+        }
+        case SPICE_CHANNEL_INPUTS:
+            if (!inputs_) {
+                inputs_ = new InputsChannel(options_, id.id, this);
+                channel = inputs_;
+            }
+            break;
+        case SPICE_CHANNEL_CURSOR: {
+            auto* c = new CursorChannel(options_, id.id, this);
+            channel = c;
+            emit cursorCreated(c);
+            break;
+        }
+        default:
+            unsupported_ << QStringLiteral("%1:%2").arg(Channel::typeName(id.type)).arg(id.id);
+            continue;
+        }
+        if (channel) {
+            track(channel);
+            channel->open(main_->sessionId());
+        }
+    }
+    if (!unsupported_.isEmpty())
+        qCInfo(lcSession).noquote() << "channels not opened (not supported yet):" << unsupported_.join(QLatin1Char(' '));
+}
+
+void SessionCore::end(const QString& error) {
+    if (ended_)
+        return;
+    ended_ = true;
+    for (const auto& c : channels_)
+        if (c)
+            c->close();
+    emit disconnected(error);
+}
+
+void SessionCore::stop() { end(QString()); }
+
+SessionInfo SessionCore::info() const {
+    SessionInfo info;
+    info.connected = main_ && main_->state() == Channel::State::Ready;
+    if (main_) {
+        info.sessionId = main_->sessionId();
+        info.serverName = main_->serverName();
+        info.serverUuid = QString::fromLatin1(main_->serverUuid().toHex());
+        info.mouseMode = main_->mouseMode();
+        info.agentConnected = main_->agentConnected();
+    }
+    for (const auto& c : channels_) {
+        if (!c)
+            continue;
+        ChannelInfo ci;
+        ci.name = c->name();
+        ci.type = c->type();
+        ci.id = c->id();
+        ci.state = QString::fromLatin1(QMetaEnum::fromType<Channel::State>().valueToKey(int(c->state())));
+        ci.tls = c->isTls();
+        ci.commonCaps = c->serverCommonCaps().words();
+        ci.channelCaps = c->serverChannelCaps().words();
+        ci.stats = c->stats();
+        info.channels << ci;
+        if (auto* d = qobject_cast<DisplayChannel*>(c.data())) {
+            const DisplayStats& s = d->displayStats();
+            info.display.draws += s.draws;
+            info.display.badDraws += s.badDraws;
+            info.display.streamFrames += s.streamFrames;
+            info.display.decodeNs += s.decodeNs;
+            if (auto p = d->primarySurface())
+                info.primarySize = QSize(p->pixmap.width, p->pixmap.height);
+        }
+    }
+    info.unsupportedChannels = unsupported_;
+    return info;
+}
+
+} // namespace saffron

@@ -1,0 +1,51 @@
+#pragma once
+
+#include "Session.h"
+#include "channels/CursorChannel.h"
+#include "channels/DisplayChannel.h"
+#include "channels/InputsChannel.h"
+#include "channels/MainChannel.h"
+
+#include <QObject>
+#include <QPointer>
+
+#include <vector>
+
+namespace saffron {
+
+// The session's network-thread half: owns the channels, opens them as the main channel lists
+// them, and relays their events to Session.
+class SessionCore : public QObject {
+    Q_OBJECT
+public:
+    explicit SessionCore(const SessionOptions& options);
+
+    void start();
+    void stop();
+    SessionInfo info() const;
+
+    InputsChannel* inputs() const { return inputs_; }
+    MainChannel* main() const { return main_; }
+
+signals:
+    void connected();
+    void disconnected(const QString& error);
+    void channelReady(const QString& name);
+    void channelClosed(const QString& name, const QString& error);
+    void displayCreated(saffron::DisplayChannel* display);
+    void cursorCreated(saffron::CursorChannel* cursor);
+
+private:
+    void openChannels(const QList<ChannelId>& list);
+    void track(Channel* c);
+    void end(const QString& error);
+
+    const SessionOptions& options_;
+    MainChannel* main_ = nullptr;
+    InputsChannel* inputs_ = nullptr;
+    std::vector<QPointer<Channel>> channels_;
+    QStringList unsupported_;
+    bool ended_ = false;
+};
+
+} // namespace saffron

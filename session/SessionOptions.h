@@ -1,0 +1,43 @@
+#pragma once
+
+#include <QByteArray>
+#include <QList>
+#include <QSslCertificate>
+#include <QString>
+#include <QStringList>
+#include <QUrl>
+
+#include <optional>
+
+namespace saffron {
+
+// Everything the engine needs to reach one SPICE server. Built from a ConnectionSpec
+// (spice:// URI or .vv file) by the caller; kept separate so the engine does not depend on
+// file formats.
+struct SessionOptions {
+    QString host;
+    quint16 port = 0;    // plain port, 0 = none
+    quint16 tlsPort = 0; // TLS port, 0 = none
+    QString unixPath;    // spice+unix://, replaces host/port when set
+    QByteArray password; // never logged
+    QList<QSslCertificate> caCertificates; // empty = system trust store
+    QString hostSubject;                   // empty = verify the host name instead
+    QUrl proxy;                            // http://host:port CONNECT proxy, empty = direct
+    QStringList secureChannels;            // channel names, or "all"
+    // SPICE_IMAGE_COMPRESSION_* to request; nullopt lets the server choose among the codecs
+    // this client decodes (we still ask for one we can decode, see DisplayChannel).
+    std::optional<int> preferredCompression;
+    bool clientMouseMode = true; // ask for client mouse mode when the server offers it
+    bool enableAgent = true;     // vdagent: monitor config, clipboard
+    bool shareClipboard = true;
+
+    bool channelNeedsTls(const QString& channelName) const {
+        if (tlsPort == 0)
+            return false;
+        if (port == 0)
+            return true;
+        return secureChannels.contains(QStringLiteral("all")) || secureChannels.contains(channelName);
+    }
+};
+
+} // namespace saffron

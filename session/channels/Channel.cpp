@@ -1,0 +1,372 @@
+#include "channels/Channel.h"
+
+#include "Log.h"
+#include "link/HostSubject.h"
+#include "link/LinkProtocol.h"
+#include "link/TicketCipher.h"
+#include "wire/Reader.h"
+#include "wire/Writer.h"
+
+#include <QLocalSocket>
+#include <QNetworkProxy>
+#include <QSslConfiguration>
+#include <QSslSocket>
+
+#include <spice/enums.h>
+#include <spice/protocol.h>
+
+namespace saffron {
+
+Channel::Channel(const SessionOptions& options, uint8_t type, uint8_t id, QObject* parent)
+    : QObject(parent), options_(options), type_(type), id_(id) {}
+
+Channel::~Channel() = default;
+
+QString Channel::typeName(uint8_t type) {
+    switch (type) {
+    case SPICE_CHANNEL_MAIN: return QStringLiteral("main");
+    case SPICE_CHANNEL_DISPLAY: return QStringLiteral("display");
+    case SPICE_CHANNEL_INPUTS: return QStringLiteral("inputs");
+    case SPICE_CHANNEL_CURSOR: return QStringLiteral("cursor");
+    case SPICE_CHANNEL_PLAYBACK: return QStringLiteral("playback");
+    case SPICE_CHANNEL_RECORD: return QStringLiteral("record");
+    case SPICE_CHANNEL_TUNNEL: return QStringLiteral("tunnel");
+    case SPICE_CHANNEL_SMARTCARD: return QStringLiteral("smartcard");
+    case SPICE_CHANNEL_USBREDIR: return QStringLiteral("usbredir");
+    case SPICE_CHANNEL_PORT: return QStringLiteral("port");
+    case SPICE_CHANNEL_WEBDAV: return QStringLiteral("webdav");
+    default: return QStringLiteral("channel-%1").arg(type);
+    }
+}
+
+QString Channel::name() const { return QStringLiteral("%1:%2").arg(typeName(type_)).arg(id_); }
+
+void Channel::open(uint32_t connectionId) {
+    connectionId_ = connectionId;
+    connectTransport(options_.channelNeedsTls(typeName(type_)));
+}
+
+void Channel::connectTransport(bool useTls) {
+    if (socket_) {
+        // We may be inside one of the old socket's signals: let the event loop delete it.
+        socket_->disconnect(this);
+        socket_->close();
+        socket_.release()->deleteLater();
+    }
+    linkBuf_.clear();
+    replySize_ = 0;
+    tls_ = useTls;
+    peerVerified_ = false;
+    state_ = State::Connecting;
+
+    if (!options_.unixPath.isEmpty()) {
+        auto* sock = new QLocalSocket(this);
+        socket_.reset(sock);
+        connect(sock, &QLocalSocket::connected, this, &Channel::onConnected);
+        connect(sock, &QLocalSocket::readyRead, this, &Channel::onReadyRead);
+        connect(sock, &QLocalSocket::errorOccurred, this, &Channel::onSocketError);
+        connect(sock, &QLocalSocket::disconnected, this, &Channel::onSocketError);
+        sock->connectToServer(options_.unixPath);
+        return;
+    }
+
+    auto* sock = new QSslSocket(this);
+    socket_.reset(sock);
+    if (options_.proxy.isValid() && !options_.proxy.isEmpty()) {
+        // Proxmox's spiceproxy and oVirt's websocket-less proxies are plain HTTP CONNECT proxies;
+        // Qt's HttpProxy speaks CONNECT for raw TCP sockets.
+        sock->setProxy(QNetworkProxy(QNetworkProxy::HttpProxy, options_.proxy.host(),
+                                     static_cast<quint16>(options_.proxy.port(3128))));
+    } else {
+        sock->setProxy(QNetworkProxy::NoProxy);
+    }
+    sock->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    connect(sock, &QSslSocket::readyRead, this, &Channel::onReadyRead);
+    connect(sock, &QSslSocket::errorOccurred, this, &Channel::onSocketError);
+    connect(sock, &QSslSocket::disconnected, this, &Channel::onSocketError);
+    if (useTls) {
+        QSslConfiguration conf = QSslConfiguration::defaultConfiguration();
+        conf.setProtocol(QSsl::TlsV1_2OrLater);
+        conf.setPeerVerifyMode(QSslSocket::VerifyPeer);
+        if (!options_.caCertificates.isEmpty())
+            conf.setCaCertificates(options_.caCertificates);
+        sock->setSslConfiguration(conf);
+        connect(sock, &QSslSocket::sslErrors, this, &Channel::onSslErrors);
+        connect(sock, &QSslSocket::encrypted, this, &Channel::onEncrypted);
+        sock->connectToHostEncrypted(options_.host, options_.tlsPort);
+    } else {
+        connect(sock, &QSslSocket::connected, this, &Channel::onConnected);
+        sock->connectToHost(options_.host, options_.port);
+    }
+}
+
+void Channel::onSslErrors(const QList<QSslError>& errors) {
+    auto* sock = qobject_cast<QSslSocket*>(socket_.get());
+    QList<QSslError> ignorable;
+    QStringList fatal;
+    for (const QSslError& e : errors) {
+        // With host-subject the server is identified by its certificate subject, not by the host
+        // name (which is a proxy ticket on Proxmox): only then is a name mismatch acceptable, and
+        // onEncrypted() still insists that the subject matches.
+        if (e.error() == QSslError::HostNameMismatch && !options_.hostSubject.isEmpty())
+            ignorable << e;
+        else
+            fatal << e.errorString();
+    }
+    if (!fatal.isEmpty()) {
+        fail(QStringLiteral("TLS certificate of %1 refused: %2").arg(options_.host, fatal.join(QStringLiteral("; "))));
+        return;
+    }
+    if (sock)
+        sock->ignoreSslErrors(ignorable);
+}
+
+void Channel::onEncrypted() {
+    auto* sock = qobject_cast<QSslSocket*>(socket_.get());
+    if (!sock)
+        return;
+    if (!options_.hostSubject.isEmpty()) {
+        const QSslCertificate cert = sock->peerCertificate();
+        if (!HostSubject::matches(options_.hostSubject, cert.toDer())) {
+            fail(QStringLiteral("TLS certificate subject \"%1\" does not match host-subject \"%2\"")
+                     .arg(cert.subjectDisplayName(), options_.hostSubject));
+            return;
+        }
+    }
+    peerVerified_ = true;
+    onConnected();
+}
+
+void Channel::onConnected() {
+    state_ = State::Linking;
+    Capabilities common;
+    common.set(SPICE_COMMON_CAP_PROTOCOL_AUTH_SELECTION);
+    common.set(SPICE_COMMON_CAP_AUTH_SPICE);
+    common.set(SPICE_COMMON_CAP_MINI_HEADER);
+    writeRaw(link::buildLinkMessage(connectionId_, type_, id_, common, channelCaps()));
+    qCDebug(lcLink) << name() << "link sent" << (tls_ ? "(TLS)" : "");
+}
+
+void Channel::onSocketError() {
+    if (state_ == State::Closed)
+        return;
+    if (state_ == State::Ready && socket_ && socket_->bytesAvailable() > 0)
+        onReadyRead(); // deliver what the server said before hanging up
+    QString why;
+    if (auto* s = qobject_cast<QAbstractSocket*>(socket_.get()))
+        why = s->error() == QAbstractSocket::RemoteHostClosedError && state_ == State::Ready
+                  ? QStringLiteral("the server closed the connection")
+                  : s->errorString();
+    else if (auto* l = qobject_cast<QLocalSocket*>(socket_.get()))
+        why = l->errorString();
+    fail(QStringLiteral("%1: %2").arg(name(), why));
+}
+
+void Channel::close() {
+    if (state_ == State::Closed)
+        return;
+    state_ = State::Closed;
+    if (socket_) {
+        socket_->disconnect(this);
+        socket_->close();
+    }
+    emit closed(QString());
+}
+
+void Channel::fail(const QString& error) {
+    if (state_ == State::Closed)
+        return;
+    qCWarning(lcSession).noquote() << error;
+    state_ = State::Closed;
+    if (socket_) {
+        socket_->disconnect(this);
+        socket_->close();
+    }
+    emit closed(error);
+}
+
+void Channel::writeRaw(std::span<const uint8_t> bytes) {
+    if (!socket_)
+        return;
+    socket_->write(reinterpret_cast<const char*>(bytes.data()), static_cast<qint64>(bytes.size()));
+    stats_.bytesOut += bytes.size();
+}
+
+void Channel::send(uint16_t type, std::span<const uint8_t> body) {
+    if (state_ != State::Ready)
+        return;
+    Writer w;
+    if (!framer_.miniHeader())
+        w.u64(++sendSerial_);
+    w.u16(type).u32(static_cast<uint32_t>(body.size()));
+    if (!framer_.miniHeader())
+        w.u32(0);
+    w.bytes(body);
+    writeRaw(w.data());
+    ++stats_.messagesOut;
+}
+
+void Channel::onReadyRead() {
+    while (socket_ && socket_->bytesAvailable() > 0 && state_ != State::Closed) {
+        const QByteArray chunk = socket_->read(256 * 1024);
+        if (chunk.isEmpty())
+            break;
+        stats_.bytesIn += static_cast<quint64>(chunk.size());
+        const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(chunk.constData()),
+                                             static_cast<size_t>(chunk.size()));
+        if (state_ == State::Ready) {
+            framer_.append(bytes);
+        } else {
+            linkBuf_.insert(linkBuf_.end(), bytes.begin(), bytes.end());
+            processLink();
+        }
+        if (state_ == State::Ready)
+            processMessages();
+    }
+}
+
+void Channel::processLink() {
+    try {
+        if (state_ == State::Linking) {
+            if (linkBuf_.size() < link::kHeaderSize)
+                return;
+            const link::Header header = link::parseHeader(std::span<const uint8_t>(linkBuf_).first(link::kHeaderSize));
+            if (linkBuf_.size() < link::kHeaderSize + header.size)
+                return;
+            const link::Reply reply =
+                link::parseReply(std::span<const uint8_t>(linkBuf_).subspan(link::kHeaderSize, header.size));
+            linkBuf_.erase(linkBuf_.begin(), linkBuf_.begin() + link::kHeaderSize + header.size);
+            if (reply.error == SPICE_LINK_ERR_NEED_SECURED && !tls_ && options_.tlsPort && !retriedWithTls_) {
+                // The server wants this channel on its tls-port (spice_protocol.txt, link errors).
+                qCInfo(lcLink) << name() << "server requires TLS, reconnecting to tls-port" << options_.tlsPort;
+                retriedWithTls_ = true;
+                connectTransport(true);
+                return;
+            }
+            if (reply.error != SPICE_LINK_ERR_OK) {
+                QString msg = QStringLiteral("%1: %2").arg(name(), QString::fromLatin1(link::errorText(reply.error)));
+                if (reply.error == SPICE_LINK_ERR_NEED_SECURED)
+                    msg += QStringLiteral(" (no tls-port configured)");
+                fail(msg);
+                return;
+            }
+            serverCommon_ = reply.commonCaps;
+            serverChannel_ = reply.channelCaps;
+            framer_.setMiniHeader(serverCommon_.has(SPICE_COMMON_CAP_MINI_HEADER));
+            Writer auth;
+            if (serverCommon_.has(SPICE_COMMON_CAP_PROTOCOL_AUTH_SELECTION)) {
+                if (!serverCommon_.has(SPICE_COMMON_CAP_AUTH_SPICE)) {
+                    fail(QStringLiteral("%1: the server only offers SASL authentication, which Saffron does not support")
+                             .arg(name()));
+                    return;
+                }
+                auth.u32(SPICE_COMMON_CAP_AUTH_SPICE);
+            }
+            auth.bytes(encryptTicket(reply.publicKey, options_.password));
+            writeRaw(auth.data());
+            state_ = State::Authenticating;
+        }
+        if (state_ == State::Authenticating) {
+            if (linkBuf_.size() < 4)
+                return;
+            const uint32_t result = Reader(linkBuf_).u32();
+            linkBuf_.erase(linkBuf_.begin(), linkBuf_.begin() + 4);
+            if (result != SPICE_LINK_ERR_OK) {
+                fail(QStringLiteral("%1: %2").arg(name(), QString::fromLatin1(link::errorText(result))));
+                return;
+            }
+            state_ = State::Ready;
+            qCInfo(lcLink).noquote() << name() << "linked" << (tls_ ? "over TLS" : "")
+                                     << (framer_.miniHeader() ? "mini-header" : "full-header");
+            framer_.append(linkBuf_);
+            linkBuf_.clear();
+            linkBuf_.shrink_to_fit();
+            onReady();
+            emit ready();
+        }
+    } catch (const std::exception& e) {
+        fail(QStringLiteral("%1: link failed: %2").arg(name(), QString::fromUtf8(e.what())));
+    }
+}
+
+void Channel::processMessages() {
+    MessageFramer::Message msg;
+    while (state_ == State::Ready) {
+        const auto status = framer_.next(msg);
+        if (status == MessageFramer::Status::NeedMore) {
+            onBatchDone();
+            return;
+        }
+        if (status == MessageFramer::Status::TooLarge) {
+            fail(QStringLiteral("%1: server sent a %2-byte message, over the %3-byte limit")
+                     .arg(name())
+                     .arg(framer_.pendingSize())
+                     .arg(MessageFramer::kMaxMessageSize));
+            return;
+        }
+        ++stats_.messagesIn;
+        try {
+            if (msg.type < SPICE_MSG_BASE_LAST)
+                handleBaseMessage(msg.type, msg.body);
+            else
+                handleMessage(msg.type, msg.body);
+        } catch (const std::exception& e) {
+            ++stats_.badMessages;
+            qCWarning(lcSession).noquote() << name() << "dropped malformed message" << msg.type << ":" << e.what();
+        }
+        // Flow control: acknowledge every `window` messages (SET_ACK, spice_protocol.txt).
+        if (ackWindow_ && ++ackCount_ >= ackWindow_) {
+            ackCount_ = 0;
+            send(SPICE_MSGC_ACK, std::span<const uint8_t>());
+        }
+    }
+}
+
+void Channel::handleBaseMessage(uint16_t type, std::span<const uint8_t> body) {
+    Reader r(body);
+    switch (type) {
+    case SPICE_MSG_SET_ACK: {
+        const uint32_t generation = r.u32();
+        ackWindow_ = r.u32();
+        ackCount_ = 0;
+        send(SPICE_MSGC_ACK_SYNC, Writer().u32(generation).take());
+        break;
+    }
+    case SPICE_MSG_PING: {
+        const uint32_t id = r.u32();
+        const uint64_t ts = r.u64();
+        send(SPICE_MSGC_PONG, Writer().u32(id).u64(ts).take());
+        break;
+    }
+    case SPICE_MSG_NOTIFY: {
+        r.u64();
+        const uint32_t severity = r.u32();
+        r.u32();
+        r.u32();
+        const uint32_t len = r.u32();
+        auto text = r.array(len, 1);
+        QString s = QString::fromUtf8(reinterpret_cast<const char*>(text.data()), static_cast<qsizetype>(text.size()));
+        s.truncate(1024);
+        if (severity == SPICE_NOTIFY_SEVERITY_ERROR)
+            qCWarning(lcSession).noquote() << name() << "server notice:" << s;
+        else
+            qCInfo(lcSession).noquote() << name() << "server notice:" << s;
+        break;
+    }
+    case SPICE_MSG_DISCONNECTING:
+        qCInfo(lcSession) << name() << "server is disconnecting";
+        break;
+    case SPICE_MSG_WAIT_FOR_CHANNELS:
+        // All our channels are processed in order on one thread, so messages another channel
+        // was told to wait for have already been handled or will be before they are needed.
+        break;
+    case SPICE_MSG_MIGRATE:
+    case SPICE_MSG_MIGRATE_DATA:
+    case SPICE_MSG_LIST:
+    default:
+        qCDebug(lcSession) << name() << "ignoring base message" << type;
+        break;
+    }
+}
+
+} // namespace saffron

@@ -1,0 +1,54 @@
+#pragma once
+
+#include "channels/Channel.h"
+#include "input/Scancodes.h"
+
+#include <QPoint>
+
+#include <optional>
+
+namespace saffron {
+
+// The inputs channel (spice.proto InputsChannel): keyboard as AT scan codes, lock-key
+// modifiers, and the mouse either as absolute positions (client mouse mode) or relative motion
+// (server mode), with motion-ack flow control.
+class InputsChannel : public Channel {
+    Q_OBJECT
+public:
+    InputsChannel(const SessionOptions& options, uint8_t id, QObject* parent = nullptr);
+
+    void keyDown(AtScancode code);
+    void keyUp(AtScancode code);
+    // SPICE_KEYBOARD_MODIFIER_FLAGS_*: scroll, num and caps lock.
+    void setLockModifiers(uint16_t modifiers);
+    // `buttons` is a SPICE_MOUSE_BUTTON_MASK_* set; `button` a SPICE_MOUSE_BUTTON_*.
+    void mousePosition(QPoint pos, uint16_t buttons, uint8_t displayId);
+    void mouseMotion(QPoint delta, uint16_t buttons);
+    void mousePress(uint8_t button, uint16_t buttons);
+    void mouseRelease(uint8_t button, uint16_t buttons);
+    uint16_t guestModifiers() const { return guestModifiers_; }
+    quint64 coalescedMotions() const { return coalesced_; }
+
+signals:
+    void guestModifiersChanged(uint16_t modifiers);
+
+protected:
+    Capabilities channelCaps() const override;
+    void handleMessage(uint16_t type, std::span<const uint8_t> body) override;
+
+private:
+    void sendMotion();
+    bool motionWindowOpen() const;
+
+    uint16_t guestModifiers_ = 0;
+    uint32_t unacked_ = 0;
+    // Motion that could not be sent yet (window full): latest absolute position, or summed delta.
+    std::optional<QPoint> pendingPosition_;
+    uint8_t pendingDisplay_ = 0;
+    QPoint pendingDelta_;
+    bool hasPendingDelta_ = false;
+    uint16_t pendingButtons_ = 0;
+    quint64 coalesced_ = 0;
+};
+
+} // namespace saffron

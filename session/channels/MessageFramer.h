@@ -1,0 +1,43 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace saffron {
+
+// Splits the byte stream of a linked channel into messages. With SPICE_COMMON_CAP_MINI_HEADER
+// negotiated each message starts with a 6-byte header (u16 type, u32 size); otherwise with the
+// 18-byte SpiceDataHeader (u64 serial, u16 type, u32 size, u32 sub_list), see
+// spice_protocol.txt "Message header". Sizes are untrusted: anything over the limit is an error,
+// never an allocation.
+class MessageFramer {
+public:
+    // A 4K raw 32-bit bitmap is 33 MB; nothing a real server sends comes near this.
+    static constexpr uint32_t kMaxMessageSize = 128u * 1024 * 1024;
+
+    struct Message {
+        uint16_t type = 0;
+        std::span<const uint8_t> body;
+    };
+    enum class Status { NeedMore, Ready, TooLarge };
+
+    void setMiniHeader(bool on) { mini_ = on; }
+    bool miniHeader() const { return mini_; }
+    size_t headerSize() const { return mini_ ? 6 : 18; }
+
+    void append(std::span<const uint8_t> bytes);
+    // On Ready, `out` views the buffer until the next call to next() or append().
+    Status next(Message& out);
+    uint32_t pendingSize() const { return pendingSize_; }
+    size_t buffered() const { return buf_.size() - start_; }
+
+private:
+    std::vector<uint8_t> buf_;
+    size_t start_ = 0;
+    bool mini_ = false;
+    uint32_t pendingSize_ = 0;
+};
+
+} // namespace saffron

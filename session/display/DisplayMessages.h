@@ -1,0 +1,55 @@
+#pragma once
+
+#include "wire/Reader.h"
+
+#include <QPoint>
+#include <QRect>
+
+#include <cstdint>
+#include <vector>
+
+namespace saffron {
+
+// Parsers for the building blocks of display messages (spice.proto: Rect, Point, Clip,
+// DisplayBase, Brush, QMask). Pure functions over a Reader; every value is validated here so
+// the drawing code can trust it.
+namespace display {
+
+// Coordinates beyond this are hostile or garbage; clamping keeps QRect arithmetic from
+// overflowing.
+inline constexpr int kMaxCoordinate = 1 << 20;
+
+QRect readRect(Reader& r);
+QPoint readPoint(Reader& r);
+QPoint readPoint16(Reader& r);
+
+struct Clip {
+    bool hasRects = false;
+    std::vector<QRect> rects;
+};
+Clip readClip(Reader& r);
+
+struct Base {
+    uint32_t surfaceId = 0;
+    QRect box;
+    Clip clip;
+};
+Base readBase(Reader& r);
+
+struct Brush {
+    enum class Type { None, Solid, Pattern } type = Type::None;
+    uint32_t color = 0;
+    uint32_t patternImage = 0; // offset of the pattern Image in the message
+    QPoint patternPos;
+};
+Brush readBrush(Reader& r);
+
+struct Mask {
+    bool invert = false;
+    QPoint pos;
+    uint32_t bitmap = 0; // offset of the mask Image, 0 = no mask
+};
+Mask readMask(Reader& r);
+
+} // namespace display
+} // namespace saffron

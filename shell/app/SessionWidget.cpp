@@ -1,0 +1,125 @@
+#include "app/SessionWidget.h"
+
+#include "common/KeyMapping.h"
+#include "common/SurfaceImage.h"
+
+#include <QKeyEvent>
+#include <QPainter>
+
+#include <spice/enums.h>
+
+namespace saffron {
+
+SessionWidget::SessionWidget(Session& session, QWidget* parent) : QWidget(parent), session_(session) {
+    setFocusPolicy(Qt::StrongFocus);
+    setMouseTracking(true);
+    setAttribute(Qt::WA_OpaquePaintEvent);
+    setMinimumSize(320, 200);
+    connect(&session_, &Session::primarySurfaceChanged, this, &SessionWidget::onSurface);
+    connect(&session_, &Session::primaryUpdated, this, &SessionWidget::onUpdate);
+    // Resolution follows the window, but only once the user stops dragging its edge: every
+    // monitors-config makes the guest re-layout its desktop.
+    resizeDebounce_.setSingleShot(true);
+    resizeDebounce_.setInterval(300);
+    connect(&resizeDebounce_, &QTimer::timeout, this, [this] {
+        const QSize px = size() * devicePixelRatioF();
+        session_.setMonitors({QRect(0, 0, px.width() & ~7, px.height())});
+    });
+    connect(&session_, &Session::agentConnectedChanged, this, [this](bool on) {
+        if (on)
+            resizeDebounce_.start();
+    });
+}
+
+void SessionWidget::onSurface(SurfacePtr s) {
+    surface_ = std::move(s);
+    frame_ = surface_ ? copySurface(*surface_) : QImage();
+    update();
+}
+
+void SessionWidget::onUpdate(const QRect& dirty) {
+    if (!surface_)
+        return;
+    if (frame_.size() != QSize(surface_->pixmap.width, surface_->pixmap.height)) {
+        frame_ = copySurface(*surface_);
+        update();
+        return;
+    }
+    copySurfaceRegion(*surface_, dirty, frame_);
+    const QRect t = targetRect();
+    const double sx = double(t.width()) / frame_.width(), sy = double(t.height()) / frame_.height();
+    update(QRectF(t.left() + dirty.left() * sx, t.top() + dirty.top() * sy, dirty.width() * sx, dirty.height() * sy)
+               .toAlignedRect()
+               .adjusted(-1, -1, 1, 1));
+}
+
+QRect SessionWidget::targetRect() const {
+    if (frame_.isNull())
+        return rect();
+    QSize s = frame_.size();
+    s.scale(size(), Qt::KeepAspectRatio);
+    return QRect(QPoint((width() - s.width()) / 2, (height() - s.height()) / 2), s);
+}
+
+void SessionWidget::paintEvent(QPaintEvent* e) {
+    QPainter p(this);
+    p.fillRect(e->rect(), Qt::black);
+    if (frame_.isNull()) {
+        p.setPen(Qt::gray);
+        p.drawText(rect(), Qt::AlignCenter, tr("Connecting…"));
+        return;
+    }
+    p.setRenderHint(QPainter::SmoothPixmapTransform, targetRect().size() != frame_.size());
+    p.drawImage(targetRect(), frame_);
+}
+
+void SessionWidget::resizeEvent(QResizeEvent*) { resizeDebounce_.start(); }
+
+QPoint SessionWidget::toGuest(QPointF local) const {
+    const QRect t = targetRect();
+    if (frame_.isNull() || t.isEmpty())
+        return {};
+    const double x = (local.x() - t.left()) * frame_.width() / t.width();
+    const double y = (local.y() - t.top()) * frame_.height() / t.height();
+    return QPoint(std::clamp(int(x), 0, frame_.width() - 1), std::clamp(int(y), 0, frame_.height() - 1));
+}
+
+void SessionWidget::keyPressEvent(QKeyEvent* e) {
+    if (e->isAutoRepeat() && e->key() == Qt::Key_Pause)
+        return;
+    if (auto code = scancodeForKeyEvent(*e))
+        session_.keyDown(*code);
+}
+
+void SessionWidget::keyReleaseEvent(QKeyEvent* e) {
+    if (e->isAutoRepeat())
+        return; // the guest's own typematic repeat takes over while the key is held
+    if (auto code = scancodeForKeyEvent(*e))
+        session_.keyUp(*code);
+}
+
+void SessionWidget::mouseMoveEvent(QMouseEvent* e) {
+    session_.mousePosition(toGuest(e->position()), spiceButtonMask(e->buttons()));
+}
+
+void SessionWidget::mousePressEvent(QMouseEvent* e) {
+    session_.mousePosition(toGuest(e->position()), spiceButtonMask(e->buttons()));
+    session_.mousePress(spiceButton(e->button()), spiceButtonMask(e->buttons()));
+}
+
+void SessionWidget::mouseReleaseEvent(QMouseEvent* e) {
+    session_.mouseRelease(spiceButton(e->button()), spiceButtonMask(e->buttons()));
+}
+
+void SessionWidget::wheelEvent(QWheelEvent* e) {
+    // SPICE has wheel "buttons": one press+release per notch (spice.proto mouse_button UP/DOWN).
+    const int notches = e->angleDelta().y() / 120;
+    const uint8_t button = notches > 0 ? SPICE_MOUSE_BUTTON_UP : SPICE_MOUSE_BUTTON_DOWN;
+    const uint16_t mask = spiceButtonMask(e->buttons());
+    for (int i = 0; i < std::abs(notches); ++i) {
+        session_.mousePress(button, mask);
+        session_.mouseRelease(button, mask);
+    }
+}
+
+} // namespace saffron
