@@ -305,20 +305,24 @@ void Channel::processMessages() {
             return;
         }
         ++stats_.messagesIn;
-        try {
-            if (msg.type < SPICE_MSG_BASE_LAST)
-                handleBaseMessage(msg.type, msg.body);
-            else
-                handleMessage(msg.type, msg.body);
-        } catch (const std::exception& e) {
-            ++stats_.badMessages;
-            qCWarning(lcSession).noquote() << name() << "dropped malformed message" << msg.type << ":" << e.what();
-        }
+        dispatch(msg.type, msg.body);
         // Flow control: acknowledge every `window` messages (SET_ACK, spice_protocol.txt).
         if (ackWindow_ && ++ackCount_ >= ackWindow_) {
             ackCount_ = 0;
             send(SPICE_MSGC_ACK, std::span<const uint8_t>());
         }
+    }
+}
+
+void Channel::dispatch(uint16_t type, std::span<const uint8_t> body) {
+    try {
+        if (type < SPICE_MSG_BASE_LAST)
+            handleBaseMessage(type, body);
+        else
+            handleMessage(type, body);
+    } catch (const std::exception& e) {
+        ++stats_.badMessages;
+        qCWarning(lcSession).noquote() << name() << "dropped malformed message" << type << ":" << e.what();
     }
 }
 

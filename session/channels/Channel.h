@@ -55,6 +55,11 @@ public:
 
     static QString typeName(uint8_t type);
 
+    // Handles one framed message as if it had arrived on the socket: base messages, then the
+    // channel's own. Malformed bodies are counted and dropped. Public so fuzzers and the hostile
+    // server tests can drive the parsers without a network.
+    void dispatch(uint16_t type, std::span<const uint8_t> body);
+
 signals:
     void ready();
     // `error` is empty on an orderly close (server said goodbye or we closed).
