@@ -13,6 +13,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -44,6 +45,7 @@ struct SessionInfo {
     QStringList unsupportedChannels; // offered by the server, not opened by us
     DisplayStats display;
     QSize primarySize;
+    std::map<int, quint64> imagesDecoded; // SPICE_IMAGE_TYPE_* -> count, display channel 0
 };
 
 // A connection to one SPICE server. All network I/O, parsing and decoding run on a private

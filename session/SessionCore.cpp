@@ -113,6 +113,10 @@ SessionInfo SessionCore::info() const {
             info.display.decodeNs += s.decodeNs;
             if (auto p = d->primarySurface())
                 info.primarySize = QSize(p->pixmap.width, p->pixmap.height);
+            if (d->id() == 0)
+                for (int t = 0; t < 128; ++t)
+                    if (quint64 n = d->images().decodedCount(uint8_t(t)))
+                        info.imagesDecoded[t] = n;
         }
     }
     info.unsupportedChannels = unsupported_;
