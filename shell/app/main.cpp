@@ -10,6 +10,7 @@
 #include <QClipboard>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QHash>
 #include <QTimer>
 
 #include <spice/enums.h>
@@ -34,8 +35,11 @@ QCursor toCursor(const CursorShapePtr& shape) {
     return QCursor(QPixmap::fromImage(img.copy()), shape->hotX, shape->hotY);
 }
 
-// Types text into the guest as key presses (US layout), for the scripted demo.
-void typeText(Session& session, const QString& text) {
+// Key presses (US layout) for the scripted demo. A real keyboard never delivers a whole line in
+// one instant, and the guest's emulated i8042 has a short queue: keys sent faster than the guest
+// drains it are lost, so they are paced like fast typing.
+QList<QPair<AtScancode, bool>> keystrokes(const QString& text) {
+    QList<QPair<AtScancode, bool>> out; // (code, down)
     for (QChar ch : text) {
         int key = 0;
         bool shift = false;
@@ -44,33 +48,32 @@ void typeText(Session& session, const QString& text) {
             shift = ch.isUpper();
         } else if (ch.isDigit()) {
             key = Qt::Key_0 + (ch.unicode() - '0');
-        } else if (ch == QLatin1Char('\n')) {
-            key = Qt::Key_Return;
-        } else if (ch == QLatin1Char(' ')) {
-            key = Qt::Key_Space;
-        } else if (ch == QLatin1Char('-')) {
-            key = Qt::Key_Minus;
-        } else if (ch == QLatin1Char('|')) {
-            key = Qt::Key_Bar;
-            shift = true;
-        } else if (ch == QLatin1Char('/')) {
-            key = Qt::Key_Slash;
-        } else if (ch == QLatin1Char('.')) {
-            key = Qt::Key_Period;
         } else {
-            continue;
+            static const QHash<QChar, QPair<int, bool>> symbols = {
+                {QLatin1Char('\n'), {Qt::Key_Return, false}}, {QLatin1Char(' '), {Qt::Key_Space, false}},
+                {QLatin1Char('-'), {Qt::Key_Minus, false}},   {QLatin1Char('|'), {Qt::Key_Backslash, true}},
+                {QLatin1Char('/'), {Qt::Key_Slash, false}},   {QLatin1Char('.'), {Qt::Key_Period, false}},
+                {QLatin1Char(';'), {Qt::Key_Semicolon, false}}, {QLatin1Char(':'), {Qt::Key_Semicolon, true}},
+                {QLatin1Char('!'), {Qt::Key_1, true}},        {QLatin1Char('='), {Qt::Key_Equal, false}},
+            };
+            auto it = symbols.find(ch);
+            if (it == symbols.end())
+                continue;
+            key = it->first;
+            shift = it->second;
         }
         const auto code = scancodeFromQtKey(key);
         if (!code)
             continue;
-        const AtScancode shiftCode = 0x2a;
+        constexpr AtScancode kLeftShift = 0x2a;
         if (shift)
-            session.keyDown(shiftCode);
-        session.keyDown(*code);
-        session.keyUp(*code);
+            out.append({kLeftShift, true});
+        out.append({*code, true});
+        out.append({*code, false});
         if (shift)
-            session.keyUp(shiftCode);
+            out.append({kLeftShift, false});
     }
+    return out;
 }
 
 } // namespace
@@ -144,8 +147,18 @@ int main(int argc, char** argv) {
             QTimer::singleShot(1500, &app, [&] {
                 save(QStringLiteral("1-connected.png"));
                 say(QStringLiteral("typing \"%1\" into the guest").arg(QString(text).replace(QLatin1Char('\n'), QStringLiteral("\\n"))));
-                typeText(session, text);
-                QTimer::singleShot(2500, &app, [&] {
+                auto strokes = std::make_shared<QList<QPair<AtScancode, bool>>>(keystrokes(text));
+                auto* pacer = new QTimer(&app);
+                QObject::connect(pacer, &QTimer::timeout, &app, [&session, strokes, pacer] {
+                    if (strokes->isEmpty()) {
+                        pacer->stop();
+                        return;
+                    }
+                    const auto [code, down] = strokes->takeFirst();
+                    down ? session.keyDown(code) : session.keyUp(code);
+                });
+                pacer->start(15);
+                QTimer::singleShot(int(strokes->size()) * 15 + 3000, &app, [&] {
                     save(QStringLiteral("2-typed.png"));
                     const SessionInfo info = session.info();
                     QStringList names;
