@@ -64,7 +64,8 @@ struct ConnectionSpec {
     bool fullscreen = false;
     // Hotkey action (kHotkeyActions) -> key sequence as written in the file, e.g.
     // "release-cursor" -> "Ctrl+Alt+R". Key names follow virt-viewer: modifiers and one key
-    // joined by '+', case-insensitive; the UI layer maps them onto its own key codes.
+    // joined by '+', case-insensitive; the UI layer maps them onto its own key codes. An empty
+    // sequence means the file unbinds the action.
     QMap<QString, QString> hotkeys;
 
     // --- File handling ----------------------------------------------------------------------

@@ -6,6 +6,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QHostAddress>
+#include <algorithm>
 #include <functional>
 
 namespace saffron {

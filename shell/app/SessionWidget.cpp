@@ -29,6 +29,82 @@ SessionWidget::SessionWidget(Session& session, QWidget* parent) : QWidget(parent
         if (on)
             resizeDebounce_.start();
     });
+    connect(&session_, &Session::mouseModeChanged, this, [this](uint32_t mode) {
+        mouseMode_ = mode;
+        if (!serverMouse())
+            releasePointer();
+        applyCursor();
+    });
+    connect(&session_, &Session::cursorShapeChanged, this, &SessionWidget::setCursorShape);
+    connect(&session_, &Session::cursorMoved, this, [this](const QPoint& p) {
+        const QRect before = cursorRect();
+        cursorPos_ = p;
+        if (serverMouse())
+            update(before.united(cursorRect()));
+    });
+    connect(&session_, &Session::cursorVisibilityChanged, this, [this](bool v) {
+        cursorVisible_ = v;
+        update(cursorRect());
+    });
+}
+
+bool SessionWidget::serverMouse() const { return mouseMode_ == SPICE_MOUSE_MODE_SERVER; }
+
+void SessionWidget::setCursorShape(CursorShapePtr shape) {
+    if (shape) {
+        const Pixmap& p = shape->image;
+        cursorImage_ = QImage(reinterpret_cast<const uchar*>(p.pixels.data()), p.width, p.height, p.width * 4,
+                              QImage::Format_ARGB32_Premultiplied)
+                           .copy();
+        cursorHot_ = QPoint(shape->hotX, shape->hotY);
+    } else {
+        cursorImage_ = QImage(); // the guest has no pointer image
+    }
+    applyCursor();
+}
+
+void SessionWidget::applyCursor() {
+    // Client mode: the local pointer is the guest pointer, so it takes the guest's shape.
+    // Server mode: the guest owns the pointer; we hide ours and paint the guest's where the
+    // cursor channel says it is.
+    if (serverMouse())
+        setCursor(Qt::BlankCursor);
+    else if (!cursorImage_.isNull())
+        setCursor(QCursor(QPixmap::fromImage(cursorImage_), cursorHot_.x(), cursorHot_.y()));
+    else
+        unsetCursor();
+    update(cursorRect());
+}
+
+QRect SessionWidget::cursorRect() const {
+    if (cursorImage_.isNull() || frame_.isNull())
+        return {};
+    const QRect t = targetRect();
+    const double sx = double(t.width()) / frame_.width(), sy = double(t.height()) / frame_.height();
+    const QPoint tl = cursorPos_ - cursorHot_;
+    return QRectF(t.left() + tl.x() * sx, t.top() + tl.y() * sy, cursorImage_.width() * sx,
+                  cursorImage_.height() * sy)
+        .toAlignedRect()
+        .adjusted(-1, -1, 1, 1);
+}
+
+void SessionWidget::grabPointer() {
+    if (grabbed_)
+        return;
+    grabbed_ = true;
+    grabMouse();
+    grabKeyboard();
+    QCursor::setPos(mapToGlobal(rect().center()));
+    emit pointerGrabChanged(true);
+}
+
+void SessionWidget::releasePointer() {
+    if (!grabbed_)
+        return;
+    grabbed_ = false;
+    releaseMouse();
+    releaseKeyboard();
+    emit pointerGrabChanged(false);
 }
 
 void SessionWidget::onSurface(SurfacePtr s) {
@@ -71,6 +147,8 @@ void SessionWidget::paintEvent(QPaintEvent* e) {
     }
     p.setRenderHint(QPainter::SmoothPixmapTransform, targetRect().size() != frame_.size());
     p.drawImage(targetRect(), frame_);
+    if (serverMouse() && cursorVisible_ && !cursorImage_.isNull())
+        p.drawImage(cursorRect().adjusted(1, 1, -1, -1), cursorImage_);
 }
 
 void SessionWidget::resizeEvent(QResizeEvent*) { resizeDebounce_.start(); }
@@ -85,6 +163,12 @@ QPoint SessionWidget::toGuest(QPointF local) const {
 }
 
 void SessionWidget::keyPressEvent(QKeyEvent* e) {
+    // remote-viewer's default release-cursor hotkey.
+    if (grabbed_ && e->key() == Qt::Key_F12 && (e->modifiers() & Qt::ShiftModifier)) {
+        session_.keyUp(0x2a); // the guest saw Shift go down; let it go up again
+        releasePointer();
+        return;
+    }
     if (e->isAutoRepeat() && e->key() == Qt::Key_Pause)
         return;
     if (auto code = scancodeForKeyEvent(*e))
@@ -99,15 +183,36 @@ void SessionWidget::keyReleaseEvent(QKeyEvent* e) {
 }
 
 void SessionWidget::mouseMoveEvent(QMouseEvent* e) {
-    session_.mousePosition(toGuest(e->position()), spiceButtonMask(e->buttons()));
+    if (!serverMouse()) {
+        session_.mousePosition(toGuest(e->position()), spiceButtonMask(e->buttons()));
+        return;
+    }
+    if (!grabbed_)
+        return;
+    // Server mode: the guest only takes relative motion. Keep the local pointer pinned to the
+    // centre so it never hits the screen edge, and send how far it moved.
+    const QPoint delta = e->position().toPoint() - rect().center();
+    if (delta.isNull())
+        return;
+    session_.mouseMotion(delta, spiceButtonMask(e->buttons()));
+    QCursor::setPos(mapToGlobal(rect().center()));
 }
 
 void SessionWidget::mousePressEvent(QMouseEvent* e) {
-    session_.mousePosition(toGuest(e->position()), spiceButtonMask(e->buttons()));
+    if (serverMouse()) {
+        if (!grabbed_) {
+            grabPointer(); // the first click only captures the pointer
+            return;
+        }
+    } else {
+        session_.mousePosition(toGuest(e->position()), spiceButtonMask(e->buttons()));
+    }
     session_.mousePress(spiceButton(e->button()), spiceButtonMask(e->buttons()));
 }
 
 void SessionWidget::mouseReleaseEvent(QMouseEvent* e) {
+    if (serverMouse() && !grabbed_)
+        return;
     session_.mouseRelease(spiceButton(e->button()), spiceButtonMask(e->buttons()));
 }
 

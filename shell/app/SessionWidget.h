@@ -18,6 +18,7 @@ public:
 
     const QImage& frame() const { return frame_; }
     QRect targetRect() const;
+    bool pointerGrabbed() const { return grabbed_; }
 
 protected:
     void paintEvent(QPaintEvent*) override;
@@ -30,8 +31,17 @@ protected:
     void wheelEvent(QWheelEvent*) override;
     bool focusNextPrevChild(bool) override { return false; } // Tab belongs to the guest
 
+signals:
+    void pointerGrabChanged(bool grabbed);
+
 private:
     void onSurface(SurfacePtr s);
+    void setCursorShape(CursorShapePtr shape);
+    void applyCursor();
+    void grabPointer();
+    void releasePointer();
+    bool serverMouse() const;
+    QRect cursorRect() const;
     void onUpdate(const QRect& dirty);
     QPoint toGuest(QPointF local) const;
 
@@ -39,6 +49,12 @@ private:
     SurfacePtr surface_;
     QImage frame_;
     QTimer resizeDebounce_;
+    uint32_t mouseMode_ = 0;
+    bool grabbed_ = false;
+    QImage cursorImage_;
+    QPoint cursorHot_;
+    QPoint cursorPos_; // guest coordinates, from the cursor channel
+    bool cursorVisible_ = false;
 };
 
 } // namespace saffron

@@ -26,15 +26,6 @@ void say(const QString& s) {
     std::fflush(stdout);
 }
 
-QCursor toCursor(const CursorShapePtr& shape) {
-    if (!shape)
-        return QCursor(Qt::BlankCursor);
-    const Pixmap& p = shape->image;
-    QImage img(reinterpret_cast<const uchar*>(p.pixels.data()), p.width, p.height, p.width * 4,
-               QImage::Format_ARGB32_Premultiplied);
-    return QCursor(QPixmap::fromImage(img.copy()), shape->hotX, shape->hotY);
-}
-
 // Key presses (US layout) for the scripted demo. A real keyboard never delivers a whole line in
 // one instant, and the guest's emulated i8042 has a short queue: keys sent faster than the guest
 // drains it are lost, so they are paced like fast typing.
@@ -115,9 +106,10 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "saffron: %s\n", qPrintable(e.isEmpty() ? QStringLiteral("session ended") : e));
         app.exit(e.isEmpty() ? 0 : 1);
     });
-    // Cursor: in client mouse mode the local pointer is the guest's pointer, drawn by us.
-    QObject::connect(&session, &Session::cursorShapeChanged, &view,
-                     [&](CursorShapePtr s) { view.setCursor(toCursor(s)); });
+    const QString baseTitle = view.windowTitle();
+    QObject::connect(&view, &SessionWidget::pointerGrabChanged, &view, [&](bool grabbed) {
+        view.setWindowTitle(grabbed ? baseTitle + QStringLiteral(" (Shift+F12 releases the pointer)") : baseTitle);
+    });
     // Clipboard both ways through the agent.
     bool applyingGuestClipboard = false;
     QObject::connect(QGuiApplication::clipboard(), &QClipboard::dataChanged, &app, [&] {

@@ -1,5 +1,6 @@
 // The session engine against QEMU 7.2's SPICE server (SeaBIOS on a qxl card, TCG, no disk):
 // pixels against QMP screendump, ticket auth, TLS, inputs, and HMP `info spice`.
+#include "ConnectProxy.h"
 #include "QemuInstance.h"
 #include "SessionProbe.h"
 #include "TestCertificates.h"
@@ -63,6 +64,7 @@ private slots:
     void serverRequiredTlsOnMain();
     void escapeOpensBootMenu();
     void allChannelsConnectedInInfoSpice();
+    void throughHttpConnectProxy();
 };
 
 void TestQemuSession::surfaceMatchesScreendump_data() {
@@ -263,6 +265,22 @@ void TestQemuSession::allChannelsConnectedInInfoSpice() {
     QVERIFY2(theirs == ours, qPrintable(hmp));
     QVERIFY(info.unsupportedChannels.isEmpty());
     QCOMPARE(theirs.size(), 4); // main, display, inputs, cursor: what QEMU offers without audio/usb
+}
+
+void TestQemuSession::throughHttpConnectProxy() {
+    // Proxmox VE: the .vv file names spiceproxy as proxy=http://node:3128 and a host that only
+    // the proxy can resolve; every channel must go through CONNECT.
+    QemuInstance q;
+    QVERIFY2(q.start(), qPrintable(q.errorString()));
+    ConnectProxy proxy;
+    SessionOptions o = optionsFor(q);
+    o.proxy = QUrl(QStringLiteral("http://127.0.0.1:%1").arg(proxy.port()));
+    SessionProbe probe(o);
+    QVERIFY2(probe.waitForFrame(), qPrintable(probe.endError()));
+    QVERIFY(waitUntil([&] { return proxy.targets().size() >= 4; }, 10000));
+    for (const QByteArray& t : proxy.targets())
+        QCOMPARE(t, QStringLiteral("127.0.0.1:%1").arg(q.port()).toLatin1());
+    QVERIFY(matchesScreendump(probe, q));
 }
 
 QTEST_GUILESS_MAIN(TestQemuSession)

@@ -1,0 +1,211 @@
+#include "Session.h"
+#include "common/SurfaceImage.h"
+
+#include <QProcess>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <spice/enums.h>
+
+using namespace saffron;
+
+namespace {
+
+// One saffron-test-server process, talked to over stdin/stdout as its README describes.
+class TestServer {
+public:
+    explicit TestServer(QStringList args) {
+        proc_.setProgram(qEnvironmentVariable("SAFFRON_TEST_SERVER"));
+        proc_.setArguments(QStringList{QStringLiteral("--port"), QStringLiteral("0")} + args);
+        proc_.setProcessChannelMode(QProcess::SeparateChannels);
+        proc_.start();
+    }
+    ~TestServer() {
+        if (proc_.state() != QProcess::NotRunning) {
+            command("quit");
+            if (!proc_.waitForFinished(5000))
+                proc_.kill();
+            proc_.waitForFinished();
+        }
+    }
+    // Waits for a stdout line starting with `prefix`; returns it.
+    QString waitLine(const QString& prefix, int ms = 20000) {
+        QDeadlineTimer deadline(ms);
+        while (!deadline.hasExpired()) {
+            while (proc_.canReadLine()) {
+                const QString line = QString::fromUtf8(proc_.readLine()).trimmed();
+                lines_ << line;
+                if (line.startsWith(prefix))
+                    return line;
+            }
+            QTest::qWait(20);
+        }
+        return {};
+    }
+    void command(const QByteArray& c) { proc_.write(c + '\n'); }
+    quint16 port() {
+        const QString ready = waitLine(QStringLiteral("READY"));
+        const auto m = QRegularExpression(QStringLiteral("port=(\\d+)")).match(ready);
+        return quint16(m.captured(1).toUInt());
+    }
+    QStringList lines() const { return lines_; }
+
+private:
+    QProcess proc_;
+    QStringList lines_;
+};
+
+QImage expectedImage(const QStringList& args) {
+    QTemporaryDir dir;
+    const QString ppm = dir.filePath(QStringLiteral("expected.ppm"));
+    QProcess p;
+    p.start(qEnvironmentVariable("SAFFRON_TEST_SERVER"), args + QStringList{QStringLiteral("--dump-expected"), ppm});
+    p.waitForFinished(30000);
+    return QImage(ppm).convertToFormat(QImage::Format_RGB32);
+}
+
+int differing(const QImage& a, const QImage& b) {
+    if (a.size() != b.size())
+        return -1;
+    int n = 0;
+    for (int y = 0; y < a.height(); ++y)
+        for (int x = 0; x < a.width(); ++x)
+            n += (a.pixel(x, y) & 0xffffff) != (b.pixel(x, y) & 0xffffff);
+    return n;
+}
+
+SessionOptions optionsFor(quint16 port) {
+    SessionOptions o;
+    o.host = QStringLiteral("127.0.0.1");
+    o.port = port;
+    return o;
+}
+
+QImage frameOf(Session& s) {
+    SurfacePtr p = s.primarySurface();
+    return p ? copySurface(*p).convertToFormat(QImage::Format_RGB32) : QImage();
+}
+
+} // namespace
+
+class TestTestServerSession : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase() { QVERIFY(QFile::exists(qEnvironmentVariable("SAFFRON_TEST_SERVER"))); }
+    void workloadPixelsExact_data();
+    void workloadPixelsExact();
+    void cursorShapes();
+    void monitorsConfigFollowsWindow();
+    void clipboardGuestToClient();
+    void clipboardClientToGuest();
+};
+
+void TestTestServerSession::workloadPixelsExact_data() {
+    QTest::addColumn<QString>("workload");
+    QTest::addColumn<int>("preferred");
+    QTest::newRow("static off") << "static" << int(SPICE_IMAGE_COMPRESSION_OFF);
+    QTest::newRow("static lz4") << "static" << int(SPICE_IMAGE_COMPRESSION_LZ4);
+    QTest::newRow("photo off") << "photo" << int(SPICE_IMAGE_COMPRESSION_OFF);
+    QTest::newRow("photo lz4") << "photo" << int(SPICE_IMAGE_COMPRESSION_LZ4);
+    QTest::newRow("scroll lz4") << "scroll" << int(SPICE_IMAGE_COMPRESSION_LZ4);
+}
+
+void TestTestServerSession::workloadPixelsExact() {
+    QFETCH(QString, workload);
+    QFETCH(int, preferred);
+    const QStringList args{QStringLiteral("--workload"), workload, QStringLiteral("--frames"), QStringLiteral("8"),
+                           QStringLiteral("--size"), QStringLiteral("800x600")};
+    const QImage expected = expectedImage(args);
+    QVERIFY(!expected.isNull());
+    TestServer server(args);
+    SessionOptions o = optionsFor(server.port());
+    o.preferredCompression = preferred;
+    Session session(o);
+    QSignalSpy marked(&session, &Session::displayMarked);
+    session.start();
+    QVERIFY(marked.wait(20000));
+    // Animated workloads keep drawing until frame 8; the client must end up exactly there.
+    QVERIFY2(QTest::qWaitFor([&] { return differing(frameOf(session), expected) == 0; }, 20000),
+             qPrintable(QStringLiteral("%1 pixels differ").arg(differing(frameOf(session), expected))));
+    const SessionInfo info = session.info();
+    const int expectedType = preferred == SPICE_IMAGE_COMPRESSION_LZ4 ? SPICE_IMAGE_TYPE_LZ4 : SPICE_IMAGE_TYPE_BITMAP;
+    QVERIFY(info.imagesDecoded.count(expectedType));
+    QCOMPARE(info.display.badDraws, quint64(0));
+}
+
+void TestTestServerSession::cursorShapes() {
+    TestServer server({QStringLiteral("--workload"), QStringLiteral("cursor"), QStringLiteral("--frames"),
+                       QStringLiteral("3")});
+    Session session(optionsFor(server.port()));
+    QSignalSpy shapes(&session, &Session::cursorShapeChanged);
+    QSignalSpy moves(&session, &Session::cursorMoved);
+    session.start();
+    QVERIFY(QTest::qWaitFor([&] { return shapes.size() >= 3; }, 20000));
+    bool sawAlpha = false, sawOpaque = false;
+    for (const auto& args : shapes) {
+        const auto shape = args.first().value<CursorShapePtr>();
+        if (!shape)
+            continue;
+        QVERIFY(shape->image.width > 0 && shape->image.width <= 64);
+        for (uint32_t px : shape->image.pixels) {
+            const uint32_t a = px >> 24;
+            sawAlpha |= a > 0 && a < 255;
+            sawOpaque |= a == 255;
+        }
+    }
+    QVERIFY2(sawAlpha, "the alpha cursor lost its translucent pixels");
+    QVERIFY(sawOpaque);
+    QVERIFY(!moves.isEmpty());
+}
+
+void TestTestServerSession::monitorsConfigFollowsWindow() {
+    TestServer server({});
+    Session session(optionsFor(server.port()));
+    QSignalSpy marked(&session, &Session::displayMarked);
+    QSignalSpy agent(&session, &Session::agentConnectedChanged);
+    session.start();
+    QVERIFY(marked.wait(20000));
+    QVERIFY(!agent.isEmpty() || agent.wait(10000));
+    QCOMPARE(frameOf(session).size(), QSize(1024, 768));
+    // What the demo window does on a resize.
+    session.setMonitors({QRect(0, 0, 1280, 720)});
+    const QString line = server.waitLine(QStringLiteral("AGENT monitors-config"));
+    QVERIFY2(line.startsWith(QLatin1String("AGENT monitors-config 1 1280x720+0+0")), qPrintable(line));
+    QVERIFY(!server.waitLine(QStringLiteral("RESIZED 1280x720")).isEmpty());
+    QVERIFY(QTest::qWaitFor([&] { return frameOf(session).size() == QSize(1280, 720); }, 20000));
+}
+
+void TestTestServerSession::clipboardGuestToClient() {
+    TestServer server({});
+    Session session(optionsFor(server.port()));
+    QSignalSpy agent(&session, &Session::agentConnectedChanged);
+    QSignalSpy grabbed(&session, &Session::guestClipboardGrabbed);
+    QSignalSpy text(&session, &Session::guestClipboardText);
+    session.start();
+    QVERIFY(agent.wait(20000));
+    QVERIFY(!server.waitLine(QStringLiteral("AGENT announce-capabilities")).isEmpty());
+    server.command("clipboard Grüße from the guest\\nline two");
+    QVERIFY(grabbed.wait(10000));
+    session.requestGuestClipboard();
+    QVERIFY(text.wait(10000));
+    QCOMPARE(text.first().first().toString(), QStringLiteral("Grüße from the guest\nline two"));
+}
+
+void TestTestServerSession::clipboardClientToGuest() {
+    TestServer server({});
+    Session session(optionsFor(server.port()));
+    QSignalSpy agent(&session, &Session::agentConnectedChanged);
+    session.start();
+    QVERIFY(agent.wait(20000));
+    QVERIFY(!server.waitLine(QStringLiteral("AGENT announce-capabilities")).isEmpty());
+    session.setClientClipboardText(QStringLiteral("from saffron ✓"));
+    const QString grab = server.waitLine(QStringLiteral("AGENT clipboard-grab"));
+    QVERIFY2(grab.contains(QLatin1String("utf8")), qPrintable(grab));
+    server.command("request-clipboard");
+    const QString data = server.waitLine(QStringLiteral("AGENT clipboard utf8"));
+    QVERIFY2(data.startsWith(QLatin1String("AGENT clipboard utf8 from saffron ")), qPrintable(data));
+}
+
+QTEST_GUILESS_MAIN(TestTestServerSession)
+#include "test_testserver_session.moc"

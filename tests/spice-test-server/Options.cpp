@@ -1,0 +1,147 @@
+#include "Options.h"
+
+#include "Workload.h"
+
+#include <algorithm>
+#include <charconv>
+#include <initializer_list>
+#include <string_view>
+
+namespace saffron::testserver {
+
+namespace {
+
+std::optional<int> parseInt(std::string_view s, int min, int max) {
+    int value = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (ec != std::errc() || end != s.data() + s.size() || value < min || value > max)
+        return std::nullopt;
+    return value;
+}
+
+bool oneOf(const std::string& value, std::initializer_list<std::string_view> allowed) {
+    return std::find(allowed.begin(), allowed.end(), value) != allowed.end();
+}
+
+} // namespace
+
+const char* usageText() {
+    return "usage: saffron-test-server [options]\n"
+           "  --port N                 plain port on 127.0.0.1 (0 picks a free one)\n"
+           "  --tls-port N             TLS port (0 picks a free one), needs --x509-dir\n"
+           "  --x509-dir DIR           ca-cert.pem, server-cert.pem, server-key.pem\n"
+           "  --password PW            require this ticket (default: no authentication)\n"
+           "  --size WxH               primary surface size (default 1024x768)\n"
+           "  --workload NAME          static|scroll|cursor|photo|video (default static)\n"
+           "  --image-compression C    off|auto_glz|auto_lz|quic|glz|lz|lz4 (default auto_glz)\n"
+           "  --streaming-video S      off|all|filter (default off)\n"
+           "  --jpeg W                 auto|always|never: JPEG on WAN links (default never)\n"
+           "  --zlib-glz W             auto|always|never: zlib over GLZ (default never)\n"
+           "  --video-codecs LIST      passed to spice_server_set_video_codecs\n"
+           "  --frames N               stop the workload after N frames (default: never)\n"
+           "  --dump-expected FILE     write the surface after frame N (or 1) as PPM and exit\n"
+           "  --no-stdin               do not read control commands (nor quit on stdin EOF)\n"
+           "stdin commands: quit | clipboard TEXT | release-clipboard | request-clipboard |\n"
+           "                dump-surface FILE | resize WxH | status\n";
+}
+
+std::optional<Options> parseOptions(const std::vector<std::string>& args, std::string& error) {
+    Options o;
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (a == "--no-stdin") {
+            o.readStdin = false;
+            continue;
+        }
+        if (a == "--help" || a == "-h") {
+            error = "help";
+            return std::nullopt;
+        }
+        if (!oneOf(a, {"--port", "--tls-port", "--x509-dir", "--password", "--size", "--workload",
+                       "--image-compression", "--streaming-video", "--jpeg", "--zlib-glz", "--video-codecs",
+                       "--frames", "--dump-expected"})) {
+            error = "unknown option: " + a;
+            return std::nullopt;
+        }
+        if (i + 1 >= args.size()) {
+            error = "missing value for " + a;
+            return std::nullopt;
+        }
+        const std::string& v = args[++i];
+        if (a == "--port" || a == "--tls-port") {
+            const auto port = parseInt(v, 0, 65535);
+            if (!port) {
+                error = "bad port: " + v;
+                return std::nullopt;
+            }
+            (a == "--port" ? o.port : o.tlsPort) = *port;
+        } else if (a == "--x509-dir") {
+            o.x509Dir = v;
+        } else if (a == "--password") {
+            o.password = v;
+        } else if (a == "--size") {
+            const auto x = v.find('x');
+            const auto w = x == std::string::npos
+                               ? std::nullopt
+                               : parseInt(std::string_view(v).substr(0, x), kMinSurfaceSize, kMaxSurfaceSize);
+            const auto h = x == std::string::npos ? std::nullopt
+                                                  : parseInt(std::string_view(v).substr(x + 1),
+                                                             kMinSurfaceSize, kMaxSurfaceSize);
+            if (!w || !h) {
+                error = "bad size (WxH, each 64..4096): " + v;
+                return std::nullopt;
+            }
+            o.width = *w;
+            o.height = *h;
+        } else if (a == "--workload") {
+            if (!makeWorkload(v)) {
+                error = "unknown workload: " + v;
+                return std::nullopt;
+            }
+            o.workload = v;
+        } else if (a == "--image-compression") {
+            if (!oneOf(v, {"off", "auto_glz", "auto_lz", "quic", "glz", "lz", "lz4"})) {
+                error = "bad image compression: " + v;
+                return std::nullopt;
+            }
+            o.imageCompression = v;
+        } else if (a == "--streaming-video") {
+            if (!oneOf(v, {"off", "all", "filter"})) {
+                error = "bad streaming video mode: " + v;
+                return std::nullopt;
+            }
+            o.streamingVideo = v;
+        } else if (a == "--jpeg" || a == "--zlib-glz") {
+            if (!oneOf(v, {"auto", "always", "never"})) {
+                error = "bad value for " + a + ": " + v;
+                return std::nullopt;
+            }
+            (a == "--jpeg" ? o.jpeg : o.zlibGlz) = v;
+        } else if (a == "--video-codecs") {
+            o.videoCodecs = v;
+        } else if (a == "--frames") {
+            const auto n = parseInt(v, 0, 1 << 30);
+            if (!n) {
+                error = "bad frame count: " + v;
+                return std::nullopt;
+            }
+            o.frames = *n;
+        } else if (a == "--dump-expected") {
+            o.dumpExpected = v;
+        } else {
+            error = "unknown option: " + a;
+            return std::nullopt;
+        }
+    }
+    if (o.dumpExpected.empty() && !o.port && !o.tlsPort) {
+        error = "need --port and/or --tls-port";
+        return std::nullopt;
+    }
+    if (o.tlsPort && o.x509Dir.empty()) {
+        error = "--tls-port needs --x509-dir";
+        return std::nullopt;
+    }
+    return o;
+}
+
+} // namespace saffron::testserver

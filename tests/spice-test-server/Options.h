@@ -1,0 +1,33 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace saffron::testserver {
+
+// Command line of saffron-test-server (see usageText()).
+struct Options {
+    std::optional<int> port;    // 0: pick a free port
+    std::optional<int> tlsPort; // 0: pick a free port
+    std::string x509Dir;
+    std::string password; // empty: ticketing disabled (spice_server_set_noauth)
+    int width = 1024;
+    int height = 768;
+    std::string workload = "static";
+    std::string imageCompression = "auto_glz";
+    std::string streamingVideo = "off";
+    std::string jpeg = "never";
+    std::string zlibGlz = "never";
+    std::string videoCodecs;  // empty: the server's default list
+    int frames = 0;           // stop after this many frames; 0: run for ever
+    std::string dumpExpected; // write the expected surface and exit
+    bool readStdin = true;
+};
+
+// Parses argv; on error returns nullopt and sets `error`.
+std::optional<Options> parseOptions(const std::vector<std::string>& args, std::string& error);
+
+const char* usageText();
+
+} // namespace saffron::testserver

@@ -1,0 +1,105 @@
+#pragma once
+
+#include "display/Pixmap.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace saffron::testserver {
+
+// Everything a workload produces is plain data (rectangles, pixels, cursor shapes). The QXL
+// device turns it into QXL commands for libspice-server, and expectedSurface() replays the
+// same data in software, so the expected picture can never drift from what was submitted.
+
+struct Rect {
+    int left = 0;
+    int top = 0;
+    int right = 0;
+    int bottom = 0;
+    int width() const { return right - left; }
+    int height() const { return bottom - top; }
+};
+
+struct DrawOp {
+    enum class Kind {
+        Copy,     // QXL_DRAW_COPY of `image` (same size as dst) with ROP "put"
+        CopyBits, // QXL_COPY_BITS: the dst-sized area at (srcX, srcY) of the surface moves to dst
+    };
+    Kind kind = Kind::Copy;
+    Rect dst;
+    int srcX = 0;
+    int srcY = 0;
+    Pixmap image;
+};
+
+// Cursor shape in the SPICE cursor data layout (spice/enums.h SPICE_CURSOR_TYPE_*):
+//   ALPHA:   width*height 32-bit ARGB words;
+//   MONO:    AND mask then XOR mask, 1 bit per pixel, rows of (width+7)/8 bytes, MSB first;
+//   COLOR32: width*height 32-bit xRGB words, then an AND mask as for MONO.
+struct CursorShape {
+    uint16_t type = 0;
+    uint16_t width = 0;
+    uint16_t height = 0;
+    uint16_t hotX = 0;
+    uint16_t hotY = 0;
+    // Non-zero ids let the server and client cache the shape (QXLCursorHeader.unique).
+    uint64_t unique = 0;
+    std::vector<uint8_t> data;
+};
+
+struct CursorOp {
+    enum class Kind { Set, Move, Hide };
+    Kind kind = Kind::Move;
+    int x = 0;
+    int y = 0;
+    std::shared_ptr<const CursorShape> shape; // Set only
+};
+
+struct Frame {
+    std::vector<DrawOp> draws;
+    std::vector<CursorOp> cursor;
+};
+
+// A deterministic sequence of frames. Frame 1 paints the whole primary surface; later
+// frames (animated workloads only) change it incrementally.
+class Workload {
+public:
+    virtual ~Workload() = default;
+    virtual std::string_view name() const = 0;
+    // True when frames continue after frame 1 (one every kFrameIntervalMs).
+    virtual bool animated() const = 0;
+    // Frame `index` (1-based) for a width x height primary surface, or nullopt past the last
+    // frame of a workload that is not animated.
+    virtual std::optional<Frame> frame(int index, int width, int height) const = 0;
+};
+
+// Period of animated workloads.
+inline constexpr int kFrameIntervalMs = 40;
+// Height of one scrolled text line (the scroll workload's band).
+inline constexpr int kScrollBand = 16;
+// Smallest surface the workloads draw on (the scroll band must fit several times).
+inline constexpr int kMinSurfaceSize = 64;
+inline constexpr int kMaxSurfaceSize = 4096;
+
+// "static", "scroll", "cursor", "photo" or "video"; nullptr for anything else.
+std::unique_ptr<Workload> makeWorkload(std::string_view name);
+
+// Applies one draw to `surface` exactly as the server's software canvas does for these ops.
+void applyDraw(Pixmap& surface, const DrawOp& op);
+
+// The primary surface after frames 1..frames of `workload`, starting from black.
+Pixmap expectedSurface(const Workload& workload, int width, int height, int frames);
+
+// The individual images, exposed for unit tests and for the cursor workload's background.
+Pixmap staticPattern(int width, int height);
+Pixmap photoImage(int width, int height);
+// Rows [firstRow, firstRow + rows) of the endless document the scroll workload shows.
+Pixmap scrollDocument(int width, int firstRow, int rows);
+std::shared_ptr<const CursorShape> alphaCursor();
+std::shared_ptr<const CursorShape> monoCursor();
+std::shared_ptr<const CursorShape> colorCursor();
+
+} // namespace saffron::testserver
