@@ -14,7 +14,6 @@ Session::Session(SessionOptions options, QObject* parent)
     thread_->setObjectName(QStringLiteral("saffron-session"));
     core_ = new SessionCore(options_);
     core_->moveToThread(thread_.get());
-    connect(thread_.get(), &QThread::finished, core_, &QObject::deleteLater);
 
     connect(core_, &SessionCore::connected, this, &Session::connected);
     connect(core_, &SessionCore::disconnected, this, &Session::disconnected);
@@ -54,11 +53,18 @@ Session::Session(SessionOptions options, QObject* parent)
 }
 
 Session::~Session() {
-    if (thread_->isRunning()) {
-        QMetaObject::invokeMethod(core_, [core = core_] { core->stop(); }, Qt::BlockingQueuedConnection);
-        thread_->quit();
-        thread_->wait();
-    }
+    // Channels (and their sockets, with Qt's OpenSSL state) are torn down on their own thread,
+    // synchronously, so nothing of the session runs once the destructor returns.
+    QMetaObject::invokeMethod(
+        core_,
+        [core = core_] {
+            core->stop();
+            delete core;
+        },
+        Qt::BlockingQueuedConnection);
+    core_ = nullptr;
+    thread_->quit();
+    thread_->wait();
 }
 
 template <typename F> void Session::post(F&& fn) {

@@ -100,7 +100,7 @@ private:
 
     SessionOptions options_;
     std::unique_ptr<QThread> thread_;
-    SessionCore* core_ = nullptr; // lives on thread_, deleted when it finishes
+    SessionCore* core_ = nullptr; // lives on thread_; deleted there by ~Session
     mutable QMutex surfaceMutex_;
     SurfacePtr primary_;
 };

@@ -46,10 +46,35 @@ ClipRegion ClipRegion::forDraw(const QRect& box, const std::vector<QRect>& clipR
         region.rects_.push_back(base);
         return region;
     }
+    // spice-server sends the rectangles of a pixman region, which never overlap; anything else
+    // would make XOR/invert draws apply twice and multiply the work, so overlaps are cut away.
     for (const QRect& c : clipRects) {
-        const QRect r = c.intersected(base);
-        if (!r.isEmpty())
-            region.rects_.push_back(r);
+        std::vector<QRect> pieces{c.intersected(base)};
+        for (const QRect& existing : region.rects_) {
+            std::vector<QRect> next;
+            for (const QRect& p : pieces) {
+                if (!p.intersects(existing)) {
+                    next.push_back(p);
+                    continue;
+                }
+                // p minus existing: up to four bands around the intersection.
+                const QRect i = p.intersected(existing);
+                if (i.top() > p.top())
+                    next.emplace_back(QPoint(p.left(), p.top()), QPoint(p.right(), i.top() - 1));
+                if (i.bottom() < p.bottom())
+                    next.emplace_back(QPoint(p.left(), i.bottom() + 1), QPoint(p.right(), p.bottom()));
+                if (i.left() > p.left())
+                    next.emplace_back(QPoint(p.left(), i.top()), QPoint(i.left() - 1, i.bottom()));
+                if (i.right() < p.right())
+                    next.emplace_back(QPoint(i.right() + 1, i.top()), QPoint(p.right(), i.bottom()));
+            }
+            pieces = std::move(next);
+            if (pieces.empty())
+                break;
+        }
+        for (const QRect& p : pieces)
+            if (!p.isEmpty())
+                region.rects_.push_back(p);
     }
     return region;
 }

@@ -42,6 +42,9 @@ Clip readClip(Reader& r) {
         throw ProtocolError("unknown clip type " + std::to_string(type));
     clip.hasRects = true;
     const uint32_t n = r.u32();
+    // Real clip regions have tens of rectangles; the cap bounds the work of one draw.
+    if (n > kMaxClipRects)
+        throw ProtocolError("clip with " + std::to_string(n) + " rectangles rejected");
     Reader rects(r.array(n, 16));
     clip.rects.reserve(n);
     for (uint32_t i = 0; i < n; ++i) {

@@ -18,6 +18,7 @@ namespace display {
 // Coordinates beyond this are hostile or garbage; clamping keeps QRect arithmetic from
 // overflowing.
 inline constexpr int kMaxCoordinate = 1 << 20;
+inline constexpr uint32_t kMaxClipRects = 1024;
 
 QRect readRect(Reader& r);
 QPoint readPoint(Reader& r);

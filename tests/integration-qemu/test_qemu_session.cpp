@@ -236,7 +236,9 @@ void TestQemuSession::escapeOpensBootMenu() {
     QTest::qWait(7000);
     QImage later;
     QVERIFY(matchesScreendump(probe, q, &later));
-    QCOMPARE(differingPixels(later, menu), 0);
+    // Equal up to the blinking text cursor (one 9x16 cell); the boot-failure screen would differ
+    // in thousands of pixels.
+    QVERIFY2(differingPixels(later, menu) <= 9 * 16, qPrintable(QString::number(differingPixels(later, menu))));
 }
 
 void TestQemuSession::allChannelsConnectedInInfoSpice() {

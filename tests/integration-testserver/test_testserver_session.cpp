@@ -135,13 +135,14 @@ void TestTestServerSession::workloadPixelsExact() {
 }
 
 void TestTestServerSession::cursorShapes() {
+    // The workload changes shape every 50 frames: alpha, mono, colour.
     TestServer server({QStringLiteral("--workload"), QStringLiteral("cursor"), QStringLiteral("--frames"),
-                       QStringLiteral("3")});
+                       QStringLiteral("110")});
     Session session(optionsFor(server.port()));
     QSignalSpy shapes(&session, &Session::cursorShapeChanged);
     QSignalSpy moves(&session, &Session::cursorMoved);
     session.start();
-    QVERIFY(QTest::qWaitFor([&] { return shapes.size() >= 3; }, 20000));
+    QVERIFY(QTest::qWaitFor([&] { return shapes.size() >= 3; }, 60000));
     bool sawAlpha = false, sawOpaque = false;
     for (const auto& args : shapes) {
         const auto shape = args.first().value<CursorShapePtr>();
