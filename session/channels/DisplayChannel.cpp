@@ -66,7 +66,9 @@ void DisplayChannel::onReady() {
     init.u8(1).i64(ImageReader::kPixmapCachePixels).u8(1).i32(0);
     send(SPICE_MSGC_DISPLAY_INIT, init.data());
 
-    if (serverChannelCaps().has(SPICE_DISPLAY_CAP_PREF_COMPRESSION)) {
+    if (!ImageReader::captureDir().isEmpty() && !options().preferredCompression) {
+        qCWarning(lcDisplay) << "capturing images: leaving the image compression to the server";
+    } else if (serverChannelCaps().has(SPICE_DISPLAY_CAP_PREF_COMPRESSION)) {
         // The server's own default (QEMU: auto_glz) would send QUIC/LZ/GLZ images, which this
         // client does not decode yet; ask for a codec we do decode.
         int wanted = SPICE_IMAGE_COMPRESSION_LZ4;

@@ -4,6 +4,9 @@
 #include "codecs/JpegDecoder.h"
 #include "codecs/Lz4ImageDecoder.h"
 
+#include <QDir>
+#include <QFile>
+
 #include <spice/enums.h>
 
 namespace saffron {
@@ -18,6 +21,8 @@ const char* typeName(uint8_t type) {
     case SPICE_IMAGE_TYPE_GLZ_RGB: return "GLZ_RGB";
     case SPICE_IMAGE_TYPE_ZLIB_GLZ_RGB: return "ZLIB_GLZ_RGB";
     case SPICE_IMAGE_TYPE_JPEG_ALPHA: return "JPEG_ALPHA";
+    case SPICE_IMAGE_TYPE_JPEG: return "JPEG";
+    case SPICE_IMAGE_TYPE_LZ4: return "LZ4";
     default: return "unknown";
     }
 }
@@ -52,7 +57,7 @@ std::shared_ptr<const Pixmap> ImageReader::read(const Reader& message, uint32_t 
     }
     if (!plausibleImageSize(width, height))
         throw ProtocolError("image of " + std::to_string(width) + "x" + std::to_string(height) + " rejected");
-    image = decode(message, r, type, width, height);
+    image = decode(message, r, type, id, width, height);
     if (image->width != int(width) || image->height != int(height))
         throw ProtocolError("decoded image size differs from its descriptor");
     if (type < 128)
@@ -60,6 +65,25 @@ std::shared_ptr<const Pixmap> ImageReader::read(const Reader& message, uint32_t 
     if (flags & (SPICE_IMAGE_FLAGS_CACHE_ME | SPICE_IMAGE_FLAGS_CACHE_REPLACE_ME))
         images_.put(id, image);
     return image;
+}
+
+QString ImageReader::captureDir() {
+    static const QString dir = qEnvironmentVariable("SAFFRON_CAPTURE_IMAGES");
+    return dir;
+}
+
+void ImageReader::capture(uint8_t type, uint64_t id, uint32_t w, uint32_t h, std::span<const uint8_t> payload) {
+    if (captureDir().isEmpty())
+        return;
+    QDir().mkpath(captureDir());
+    QFile f(QDir(captureDir()).filePath(QStringLiteral("%1-%2-%3-%4x%5.bin")
+                                           .arg(captured_++, 6, 10, QLatin1Char('0'))
+                                           .arg(typeName(type))
+                                           .arg(id)
+                                           .arg(w)
+                                           .arg(h)));
+    if (f.open(QIODevice::WriteOnly))
+        f.write(reinterpret_cast<const char*>(payload.data()), qsizetype(payload.size()));
 }
 
 std::vector<uint32_t> ImageReader::readPalette(const Reader& message, Reader& r, uint8_t bitmapFlags) {
@@ -85,8 +109,8 @@ std::vector<uint32_t> ImageReader::readPalette(const Reader& message, Reader& r,
     return palette;
 }
 
-std::shared_ptr<const Pixmap> ImageReader::decode(const Reader& message, Reader& r, uint8_t type, uint32_t width,
-                                                  uint32_t height) {
+std::shared_ptr<const Pixmap> ImageReader::decode(const Reader& message, Reader& r, uint8_t type, uint64_t id,
+                                                  uint32_t width, uint32_t height) {
     switch (type) {
     case SPICE_IMAGE_TYPE_BITMAP: {
         BitmapInfo info;
@@ -104,13 +128,27 @@ std::shared_ptr<const Pixmap> ImageReader::decode(const Reader& message, Reader&
     }
     case SPICE_IMAGE_TYPE_LZ4: {
         const uint32_t size = r.u32();
-        return std::make_shared<const Pixmap>(decodeLz4Image(r.array(size, 1), width, height));
+        const auto payload = r.array(size, 1);
+        capture(type, id, width, height, payload);
+        return std::make_shared<const Pixmap>(decodeLz4Image(payload, width, height));
     }
     case SPICE_IMAGE_TYPE_JPEG: {
         const uint32_t size = r.u32();
-        return std::make_shared<const Pixmap>(decodeJpeg(r.array(size, 1), width, height));
+        const auto payload = r.array(size, 1);
+        capture(type, id, width, height, payload);
+        return std::make_shared<const Pixmap>(decodeJpeg(payload, width, height));
     }
     default:
+        if (!captureDir().isEmpty()) {
+            // QUIC, LZ_RGB and GLZ_RGB are BinaryData: capture the payload alone; the others
+            // with their type-specific header, as they appear on the wire.
+            if (type == SPICE_IMAGE_TYPE_QUIC || type == SPICE_IMAGE_TYPE_LZ_RGB || type == SPICE_IMAGE_TYPE_GLZ_RGB) {
+                const uint32_t size = r.u32();
+                capture(type, id, width, height, r.array(size, 1));
+            } else {
+                capture(type, id, width, height, r.rest());
+            }
+        }
         throw ProtocolError(std::string("image codec ") + typeName(type) + " (" + std::to_string(type) +
                             ") is not supported");
     }

@@ -4,6 +4,8 @@
 #include "display/Pixmap.h"
 #include "wire/Reader.h"
 
+#include <QString>
+
 #include <functional>
 #include <memory>
 
@@ -34,15 +36,22 @@ public:
     // Counts per SPICE_IMAGE_TYPE_*, for statistics and tests.
     uint64_t decodedCount(uint8_t imageType) const { return imageType < 128 ? decoded_[imageType] : 0; }
 
+    // Debugging and corpus collection: with SAFFRON_CAPTURE_IMAGES=DIR every compressed image's
+    // payload is written to DIR as <seq>-<type>-<id>-<w>x<h>.bin (what the fuzzers and codec
+    // tests are seeded with).
+    static QString captureDir();
+
 private:
+    void capture(uint8_t type, uint64_t id, uint32_t w, uint32_t h, std::span<const uint8_t> payload);
     std::vector<uint32_t> readPalette(const Reader& message, Reader& r, uint8_t bitmapFlags);
-    std::shared_ptr<const Pixmap> decode(const Reader& message, Reader& r, uint8_t type, uint32_t width,
-                                         uint32_t height);
+    std::shared_ptr<const Pixmap> decode(const Reader& message, Reader& r, uint8_t type, uint64_t id,
+                                         uint32_t width, uint32_t height);
 
     SurfaceLookup surfaces_;
     ImageCache images_;
     PaletteCache palettes_;
     uint64_t decoded_[128] = {};
+    uint64_t captured_ = 0;
 };
 
 } // namespace saffron
