@@ -406,9 +406,51 @@ void DisplayChannel::handleDraw(uint16_t type, const Reader& msg) {
         locked([&] { canvas.copyBits(clip, base.box, srcPos); });
         break;
     }
+    case SPICE_MSG_DISPLAY_DRAW_TEXT: {
+        const uint32_t str = r.u32();
+        const QRect backArea = display::readRect(r);
+        const auto fore = display::readBrush(r);
+        const auto back = display::readBrush(r);
+        const RopDescriptor foreMode{r.u16()};
+        const RopDescriptor backMode{r.u16()};
+        const QRect area = clip.bounds();
+        Pixmap mask = area.isEmpty() ? Pixmap() : Pixmap(area.width(), area.height());
+        if (!area.isEmpty())
+            display::rasterizeGlyphs(msg.at(str), area, mask);
+        const Source foreSrc = brushSource(fore);
+        const Source backSrc = brushSource(back);
+        locked([&] {
+            // Windows text: an optional background rectangle, then the glyphs through their mask.
+            if (backMode.bits && back.type != display::Brush::Type::None) {
+                const ClipRegion backClip =
+                    ClipRegion::forDraw(backArea, clip.rects(), true, surface.bounds());
+                canvas.draw(backClip, backArea, backSrc, backMode);
+            }
+            canvas.draw(clip, area, foreSrc, foreMode, DrawMask{&mask, QPoint(), false});
+        });
+        break;
+    }
+    case SPICE_MSG_DISPLAY_DRAW_STROKE: {
+        const uint32_t path = r.u32();
+        const uint8_t lineFlags = r.u8();
+        if (lineFlags & SPICE_LINE_FLAGS_STYLED) {
+            r.u8();  // style_nseg
+            r.u32(); // style: dashes are drawn solid
+        }
+        const auto brush = display::readBrush(r);
+        const RopDescriptor foreMode{r.u16()};
+        r.u16(); // back_mode: only used for styled lines' gaps
+        const QRect area = clip.bounds();
+        Pixmap mask = area.isEmpty() ? Pixmap() : Pixmap(area.width(), area.height());
+        if (!area.isEmpty())
+            display::rasterizePath(msg.at(path), area, mask);
+        const Source src = brushSource(brush);
+        locked([&] { canvas.draw(clip, area, src, foreMode, DrawMask{&mask, QPoint(), false}); });
+        break;
+    }
     default:
-        // STROKE, TEXT and COMPOSITE are sent by the Windows and X.org QXL drivers; a BIOS,
-        // Linux framebuffer console and QEMU's VGA modes never use them.
+        // COMPOSITE is sent by the X.org QXL driver for RENDER; a BIOS, the Linux framebuffer
+        // console, QEMU's VGA modes and the Windows drivers' common paths never use it.
         ++displayStats_.badDraws;
         throw ProtocolError("draw type " + std::to_string(type) + " is not supported yet");
     }

@@ -2,7 +2,10 @@
 
 #include <spice/enums.h>
 
+#include <QPointF>
+
 #include <algorithm>
+#include <cmath>
 
 namespace saffron::display {
 
@@ -89,6 +92,126 @@ Mask readMask(Reader& r) {
     m.pos = readPoint(r);
     m.bitmap = r.u32();
     return m;
+}
+
+void rasterizeGlyphs(Reader r, const QRect& area, Pixmap& mask) {
+    const uint16_t count = r.u16();
+    const uint8_t flags = r.u8();
+    const unsigned bpp = (flags & SPICE_STRING_FLAGS_RASTER_A1)   ? 1
+                         : (flags & SPICE_STRING_FLAGS_RASTER_A4) ? 4
+                         : (flags & SPICE_STRING_FLAGS_RASTER_A8) ? 8
+                                                                  : 0;
+    if (bpp == 0)
+        throw ProtocolError("text without a raster glyph format");
+    for (uint16_t i = 0; i < count; ++i) {
+        const QPoint render = readPoint(r);
+        const QPoint origin = readPoint(r);
+        const uint16_t w = r.u16();
+        const uint16_t h = r.u16();
+        const size_t stride = (size_t(w) * bpp + 7) / 8;
+        const auto bits = r.array(h, stride);
+        const QRect glyph(render + origin, QSize(w, h));
+        const QRect visible = glyph.intersected(area);
+        for (int y = visible.top(); y <= visible.bottom(); ++y) {
+            const auto row = bits.subspan(size_t(y - glyph.top()) * stride, stride);
+            for (int x = visible.left(); x <= visible.right(); ++x) {
+                const size_t gx = size_t(x - glyph.left());
+                bool on;
+                if (bpp == 1)
+                    on = (row[gx / 8] >> (7 - gx % 8)) & 1; // MSB first, as GDI lays out glyphs
+                else if (bpp == 4)
+                    on = ((row[gx / 2] >> ((gx & 1) ? 0 : 4)) & 0xf) >= 8; // anti-aliased: threshold
+                else
+                    on = row[gx] >= 128;
+                if (on)
+                    mask.at(x - area.left(), y - area.top()) = 0xffffffffu;
+            }
+        }
+    }
+}
+
+namespace {
+// Bresenham between two surface points, clipped to the mask; the step budget bounds the work a
+// hostile path can cause.
+void plotLine(QPoint a, QPoint b, const QRect& area, Pixmap& mask, int64_t& budget) {
+    const QRect reach = area.adjusted(-1, -1, 1, 1);
+    if (!reach.intersects(QRect(a, b).normalized().adjusted(0, 0, 1, 1)))
+        return;
+    int dx = std::abs(b.x() - a.x()), dy = -std::abs(b.y() - a.y());
+    const int sx = a.x() < b.x() ? 1 : -1, sy = a.y() < b.y() ? 1 : -1;
+    int err = dx + dy;
+    QPoint p = a;
+    while (budget-- > 0) {
+        if (area.contains(p))
+            mask.at(p.x() - area.left(), p.y() - area.top()) = 0xffffffffu;
+        if (p == b)
+            break;
+        const int e2 = 2 * err;
+        if (e2 >= dy) {
+            err += dy;
+            p.rx() += sx;
+        }
+        if (e2 <= dx) {
+            err += dx;
+            p.ry() += sy;
+        }
+    }
+}
+
+QPoint readPointFix(Reader& r) {
+    // 28.4 fixed point, rounded to the nearest pixel.
+    const int32_t x = std::clamp<int32_t>(r.i32(), -(kMaxCoordinate << 4), kMaxCoordinate << 4);
+    const int32_t y = std::clamp<int32_t>(r.i32(), -(kMaxCoordinate << 4), kMaxCoordinate << 4);
+    return {(x + 8) >> 4, (y + 8) >> 4};
+}
+} // namespace
+
+void rasterizePath(Reader r, const QRect& area, Pixmap& mask) {
+    int64_t budget = 16 * 1024 * 1024;
+    const uint32_t segments = r.u32();
+    QPoint start, current;
+    bool open = false;
+    for (uint32_t s = 0; s < segments; ++s) {
+        const uint8_t flags = r.u8();
+        const uint32_t count = r.u32();
+        Reader pts(r.array(count, 8));
+        std::vector<QPoint> points(count);
+        for (auto& p : points)
+            p = readPointFix(pts);
+        size_t i = 0;
+        if (flags & SPICE_PATH_BEGIN || !open) {
+            if (points.empty())
+                continue;
+            start = current = points[0];
+            open = true;
+            i = 1;
+        }
+        if (flags & SPICE_PATH_BEZIER) {
+            // Cubic Béziers: three points per curve after the current point, flattened into 16
+            // chords.
+            for (; i + 2 < points.size(); i += 3) {
+                const QPointF p0 = current, p1 = points[i], p2 = points[i + 1], p3 = points[i + 2];
+                QPoint prev = current;
+                for (int k = 1; k <= 16; ++k) {
+                    const double t = k / 16.0, u = 1 - t;
+                    const QPointF q = u * u * u * p0 + 3 * u * u * t * p1 + 3 * u * t * t * p2 + t * t * t * p3;
+                    const QPoint next = q.toPoint();
+                    plotLine(prev, next, area, mask, budget);
+                    prev = next;
+                }
+                current = points[i + 2];
+            }
+        } else {
+            for (; i < points.size(); ++i) {
+                plotLine(current, points[i], area, mask, budget);
+                current = points[i];
+            }
+        }
+        if (flags & SPICE_PATH_CLOSE)
+            plotLine(current, start, area, mask, budget);
+        if (flags & (SPICE_PATH_END | SPICE_PATH_CLOSE))
+            open = false;
+    }
 }
 
 } // namespace saffron::display

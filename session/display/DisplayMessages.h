@@ -1,5 +1,6 @@
 #pragma once
 
+#include "display/Pixmap.h"
 #include "wire/Reader.h"
 
 #include <QPoint>
@@ -51,6 +52,13 @@ struct Mask {
     uint32_t bitmap = 0; // offset of the mask Image, 0 = no mask
 };
 Mask readMask(Reader& r);
+
+// Renders a spice.proto String (raster glyphs, 1/4/8 bits per pixel) into `mask` (non-zero =
+// glyph pixel), which covers `area` of the surface. Glyph pixels outside `area` are dropped.
+void rasterizeGlyphs(Reader str, const QRect& area, Pixmap& mask);
+// Renders a spice.proto Path (polylines and cubic Béziers in 28.4 fixed point) as one-pixel
+// lines into `mask`, which covers `area`. Work is bounded whatever the coordinates.
+void rasterizePath(Reader path, const QRect& area, Pixmap& mask);
 
 } // namespace display
 } // namespace saffron

@@ -1,4 +1,5 @@
 #include "agent/AgentProtocol.h"
+#include "channels/DisplayChannel.h"
 #include "channels/MessageFramer.h"
 #include "cursor/CursorShape.h"
 #include "display/Canvas.h"
@@ -91,6 +92,7 @@ private slots:
     void cursorShapes();
     void cursorRejectsShortData();
     void scancodes();
+    void displayTextAndStroke();
 };
 
 void TestSessionUnits::readerRejectsOutOfBounds() {
@@ -401,6 +403,48 @@ void TestSessionUnits::scancodes() {
     QCOMPARE(scancodeFromQtKey(Qt::Key_Escape).value(), AtScancode(0x01));
     QCOMPARE(scancodeFromQtKey(Qt::Key_Return).value(), AtScancode(0x1c));
     QCOMPARE(scancodeFromQtKey(Qt::Key_Delete).value(), AtScancode(0xe053));
+}
+
+void TestSessionUnits::displayTextAndStroke() {
+    SessionOptions options;
+    DisplayChannel display(options, 0);
+    Writer create;
+    create.u32(0).u32(16).u32(8).u32(SPICE_SURFACE_FMT_32_xRGB).u32(SPICE_SURFACE_FLAGS_PRIMARY);
+    display.dispatch(SPICE_MSG_DISPLAY_SURFACE_CREATE, create.data());
+    QVERIFY(display.primarySurface());
+
+    auto base = [](Writer& w) { w.u32(0).i32(0).i32(0).i32(8).i32(8).u8(SPICE_CLIP_TYPE_NONE); };
+    Writer text;
+    base(text);
+    const size_t strPtr = text.size();
+    text.u32(0);                                                             // String*, patched below
+    text.i32(0).i32(0).i32(0).i32(0);                                        // back_area
+    text.u8(SPICE_BRUSH_TYPE_SOLID).u32(0x00ff00);                           // fore brush
+    text.u8(SPICE_BRUSH_TYPE_NONE);                                          // back brush
+    text.u16(SPICE_ROPD_OP_PUT).u16(0);
+    text.patchU32(strPtr, uint32_t(text.size()));
+    text.u16(1).u8(SPICE_STRING_FLAGS_RASTER_A1);
+    text.i32(2).i32(1).i32(0).i32(0).u16(8).u16(2).u8(0x80).u8(0x40); // one 8x2 glyph at (2,1)
+    display.dispatch(SPICE_MSG_DISPLAY_DRAW_TEXT, text.data());
+    const Pixmap& px = display.primarySurface()->pixmap;
+    QCOMPARE(px.at(2, 1), 0xff00ff00u);
+    QCOMPARE(px.at(3, 2), 0xff00ff00u);
+    QCOMPARE(px.at(3, 1), 0xff000000u);
+
+    Writer stroke;
+    base(stroke);
+    const size_t pathPtr = stroke.size();
+    stroke.u32(0).u8(0);                                   // Path*, line flags
+    stroke.u8(SPICE_BRUSH_TYPE_SOLID).u32(0xff0000);
+    stroke.u16(SPICE_ROPD_OP_PUT).u16(0);
+    stroke.patchU32(pathPtr, uint32_t(stroke.size()));
+    stroke.u32(1).u8(SPICE_PATH_BEGIN | SPICE_PATH_END).u32(2);
+    stroke.i32(1 << 4).i32(5 << 4).i32(6 << 4).i32(5 << 4); // (1,5) -> (6,5)
+    display.dispatch(SPICE_MSG_DISPLAY_DRAW_STROKE, stroke.data());
+    for (int x = 1; x <= 6; ++x)
+        QCOMPARE(px.at(x, 5), 0xffff0000u);
+    QCOMPARE(px.at(0, 5), 0xff000000u);
+    QCOMPARE(display.stats().badMessages, quint64(0));
 }
 
 QTEST_GUILESS_MAIN(TestSessionUnits)
