@@ -21,34 +21,43 @@ Session::Session(SessionOptions options, QObject* parent)
     connect(core_, &SessionCore::channelClosed, this, &Session::channelClosed);
     // Channel objects are created on the session thread; connecting to them there makes their
     // signals reach us queued, in order.
-    connect(core_, &SessionCore::displayCreated, core_, [this](DisplayChannel* d) {
-        if (d->id() != 0)
-            return; // secondary displays (multi-monitor with several QXL devices) come later
-        connect(d, &DisplayChannel::primarySurfaceChanged, this, [this](SurfacePtr s) {
-            {
-                QMutexLocker lock(&surfaceMutex_);
-                primary_ = s;
-            }
-            emit primarySurfaceChanged(s);
-        });
-        connect(d, &DisplayChannel::primaryUpdated, this, &Session::primaryUpdated);
-        connect(d, &DisplayChannel::marked, this, &Session::displayMarked);
-        connect(d, &DisplayChannel::monitorsConfigChanged, this, &Session::monitorsConfigChanged);
-    }, Qt::DirectConnection);
-    connect(core_, &SessionCore::cursorCreated, core_, [this](CursorChannel* c) {
-        connect(c, &CursorChannel::shapeChanged, this, &Session::cursorShapeChanged);
-        connect(c, &CursorChannel::moved, this, &Session::cursorMoved);
-        connect(c, &CursorChannel::visibilityChanged, this, &Session::cursorVisibilityChanged);
-    }, Qt::DirectConnection);
-    connect(core_, &SessionCore::connected, core_, [this] {
-        MainChannel* m = core_->main();
-        connect(m, &MainChannel::mouseModeChanged, this, &Session::mouseModeChanged);
-        connect(m, &MainChannel::agentConnectedChanged, this, &Session::agentConnectedChanged);
-        connect(m, &MainChannel::guestClipboardText, this, &Session::guestClipboardText);
-        connect(m, &MainChannel::guestClipboardGrabbed, this, [this] { emit guestClipboardGrabbed(); });
-        // The main channel may already have reported its mode before we connected.
-        emit mouseModeChanged(m->mouseMode());
-    }, Qt::DirectConnection);
+    connect(
+        core_, &SessionCore::displayCreated, core_,
+        [this](DisplayChannel* d) {
+            if (d->id() != 0)
+                return; // secondary displays (multi-monitor with several QXL devices) come later
+            connect(d, &DisplayChannel::primarySurfaceChanged, this, [this](SurfacePtr s) {
+                {
+                    QMutexLocker lock(&surfaceMutex_);
+                    primary_ = s;
+                }
+                emit primarySurfaceChanged(s);
+            });
+            connect(d, &DisplayChannel::primaryUpdated, this, &Session::primaryUpdated);
+            connect(d, &DisplayChannel::marked, this, &Session::displayMarked);
+            connect(d, &DisplayChannel::monitorsConfigChanged, this, &Session::monitorsConfigChanged);
+        },
+        Qt::DirectConnection);
+    connect(
+        core_, &SessionCore::cursorCreated, core_,
+        [this](CursorChannel* c) {
+            connect(c, &CursorChannel::shapeChanged, this, &Session::cursorShapeChanged);
+            connect(c, &CursorChannel::moved, this, &Session::cursorMoved);
+            connect(c, &CursorChannel::visibilityChanged, this, &Session::cursorVisibilityChanged);
+        },
+        Qt::DirectConnection);
+    connect(
+        core_, &SessionCore::connected, core_,
+        [this] {
+            MainChannel* m = core_->main();
+            connect(m, &MainChannel::mouseModeChanged, this, &Session::mouseModeChanged);
+            connect(m, &MainChannel::agentConnectedChanged, this, &Session::agentConnectedChanged);
+            connect(m, &MainChannel::guestClipboardText, this, &Session::guestClipboardText);
+            connect(m, &MainChannel::guestClipboardGrabbed, this, [this] { emit guestClipboardGrabbed(); });
+            // The main channel may already have reported its mode before we connected.
+            emit mouseModeChanged(m->mouseMode());
+        },
+        Qt::DirectConnection);
     thread_->start();
 }
 
@@ -86,7 +95,8 @@ SurfacePtr Session::primarySurface() const {
 
 SessionInfo Session::info() const {
     SessionInfo out;
-    QMetaObject::invokeMethod(core_, [&out, core = core_] { out = core->info(); }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        core_, [&out, core = core_] { out = core->info(); }, Qt::BlockingQueuedConnection);
     return out;
 }
 

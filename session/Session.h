@@ -12,7 +12,6 @@
 #include <QRect>
 #include <QString>
 #include <QStringList>
-
 #include <map>
 #include <memory>
 #include <vector>

@@ -3,7 +3,6 @@
 #include "Log.h"
 
 #include <QMetaEnum>
-
 #include <spice/enums.h>
 
 namespace saffron {
@@ -67,7 +66,8 @@ void SessionCore::openChannels(const QList<ChannelId>& list) {
         }
     }
     if (!unsupported_.isEmpty())
-        qCInfo(lcSession).noquote() << "channels not opened (not supported yet):" << unsupported_.join(QLatin1Char(' '));
+        qCInfo(lcSession).noquote() << "channels not opened (not supported yet):"
+                                    << unsupported_.join(QLatin1Char(' '));
 }
 
 void SessionCore::end(const QString& error) {
@@ -80,7 +80,9 @@ void SessionCore::end(const QString& error) {
     emit disconnected(error);
 }
 
-void SessionCore::stop() { end(QString()); }
+void SessionCore::stop() {
+    end(QString());
+}
 
 SessionInfo SessionCore::info() const {
     SessionInfo info;

@@ -6,7 +6,6 @@
 #include <QString>
 #include <QStringList>
 #include <QUrl>
-
 #include <optional>
 
 namespace saffron {
@@ -16,10 +15,10 @@ namespace saffron {
 // file formats.
 struct SessionOptions {
     QString host;
-    quint16 port = 0;    // plain port, 0 = none
-    quint16 tlsPort = 0; // TLS port, 0 = none
-    QString unixPath;    // spice+unix://, replaces host/port when set
-    QByteArray password; // never logged
+    quint16 port = 0;                      // plain port, 0 = none
+    quint16 tlsPort = 0;                   // TLS port, 0 = none
+    QString unixPath;                      // spice+unix://, replaces host/port when set
+    QByteArray password;                   // never logged
     QList<QSslCertificate> caCertificates; // empty = system trust store
     QString hostSubject;                   // empty = verify the host name instead
     QUrl proxy;                            // http://host:port CONNECT proxy, empty = direct

@@ -3,7 +3,6 @@
 #include <QByteArray>
 #include <QRect>
 #include <QString>
-
 #include <cstdint>
 #include <optional>
 #include <span>

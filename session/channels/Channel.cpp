@@ -11,7 +11,6 @@
 #include <QNetworkProxy>
 #include <QSslConfiguration>
 #include <QSslSocket>
-
 #include <spice/enums.h>
 #include <spice/protocol.h>
 
@@ -24,22 +23,36 @@ Channel::~Channel() = default;
 
 QString Channel::typeName(uint8_t type) {
     switch (type) {
-    case SPICE_CHANNEL_MAIN: return QStringLiteral("main");
-    case SPICE_CHANNEL_DISPLAY: return QStringLiteral("display");
-    case SPICE_CHANNEL_INPUTS: return QStringLiteral("inputs");
-    case SPICE_CHANNEL_CURSOR: return QStringLiteral("cursor");
-    case SPICE_CHANNEL_PLAYBACK: return QStringLiteral("playback");
-    case SPICE_CHANNEL_RECORD: return QStringLiteral("record");
-    case SPICE_CHANNEL_TUNNEL: return QStringLiteral("tunnel");
-    case SPICE_CHANNEL_SMARTCARD: return QStringLiteral("smartcard");
-    case SPICE_CHANNEL_USBREDIR: return QStringLiteral("usbredir");
-    case SPICE_CHANNEL_PORT: return QStringLiteral("port");
-    case SPICE_CHANNEL_WEBDAV: return QStringLiteral("webdav");
-    default: return QStringLiteral("channel-%1").arg(type);
+    case SPICE_CHANNEL_MAIN:
+        return QStringLiteral("main");
+    case SPICE_CHANNEL_DISPLAY:
+        return QStringLiteral("display");
+    case SPICE_CHANNEL_INPUTS:
+        return QStringLiteral("inputs");
+    case SPICE_CHANNEL_CURSOR:
+        return QStringLiteral("cursor");
+    case SPICE_CHANNEL_PLAYBACK:
+        return QStringLiteral("playback");
+    case SPICE_CHANNEL_RECORD:
+        return QStringLiteral("record");
+    case SPICE_CHANNEL_TUNNEL:
+        return QStringLiteral("tunnel");
+    case SPICE_CHANNEL_SMARTCARD:
+        return QStringLiteral("smartcard");
+    case SPICE_CHANNEL_USBREDIR:
+        return QStringLiteral("usbredir");
+    case SPICE_CHANNEL_PORT:
+        return QStringLiteral("port");
+    case SPICE_CHANNEL_WEBDAV:
+        return QStringLiteral("webdav");
+    default:
+        return QStringLiteral("channel-%1").arg(type);
     }
 }
 
-QString Channel::name() const { return QStringLiteral("%1:%2").arg(typeName(type_)).arg(id_); }
+QString Channel::name() const {
+    return QStringLiteral("%1:%2").arg(typeName(type_)).arg(id_);
+}
 
 void Channel::open(uint32_t connectionId) {
     connectionId_ = connectionId;
@@ -114,7 +127,8 @@ void Channel::onSslErrors(const QList<QSslError>& errors) {
             fatal << e.errorString();
     }
     if (!fatal.isEmpty()) {
-        fail(QStringLiteral("TLS certificate of %1 refused: %2").arg(options_.host, fatal.join(QStringLiteral("; "))));
+        fail(QStringLiteral("TLS certificate of %1 refused: %2")
+                 .arg(options_.host, fatal.join(QStringLiteral("; "))));
         return;
     }
     if (sock)
@@ -230,7 +244,8 @@ void Channel::processLink() {
         if (state_ == State::Linking) {
             if (linkBuf_.size() < link::kHeaderSize)
                 return;
-            const link::Header header = link::parseHeader(std::span<const uint8_t>(linkBuf_).first(link::kHeaderSize));
+            const link::Header header =
+                link::parseHeader(std::span<const uint8_t>(linkBuf_).first(link::kHeaderSize));
             if (linkBuf_.size() < link::kHeaderSize + header.size)
                 return;
             const link::Reply reply =
@@ -238,13 +253,15 @@ void Channel::processLink() {
             linkBuf_.erase(linkBuf_.begin(), linkBuf_.begin() + link::kHeaderSize + header.size);
             if (reply.error == SPICE_LINK_ERR_NEED_SECURED && !tls_ && options_.tlsPort && !retriedWithTls_) {
                 // The server wants this channel on its tls-port (spice_protocol.txt, link errors).
-                qCInfo(lcLink) << name() << "server requires TLS, reconnecting to tls-port" << options_.tlsPort;
+                qCInfo(lcLink) << name() << "server requires TLS, reconnecting to tls-port"
+                               << options_.tlsPort;
                 retriedWithTls_ = true;
                 connectTransport(true);
                 return;
             }
             if (reply.error != SPICE_LINK_ERR_OK) {
-                QString msg = QStringLiteral("%1: %2").arg(name(), QString::fromLatin1(link::errorText(reply.error)));
+                QString msg =
+                    QStringLiteral("%1: %2").arg(name(), QString::fromLatin1(link::errorText(reply.error)));
                 if (reply.error == SPICE_LINK_ERR_NEED_SECURED)
                     msg += QStringLiteral(" (no tls-port configured)");
                 fail(msg);
@@ -256,7 +273,8 @@ void Channel::processLink() {
             Writer auth;
             if (serverCommon_.has(SPICE_COMMON_CAP_PROTOCOL_AUTH_SELECTION)) {
                 if (!serverCommon_.has(SPICE_COMMON_CAP_AUTH_SPICE)) {
-                    fail(QStringLiteral("%1: the server only offers SASL authentication, which Saffron does not support")
+                    fail(QStringLiteral(
+                             "%1: the server only offers SASL authentication, which Saffron does not support")
                              .arg(name()));
                     return;
                 }
@@ -349,7 +367,8 @@ void Channel::handleBaseMessage(uint16_t type, std::span<const uint8_t> body) {
         r.u32();
         const uint32_t len = r.u32();
         auto text = r.array(len, 1);
-        QString s = QString::fromUtf8(reinterpret_cast<const char*>(text.data()), static_cast<qsizetype>(text.size()));
+        QString s = QString::fromUtf8(reinterpret_cast<const char*>(text.data()),
+                                      static_cast<qsizetype>(text.size()));
         s.truncate(1024);
         if (severity == SPICE_NOTIFY_SEVERITY_ERROR)
             qCWarning(lcSession).noquote() << name() << "server notice:" << s;

@@ -9,7 +9,6 @@
 #include <QObject>
 #include <QPointer>
 #include <QSslError>
-
 #include <cstdint>
 #include <memory>
 #include <span>

@@ -5,7 +5,6 @@
 #include "wire/Reader.h"
 
 #include <QPoint>
-
 #include <unordered_map>
 
 namespace saffron {
@@ -43,4 +42,3 @@ private:
 };
 
 } // namespace saffron
-

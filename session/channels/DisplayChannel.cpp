@@ -6,7 +6,6 @@
 #include "wire/Writer.h"
 
 #include <QElapsedTimer>
-
 #include <spice/enums.h>
 #include <spice/protocol.h>
 
@@ -82,7 +81,8 @@ void DisplayChannel::onReady() {
         send(SPICE_MSGC_DISPLAY_PREFERRED_COMPRESSION, Writer().u8(uint8_t(wanted)).take());
         qCInfo(lcDisplay) << "preferred image compression" << wanted;
     } else {
-        qCWarning(lcDisplay) << "server cannot be asked for an image compression; QUIC/LZ/GLZ images may fail";
+        qCWarning(lcDisplay)
+            << "server cannot be asked for an image compression; QUIC/LZ/GLZ images may fail";
     }
 }
 
@@ -122,11 +122,13 @@ void DisplayChannel::createSurface(Reader& r) {
     const uint32_t format = r.u32();
     const uint32_t flags = r.u32();
     if (!plausibleImageSize(width, height))
-        throw ProtocolError("surface of " + std::to_string(width) + "x" + std::to_string(height) + " rejected");
+        throw ProtocolError("surface of " + std::to_string(width) + "x" + std::to_string(height) +
+                            " rejected");
     if (!knownSurfaceFormat(format))
         throw ProtocolError("unknown surface format " + std::to_string(format));
     destroySurface(id);
-    if (surfaces_.size() >= kMaxSurfaces || totalSurfacePixels_ + uint64_t(width) * height > kMaxTotalSurfacePixels)
+    if (surfaces_.size() >= kMaxSurfaces ||
+        totalSurfacePixels_ + uint64_t(width) * height > kMaxTotalSurfacePixels)
         throw ProtocolError("server exceeded the surface memory limit");
     auto s = std::make_shared<Surface>();
     s->id = id;
@@ -311,7 +313,8 @@ void DisplayChannel::handleDraw(uint16_t type, const Reader& msg) {
         return mask;
     };
 
-    const ClipRegion clip = ClipRegion::forDraw(base.box, base.clip.rects, base.clip.hasRects, surface.bounds());
+    const ClipRegion clip =
+        ClipRegion::forDraw(base.box, base.clip.rects, base.clip.hasRects, surface.bounds());
     Canvas canvas(surface.pixmap, surface.hasAlpha());
     auto locked = [&](auto&& fn) {
         const quint64 decodeNs = quint64(decodeTimer.nsecsElapsed());
@@ -508,7 +511,8 @@ void DisplayChannel::handleStreamData(Reader& r, bool sized) {
     if (!s.topDown) {
         // Bottom-up frames (spice-server sets TOP_DOWN for guests that draw top-down).
         for (int y = 0; y < frame.height / 2; ++y)
-            std::swap_ranges(frame.row(y).begin(), frame.row(y).end(), frame.row(frame.height - 1 - y).begin());
+            std::swap_ranges(frame.row(y).begin(), frame.row(y).end(),
+                             frame.row(frame.height - 1 - y).begin());
     }
     displayStats_.decodeNs += quint64(t.nsecsElapsed());
     ++displayStats_.streamFrames;

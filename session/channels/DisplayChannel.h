@@ -6,7 +6,6 @@
 #include "display/Surface.h"
 
 #include <QRect>
-
 #include <map>
 #include <memory>
 
@@ -44,8 +43,8 @@ public:
 
 signals:
     void primarySurfaceChanged(saffron::SurfacePtr surface); // null when destroyed
-    void primaryUpdated(const QRect& dirty);                  // coalesced per batch of messages
-    void marked();                                            // the first complete frame is drawn
+    void primaryUpdated(const QRect& dirty);                 // coalesced per batch of messages
+    void marked();                                           // the first complete frame is drawn
     void monitorsConfigChanged(const QList<saffron::MonitorHead>& heads);
 
 protected:

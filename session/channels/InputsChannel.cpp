@@ -18,7 +18,9 @@ uint32_t downCode(AtScancode c) {
     // Bytes go to the guest low byte first: E0 prefix, then the code.
     return c > 0xff ? (0xe0u | uint32_t(c & 0xff) << 8) : c;
 }
-uint32_t upCode(AtScancode c) { return c > 0xff ? (0xe0u | uint32_t((c & 0xff) | 0x80) << 8) : (c | 0x80u); }
+uint32_t upCode(AtScancode c) {
+    return c > 0xff ? (0xe0u | uint32_t((c & 0xff) | 0x80) << 8) : (c | 0x80u);
+}
 } // namespace
 
 InputsChannel::InputsChannel(const SessionOptions& options, uint8_t id, QObject* parent)
@@ -66,7 +68,9 @@ void InputsChannel::setLockModifiers(uint16_t modifiers) {
     send(SPICE_MSGC_INPUTS_KEY_MODIFIERS, Writer().u16(modifiers).take());
 }
 
-bool InputsChannel::motionWindowOpen() const { return unacked_ < kMaxUnackedMotion; }
+bool InputsChannel::motionWindowOpen() const {
+    return unacked_ < kMaxUnackedMotion;
+}
 
 void InputsChannel::mousePosition(QPoint pos, uint16_t buttons, uint8_t displayId) {
     if (pendingPosition_ || !motionWindowOpen())

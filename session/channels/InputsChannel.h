@@ -4,7 +4,6 @@
 #include "input/Scancodes.h"
 
 #include <QPoint>
-
 #include <optional>
 
 namespace saffron {

@@ -70,7 +70,8 @@ void MainChannel::handleMessage(uint16_t type, std::span<const uint8_t> body) {
         mmTime_ = r.u32();
         qCInfo(lcSession) << "session" << sessionId_ << "mouse modes" << supported << "current" << mouseMode_
                           << "agent" << (agentConnected ? "connected" : "absent");
-        if (options().clientMouseMode && (supported & SPICE_MOUSE_MODE_CLIENT) && mouseMode_ != SPICE_MOUSE_MODE_CLIENT)
+        if (options().clientMouseMode && (supported & SPICE_MOUSE_MODE_CLIENT) &&
+            mouseMode_ != SPICE_MOUSE_MODE_CLIENT)
             send(SPICE_MSGC_MAIN_MOUSE_MODE_REQUEST, Writer().u16(SPICE_MOUSE_MODE_CLIENT).take());
         emit mouseModeChanged(mouseMode_);
         if (agentConnected)
@@ -216,7 +217,8 @@ void MainChannel::handleAgentMessage(const agent::Message& m) {
             QList<uint32_t> types(p.types.begin(), p.types.end());
             emit guestClipboardGrabbed(types);
         } else if (m.type == VD_AGENT_CLIPBOARD_REQUEST) {
-            const QByteArray text = p.type == VD_AGENT_CLIPBOARD_UTF8_TEXT ? clientClipboard_.toUtf8() : QByteArray();
+            const QByteArray text =
+                p.type == VD_AGENT_CLIPBOARD_UTF8_TEXT ? clientClipboard_.toUtf8() : QByteArray();
             sendAgent(VD_AGENT_CLIPBOARD, agent::clipboardData(selectionPrefix(), p.type, text));
         } else if (m.type == VD_AGENT_CLIPBOARD) {
             if (p.type == VD_AGENT_CLIPBOARD_UTF8_TEXT)
@@ -237,7 +239,8 @@ void MainChannel::setMonitors(const std::vector<QRect>& monitors) {
 }
 
 void MainChannel::sendMonitorsIfReady() {
-    if (!monitors_ || monitors_->empty() || !agentConnected_ || !agentCapsKnown_ || !agentHasCapability(VD_AGENT_CAP_MONITORS_CONFIG))
+    if (!monitors_ || monitors_->empty() || !agentConnected_ || !agentCapsKnown_ ||
+        !agentHasCapability(VD_AGENT_CAP_MONITORS_CONFIG))
         return;
     sendAgent(VD_AGENT_MONITORS_CONFIG, agent::monitorsConfig(*monitors_, true));
     qCInfo(lcAgent) << "sent monitors config" << monitors_->size() << "head(s), first" << monitors_->front();
@@ -247,13 +250,15 @@ void MainChannel::setClientClipboardText(const QString& text) {
     clientClipboard_ = text;
     if (!options().shareClipboard || !agentHasCapability(VD_AGENT_CAP_CLIPBOARD_BY_DEMAND))
         return;
-    sendAgent(VD_AGENT_CLIPBOARD_GRAB, agent::clipboardGrab(selectionPrefix(), {VD_AGENT_CLIPBOARD_UTF8_TEXT}));
+    sendAgent(VD_AGENT_CLIPBOARD_GRAB,
+              agent::clipboardGrab(selectionPrefix(), {VD_AGENT_CLIPBOARD_UTF8_TEXT}));
 }
 
 void MainChannel::requestGuestClipboard() {
     if (!options().shareClipboard || !agentHasCapability(VD_AGENT_CAP_CLIPBOARD_BY_DEMAND))
         return;
-    sendAgent(VD_AGENT_CLIPBOARD_REQUEST, agent::clipboardRequest(selectionPrefix(), VD_AGENT_CLIPBOARD_UTF8_TEXT));
+    sendAgent(VD_AGENT_CLIPBOARD_REQUEST,
+              agent::clipboardRequest(selectionPrefix(), VD_AGENT_CLIPBOARD_UTF8_TEXT));
 }
 
 } // namespace saffron

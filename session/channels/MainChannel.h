@@ -7,7 +7,6 @@
 #include <QList>
 #include <QPair>
 #include <QRect>
-
 #include <deque>
 #include <optional>
 #include <vector>

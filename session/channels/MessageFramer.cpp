@@ -26,7 +26,8 @@ MessageFramer::Status MessageFramer::next(Message& out) {
     if (size > kMaxMessageSize)
         return Status::TooLarge;
     if (!mini_)
-        r.skip(4); // sub_list offset; only used by servers without mini header and never by spice-server >= 0.12
+        r.skip(
+            4); // sub_list offset; only used by servers without mini header and never by spice-server >= 0.12
     if (r.remaining() < size)
         return Status::NeedMore;
     out.type = type;

@@ -17,3 +17,4 @@ set_source_files_properties(
     ${CMAKE_CURRENT_LIST_DIR}/Lz4ImageDecoder.cpp
     TARGET_DIRECTORY saffron_session
     PROPERTIES COMPILE_OPTIONS "$<$<NOT:$<CONFIG:Debug>>:-O3>")
+include(${CMAKE_CURRENT_LIST_DIR}/quic.cmake)

@@ -17,7 +17,8 @@ bool bitAt(std::span<const uint8_t> plane, size_t stride, int x, int y) {
 
 CursorShape decodeCursor(const CursorHeader& h, std::span<const uint8_t> data) {
     if (h.width == 0 || h.height == 0 || h.width > kMaxCursorSide || h.height > kMaxCursorSide)
-        throw ProtocolError("cursor of " + std::to_string(h.width) + "x" + std::to_string(h.height) + " rejected");
+        throw ProtocolError("cursor of " + std::to_string(h.width) + "x" + std::to_string(h.height) +
+                            " rejected");
     CursorShape shape;
     shape.hotX = std::min<int>(h.hotX, h.width - 1);
     shape.hotY = std::min<int>(h.hotY, h.height - 1);
@@ -48,10 +49,18 @@ CursorShape decodeCursor(const CursorHeader& h, std::span<const uint8_t> data) {
 
     unsigned bpp = 0;
     switch (h.type) {
-    case SPICE_CURSOR_TYPE_COLOR4: bpp = 4; break;
-    case SPICE_CURSOR_TYPE_COLOR16: bpp = 16; break;
-    case SPICE_CURSOR_TYPE_COLOR24: bpp = 24; break;
-    case SPICE_CURSOR_TYPE_COLOR32: bpp = 32; break;
+    case SPICE_CURSOR_TYPE_COLOR4:
+        bpp = 4;
+        break;
+    case SPICE_CURSOR_TYPE_COLOR16:
+        bpp = 16;
+        break;
+    case SPICE_CURSOR_TYPE_COLOR24:
+        bpp = 24;
+        break;
+    case SPICE_CURSOR_TYPE_COLOR32:
+        bpp = 32;
+        break;
     default:
         throw ProtocolError("cursor type " + std::to_string(h.type) + " is not supported");
     }
@@ -69,7 +78,9 @@ CursorShape decodeCursor(const CursorHeader& h, std::span<const uint8_t> data) {
         for (int x = 0; x < w; ++x) {
             uint32_t rgb = 0;
             switch (bpp) {
-            case 4: rgb = palette[(row[size_t(x) / 2] >> ((x & 1) ? 0 : 4)) & 0xf]; break;
+            case 4:
+                rgb = palette[(row[size_t(x) / 2] >> ((x & 1) ? 0 : 4)) & 0xf];
+                break;
             case 16: {
                 const uint16_t v = uint16_t(row[size_t(x) * 2] | (row[size_t(x) * 2 + 1] << 8));
                 const uint32_t r5 = (v >> 10) & 0x1f, g5 = (v >> 5) & 0x1f, b5 = v & 0x1f;
@@ -87,7 +98,8 @@ CursorShape decodeCursor(const CursorHeader& h, std::span<const uint8_t> data) {
             }
             const bool transparent = bitAt(andMask, maskStride, x, y);
             // With AND=1 a non-zero colour means "invert"; shown opaque for the same reason as MONO.
-            shape.image.at(x, y) = transparent && (rgb & 0xffffff) == 0 ? 0u : (0xff000000u | (rgb & 0xffffffu));
+            shape.image.at(x, y) =
+                transparent && (rgb & 0xffffff) == 0 ? 0u : (0xff000000u | (rgb & 0xffffffu));
         }
     }
     return shape;

@@ -3,7 +3,6 @@
 #include "display/Pixmap.h"
 
 #include <QMetaType>
-
 #include <cstdint>
 #include <memory>
 #include <span>

@@ -1,13 +1,14 @@
 #include "display/Canvas.h"
 
-#include <spice/enums.h>
-
 #include <algorithm>
 #include <cstring>
+#include <spice/enums.h>
 
 namespace saffron {
 
-bool RopDescriptor::isPlainCopy() const { return bits == SPICE_ROPD_OP_PUT; }
+bool RopDescriptor::isPlainCopy() const {
+    return bits == SPICE_ROPD_OP_PUT;
+}
 
 uint32_t RopDescriptor::apply(uint32_t s, uint32_t d) const {
     if (bits & SPICE_ROPD_INVERS_SRC)
@@ -91,7 +92,8 @@ bool DrawMask::allows(int boxX, int boxY) const {
         return true;
     const int mx = boxX + pos.x();
     const int my = boxY + pos.y();
-    bool set = mx >= 0 && my >= 0 && mx < bitmap->width && my < bitmap->height && (bitmap->at(mx, my) & 0xffffffu);
+    bool set =
+        mx >= 0 && my >= 0 && mx < bitmap->width && my < bitmap->height && (bitmap->at(mx, my) & 0xffffffu);
     return set != invert;
 }
 
@@ -131,7 +133,8 @@ uint32_t Canvas::sample(const Source& s, const QRect& box, int x, int y) const {
         return s.color;
     case Source::Kind::Pattern: {
         const Pixmap& p = *s.image;
-        return p.at(positiveMod(x - s.patternOrigin.x(), p.width), positiveMod(y - s.patternOrigin.y(), p.height));
+        return p.at(positiveMod(x - s.patternOrigin.x(), p.width),
+                    positiveMod(y - s.patternOrigin.y(), p.height));
     }
     case Source::Kind::Image:
         break;
@@ -141,16 +144,21 @@ uint32_t Canvas::sample(const Source& s, const QRect& box, int x, int y) const {
     if (s.area.width() == box.width() && s.area.height() == box.height())
         return img.at(s.area.left() + bx, s.area.top() + by);
     // Scaled: map the centre of the destination pixel into the source area.
-    const int64_t fx = ((2 * int64_t(bx) + 1) * s.area.width() * 128) / box.width() - 128;  // 1/256 px
+    const int64_t fx = ((2 * int64_t(bx) + 1) * s.area.width() * 128) / box.width() - 128; // 1/256 px
     const int64_t fy = ((2 * int64_t(by) + 1) * s.area.height() * 128) / box.height() - 128;
-    auto clampX = [&](int64_t v) { return int(std::clamp<int64_t>(v, 0, s.area.width() - 1)) + s.area.left(); };
-    auto clampY = [&](int64_t v) { return int(std::clamp<int64_t>(v, 0, s.area.height() - 1)) + s.area.top(); };
+    auto clampX = [&](int64_t v) {
+        return int(std::clamp<int64_t>(v, 0, s.area.width() - 1)) + s.area.left();
+    };
+    auto clampY = [&](int64_t v) {
+        return int(std::clamp<int64_t>(v, 0, s.area.height() - 1)) + s.area.top();
+    };
     if (!s.smooth)
         return img.at(clampX((fx + 128) >> 8), clampY((fy + 128) >> 8));
     const int64_t x0 = fx >> 8, y0 = fy >> 8;
     const uint32_t tx = uint32_t(fx & 0xff), ty = uint32_t(fy & 0xff);
     const uint32_t top = lerp(img.at(clampX(x0), clampY(y0)), img.at(clampX(x0 + 1), clampY(y0)), tx);
-    const uint32_t bottom = lerp(img.at(clampX(x0), clampY(y0 + 1)), img.at(clampX(x0 + 1), clampY(y0 + 1)), tx);
+    const uint32_t bottom =
+        lerp(img.at(clampX(x0), clampY(y0 + 1)), img.at(clampX(x0 + 1), clampY(y0 + 1)), tx);
     return lerp(top, bottom, ty);
 }
 
@@ -190,8 +198,8 @@ void Canvas::draw(const ClipRegion& clip, const QRect& box, const Source& src, R
     }
 }
 
-void Canvas::drawRop3(const ClipRegion& clip, const QRect& box, const Source& src, const Source& brush, uint8_t rop3,
-                      const DrawMask& mask) {
+void Canvas::drawRop3(const ClipRegion& clip, const QRect& box, const Source& src, const Source& brush,
+                      uint8_t rop3, const DrawMask& mask) {
     for (const QRect& r : clip.rects()) {
         for (int y = r.top(); y <= r.bottom(); ++y) {
             auto drow = dst_.row(y);

@@ -4,7 +4,6 @@
 
 #include <QPoint>
 #include <QRect>
-
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -64,12 +63,14 @@ public:
     void draw(const ClipRegion& clip, const QRect& box, const Source& src, RopDescriptor rop,
               const DrawMask& mask = {});
     // ROP3 with a brush (P), source (S) and destination (D), Windows ternary raster op codes.
-    void drawRop3(const ClipRegion& clip, const QRect& box, const Source& src, const Source& brush, uint8_t rop3,
-                  const DrawMask& mask = {});
+    void drawRop3(const ClipRegion& clip, const QRect& box, const Source& src, const Source& brush,
+                  uint8_t rop3, const DrawMask& mask = {});
     // Pixels equal to `transparentColor` (RGB compared) are skipped.
-    void drawTransparent(const ClipRegion& clip, const QRect& box, const Source& src, uint32_t transparentColor);
+    void drawTransparent(const ClipRegion& clip, const QRect& box, const Source& src,
+                         uint32_t transparentColor);
     // Porter-Duff OVER with a global alpha; `srcHasAlpha` uses the source's premultiplied alpha.
-    void drawAlphaBlend(const ClipRegion& clip, const QRect& box, const Source& src, uint8_t alpha, bool srcHasAlpha);
+    void drawAlphaBlend(const ClipRegion& clip, const QRect& box, const Source& src, uint8_t alpha,
+                        bool srcHasAlpha);
     // Moves pixels within the surface (scrolling): the box receives the area at `srcPos`.
     // Overlap-safe.
     void copyBits(const ClipRegion& clip, const QRect& box, QPoint srcPos);

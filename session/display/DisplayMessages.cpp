@@ -1,16 +1,16 @@
 #include "display/DisplayMessages.h"
 
-#include <spice/enums.h>
-
 #include <QPointF>
-
 #include <algorithm>
 #include <cmath>
+#include <spice/enums.h>
 
 namespace saffron::display {
 
 namespace {
-int clampCoord(int32_t v) { return std::clamp<int32_t>(v, -kMaxCoordinate, kMaxCoordinate); }
+int clampCoord(int32_t v) {
+    return std::clamp<int32_t>(v, -kMaxCoordinate, kMaxCoordinate);
+}
 } // namespace
 
 QRect readRect(Reader& r) {
@@ -194,7 +194,8 @@ void rasterizePath(Reader r, const QRect& area, Pixmap& mask) {
                 QPoint prev = current;
                 for (int k = 1; k <= 16; ++k) {
                     const double t = k / 16.0, u = 1 - t;
-                    const QPointF q = u * u * u * p0 + 3 * u * u * t * p1 + 3 * u * t * t * p2 + t * t * t * p3;
+                    const QPointF q =
+                        u * u * u * p0 + 3 * u * u * t * p1 + 3 * u * t * t * p2 + t * t * t * p3;
                     const QPoint next = q.toPoint();
                     plotLine(prev, next, area, mask, budget);
                     prev = next;

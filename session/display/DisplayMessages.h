@@ -5,7 +5,6 @@
 
 #include <QPoint>
 #include <QRect>
-
 #include <cstdint>
 #include <vector>
 

@@ -6,7 +6,6 @@
 
 #include <QDir>
 #include <QFile>
-
 #include <spice/enums.h>
 
 namespace saffron {
@@ -14,16 +13,26 @@ namespace saffron {
 namespace {
 const char* typeName(uint8_t type) {
     switch (type) {
-    case SPICE_IMAGE_TYPE_BITMAP: return "BITMAP";
-    case SPICE_IMAGE_TYPE_QUIC: return "QUIC";
-    case SPICE_IMAGE_TYPE_LZ_PLT: return "LZ_PLT";
-    case SPICE_IMAGE_TYPE_LZ_RGB: return "LZ_RGB";
-    case SPICE_IMAGE_TYPE_GLZ_RGB: return "GLZ_RGB";
-    case SPICE_IMAGE_TYPE_ZLIB_GLZ_RGB: return "ZLIB_GLZ_RGB";
-    case SPICE_IMAGE_TYPE_JPEG_ALPHA: return "JPEG_ALPHA";
-    case SPICE_IMAGE_TYPE_JPEG: return "JPEG";
-    case SPICE_IMAGE_TYPE_LZ4: return "LZ4";
-    default: return "unknown";
+    case SPICE_IMAGE_TYPE_BITMAP:
+        return "BITMAP";
+    case SPICE_IMAGE_TYPE_QUIC:
+        return "QUIC";
+    case SPICE_IMAGE_TYPE_LZ_PLT:
+        return "LZ_PLT";
+    case SPICE_IMAGE_TYPE_LZ_RGB:
+        return "LZ_RGB";
+    case SPICE_IMAGE_TYPE_GLZ_RGB:
+        return "GLZ_RGB";
+    case SPICE_IMAGE_TYPE_ZLIB_GLZ_RGB:
+        return "ZLIB_GLZ_RGB";
+    case SPICE_IMAGE_TYPE_JPEG_ALPHA:
+        return "JPEG_ALPHA";
+    case SPICE_IMAGE_TYPE_JPEG:
+        return "JPEG";
+    case SPICE_IMAGE_TYPE_LZ4:
+        return "LZ4";
+    default:
+        return "unknown";
     }
 }
 } // namespace
@@ -72,16 +81,18 @@ QString ImageReader::captureDir() {
     return dir;
 }
 
-void ImageReader::capture(uint8_t type, uint64_t id, uint32_t w, uint32_t h, std::span<const uint8_t> payload) {
+void ImageReader::capture(uint8_t type, uint64_t id, uint32_t w, uint32_t h,
+                          std::span<const uint8_t> payload) {
     if (captureDir().isEmpty())
         return;
     QDir().mkpath(captureDir());
-    QFile f(QDir(captureDir()).filePath(QStringLiteral("%1-%2-%3-%4x%5.bin")
-                                           .arg(captured_++, 6, 10, QLatin1Char('0'))
-                                           .arg(typeName(type))
-                                           .arg(id)
-                                           .arg(w)
-                                           .arg(h)));
+    QFile f(QDir(captureDir())
+                .filePath(QStringLiteral("%1-%2-%3-%4x%5.bin")
+                              .arg(captured_++, 6, 10, QLatin1Char('0'))
+                              .arg(typeName(type))
+                              .arg(id)
+                              .arg(w)
+                              .arg(h)));
     if (f.open(QIODevice::WriteOnly))
         f.write(reinterpret_cast<const char*>(payload.data()), qsizetype(payload.size()));
 }
@@ -142,7 +153,8 @@ std::shared_ptr<const Pixmap> ImageReader::decode(const Reader& message, Reader&
         if (!captureDir().isEmpty()) {
             // QUIC, LZ_RGB and GLZ_RGB are BinaryData: capture the payload alone; the others
             // with their type-specific header, as they appear on the wire.
-            if (type == SPICE_IMAGE_TYPE_QUIC || type == SPICE_IMAGE_TYPE_LZ_RGB || type == SPICE_IMAGE_TYPE_GLZ_RGB) {
+            if (type == SPICE_IMAGE_TYPE_QUIC || type == SPICE_IMAGE_TYPE_LZ_RGB ||
+                type == SPICE_IMAGE_TYPE_GLZ_RGB) {
                 const uint32_t size = r.u32();
                 capture(type, id, width, height, r.array(size, 1));
             } else {

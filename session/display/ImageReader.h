@@ -5,7 +5,6 @@
 #include "wire/Reader.h"
 
 #include <QString>
-
 #include <functional>
 #include <memory>
 

@@ -21,7 +21,9 @@ struct Pixmap {
         : width(w), height(h), hasAlpha(alpha), pixels(static_cast<size_t>(w) * static_cast<size_t>(h)) {}
 
     bool isNull() const { return width <= 0 || height <= 0; }
-    std::span<uint32_t> row(int y) { return {pixels.data() + static_cast<size_t>(y) * width, static_cast<size_t>(width)}; }
+    std::span<uint32_t> row(int y) {
+        return {pixels.data() + static_cast<size_t>(y) * width, static_cast<size_t>(width)};
+    }
     std::span<const uint32_t> row(int y) const {
         return {pixels.data() + static_cast<size_t>(y) * width, static_cast<size_t>(width)};
     }

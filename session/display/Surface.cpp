@@ -4,6 +4,8 @@
 
 namespace saffron {
 
-bool Surface::hasAlpha() const { return format == SPICE_SURFACE_FMT_32_ARGB || format == SPICE_SURFACE_FMT_8_A; }
+bool Surface::hasAlpha() const {
+    return format == SPICE_SURFACE_FMT_32_ARGB || format == SPICE_SURFACE_FMT_8_A;
+}
 
 } // namespace saffron

@@ -2,11 +2,9 @@
 
 #include "display/Pixmap.h"
 
+#include <QMetaType>
 #include <QMutex>
 #include <QRect>
-
-#include <QMetaType>
-
 #include <cstdint>
 #include <memory>
 

@@ -1,8 +1,7 @@
 #include "link/HostSubject.h"
 
-#include <openssl/x509.h>
-
 #include <memory>
+#include <openssl/x509.h>
 #include <utility>
 #include <vector>
 

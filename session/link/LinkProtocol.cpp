@@ -34,8 +34,8 @@ Header parseHeader(std::span<const uint8_t> bytes) {
     h.minor = r.u32();
     h.size = r.u32();
     if (h.major != SPICE_VERSION_MAJOR)
-        throw ProtocolError("server speaks SPICE protocol " + std::to_string(h.major) + ", this client speaks " +
-                            std::to_string(SPICE_VERSION_MAJOR));
+        throw ProtocolError("server speaks SPICE protocol " + std::to_string(h.major) +
+                            ", this client speaks " + std::to_string(SPICE_VERSION_MAJOR));
     if (h.size > kMaxReplySize)
         throw ProtocolError("link reply of " + std::to_string(h.size) + " bytes is too large");
     return h;
@@ -68,17 +68,28 @@ Reply parseReply(std::span<const uint8_t> body) {
 
 const char* errorText(uint32_t e) {
     switch (e) {
-    case SPICE_LINK_ERR_OK: return "ok";
-    case SPICE_LINK_ERR_ERROR: return "the server refused the connection";
-    case SPICE_LINK_ERR_INVALID_MAGIC: return "invalid magic";
-    case SPICE_LINK_ERR_INVALID_DATA: return "the server rejected the link data";
-    case SPICE_LINK_ERR_VERSION_MISMATCH: return "protocol version mismatch";
-    case SPICE_LINK_ERR_NEED_SECURED: return "the server requires TLS for this channel";
-    case SPICE_LINK_ERR_NEED_UNSECURED: return "the server requires a plain connection for this channel";
-    case SPICE_LINK_ERR_PERMISSION_DENIED: return "authentication failed";
-    case SPICE_LINK_ERR_BAD_CONNECTION_ID: return "bad connection id";
-    case SPICE_LINK_ERR_CHANNEL_NOT_AVAILABLE: return "channel not available";
-    default: return "unknown link error";
+    case SPICE_LINK_ERR_OK:
+        return "ok";
+    case SPICE_LINK_ERR_ERROR:
+        return "the server refused the connection";
+    case SPICE_LINK_ERR_INVALID_MAGIC:
+        return "invalid magic";
+    case SPICE_LINK_ERR_INVALID_DATA:
+        return "the server rejected the link data";
+    case SPICE_LINK_ERR_VERSION_MISMATCH:
+        return "protocol version mismatch";
+    case SPICE_LINK_ERR_NEED_SECURED:
+        return "the server requires TLS for this channel";
+    case SPICE_LINK_ERR_NEED_UNSECURED:
+        return "the server requires a plain connection for this channel";
+    case SPICE_LINK_ERR_PERMISSION_DENIED:
+        return "authentication failed";
+    case SPICE_LINK_ERR_BAD_CONNECTION_ID:
+        return "bad connection id";
+    case SPICE_LINK_ERR_CHANNEL_NOT_AVAILABLE:
+        return "channel not available";
+    default:
+        return "unknown link error";
     }
 }
 

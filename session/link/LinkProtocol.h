@@ -14,8 +14,8 @@ namespace saffron {
 // + caps, then the client authenticates and the server sends a 32-bit link result.
 namespace link {
 
-inline constexpr size_t kHeaderSize = 16; // magic, major, minor, size
-inline constexpr size_t kPublicKeySize = 162; // SPICE_TICKET_PUBKEY_BYTES: DER SubjectPublicKeyInfo
+inline constexpr size_t kHeaderSize = 16;           // magic, major, minor, size
+inline constexpr size_t kPublicKeySize = 162;       // SPICE_TICKET_PUBKEY_BYTES: DER SubjectPublicKeyInfo
 inline constexpr size_t kEncryptedTicketSize = 128; // RSA-1024 block
 // A link reply is 178 bytes plus caps; a few KiB of caps is already absurd.
 inline constexpr uint32_t kMaxReplySize = 64 * 1024;

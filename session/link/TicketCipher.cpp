@@ -2,12 +2,10 @@
 
 #include "wire/ProtocolError.h"
 
+#include <memory>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
-
-#include <memory>
-
 #include <spice/protocol.h>
 
 namespace saffron {

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <QByteArray>
-
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -13,6 +12,7 @@ namespace saffron {
 // (spice_protocol.txt "Ticket encryption"; spice-server reds.c decrypts with
 // RSA_PKCS1_OAEP_PADDING). The plaintext is the password plus its terminating NUL.
 // Throws ProtocolError if the key is not a usable RSA public key.
-std::vector<uint8_t> encryptTicket(std::span<const uint8_t> subjectPublicKeyInfoDer, const QByteArray& password);
+std::vector<uint8_t> encryptTicket(std::span<const uint8_t> subjectPublicKeyInfoDer,
+                                   const QByteArray& password);
 
 } // namespace saffron

@@ -16,8 +16,8 @@ class Reader {
 public:
     explicit Reader(std::span<const uint8_t> data, size_t offset = 0) : data_(data), pos_(offset) {
         if (offset > data.size())
-            throw ProtocolError("offset " + std::to_string(offset) + " outside " + std::to_string(data.size()) +
-                                "-byte message");
+            throw ProtocolError("offset " + std::to_string(offset) + " outside " +
+                                std::to_string(data.size()) + "-byte message");
     }
 
     size_t position() const { return pos_; }
@@ -54,16 +54,16 @@ public:
     // pointers as 32-bit offsets from the start of the message body.
     Reader at(uint64_t offset) const {
         if (offset > data_.size())
-            throw ProtocolError("pointer " + std::to_string(offset) + " outside " + std::to_string(data_.size()) +
-                                "-byte message");
+            throw ProtocolError("pointer " + std::to_string(offset) + " outside " +
+                                std::to_string(data_.size()) + "-byte message");
         return Reader(data_, static_cast<size_t>(offset));
     }
 
 private:
     void need(size_t n) const {
         if (n > remaining())
-            throw ProtocolError("truncated: need " + std::to_string(n) + " bytes at offset " + std::to_string(pos_) +
-                                ", have " + std::to_string(remaining()));
+            throw ProtocolError("truncated: need " + std::to_string(n) + " bytes at offset " +
+                                std::to_string(pos_) + ", have " + std::to_string(remaining()));
     }
     template <typename T> T le() {
         need(sizeof(T));

@@ -9,7 +9,10 @@ namespace saffron {
 // Little-endian message builder for client-to-server messages.
 class Writer {
 public:
-    Writer& u8(uint8_t v) { buf_.push_back(v); return *this; }
+    Writer& u8(uint8_t v) {
+        buf_.push_back(v);
+        return *this;
+    }
     Writer& u16(uint16_t v) { return le(v); }
     Writer& u32(uint32_t v) { return le(v); }
     Writer& u64(uint64_t v) { return le(v); }

@@ -5,7 +5,6 @@
 
 #include <QKeyEvent>
 #include <QPainter>
-
 #include <spice/enums.h>
 
 namespace saffron {
@@ -48,7 +47,9 @@ SessionWidget::SessionWidget(Session& session, QWidget* parent) : QWidget(parent
     });
 }
 
-bool SessionWidget::serverMouse() const { return mouseMode_ == SPICE_MOUSE_MODE_SERVER; }
+bool SessionWidget::serverMouse() const {
+    return mouseMode_ == SPICE_MOUSE_MODE_SERVER;
+}
 
 void SessionWidget::setCursorShape(CursorShapePtr shape) {
     if (shape) {
@@ -124,7 +125,8 @@ void SessionWidget::onUpdate(const QRect& dirty) {
     copySurfaceRegion(*surface_, dirty, frame_);
     const QRect t = targetRect();
     const double sx = double(t.width()) / frame_.width(), sy = double(t.height()) / frame_.height();
-    update(QRectF(t.left() + dirty.left() * sx, t.top() + dirty.top() * sy, dirty.width() * sx, dirty.height() * sy)
+    update(QRectF(t.left() + dirty.left() * sx, t.top() + dirty.top() * sy, dirty.width() * sx,
+                  dirty.height() * sy)
                .toAlignedRect()
                .adjusted(-1, -1, 1, 1));
 }
@@ -151,7 +153,9 @@ void SessionWidget::paintEvent(QPaintEvent* e) {
         p.drawImage(cursorRect().adjusted(1, 1, -1, -1), cursorImage_);
 }
 
-void SessionWidget::resizeEvent(QResizeEvent*) { resizeDebounce_.start(); }
+void SessionWidget::resizeEvent(QResizeEvent*) {
+    resizeDebounce_.start();
+}
 
 QPoint SessionWidget::toGuest(QPointF local) const {
     const QRect t = targetRect();

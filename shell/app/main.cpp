@@ -12,10 +12,8 @@
 #include <QDir>
 #include <QHash>
 #include <QTimer>
-
-#include <spice/enums.h>
-
 #include <cstdio>
+#include <spice/enums.h>
 
 using namespace saffron;
 
@@ -41,11 +39,11 @@ QList<QPair<AtScancode, bool>> keystrokes(const QString& text) {
             key = Qt::Key_0 + (ch.unicode() - '0');
         } else {
             static const QHash<QChar, QPair<int, bool>> symbols = {
-                {QLatin1Char('\n'), {Qt::Key_Return, false}}, {QLatin1Char(' '), {Qt::Key_Space, false}},
-                {QLatin1Char('-'), {Qt::Key_Minus, false}},   {QLatin1Char('|'), {Qt::Key_Backslash, true}},
-                {QLatin1Char('/'), {Qt::Key_Slash, false}},   {QLatin1Char('.'), {Qt::Key_Period, false}},
+                {QLatin1Char('\n'), {Qt::Key_Return, false}},   {QLatin1Char(' '), {Qt::Key_Space, false}},
+                {QLatin1Char('-'), {Qt::Key_Minus, false}},     {QLatin1Char('|'), {Qt::Key_Backslash, true}},
+                {QLatin1Char('/'), {Qt::Key_Slash, false}},     {QLatin1Char('.'), {Qt::Key_Period, false}},
                 {QLatin1Char(';'), {Qt::Key_Semicolon, false}}, {QLatin1Char(':'), {Qt::Key_Semicolon, true}},
-                {QLatin1Char('!'), {Qt::Key_1, true}},        {QLatin1Char('='), {Qt::Key_Equal, false}},
+                {QLatin1Char('!'), {Qt::Key_1, true}},          {QLatin1Char('='), {Qt::Key_Equal, false}},
             };
             auto it = symbols.find(ch);
             if (it == symbols.end())
@@ -76,7 +74,8 @@ int main(int argc, char** argv) {
     parser.setApplicationDescription(QStringLiteral("Saffron SPICE client"));
     parser.addHelpOption();
     parser.addPositionalArgument(QStringLiteral("target"), QStringLiteral("spice:// URI or .vv file"));
-    QCommandLineOption title(QStringLiteral("title"), QStringLiteral("window title"), QStringLiteral("TITLE"));
+    QCommandLineOption title(QStringLiteral("title"), QStringLiteral("window title"),
+                             QStringLiteral("TITLE"));
     QCommandLineOption fullScreen(QStringLiteral("full-screen"), QStringLiteral("start full screen"));
     QCommandLineOption shots(QStringLiteral("demo-screenshots"),
                              QStringLiteral("offscreen demo: folder for screenshots (default ./demo-shots)"),
@@ -97,7 +96,7 @@ int main(int argc, char** argv) {
 
     Session session(target->options);
     SessionWidget view(session);
-    view.setWindowTitle(parser.isSet(title)         ? parser.value(title)
+    view.setWindowTitle(parser.isSet(title)             ? parser.value(title)
                         : !target->spec.title.isEmpty() ? target->spec.title
                                                         : QStringLiteral("Saffron"));
     view.resize(1024, 768);
@@ -108,7 +107,8 @@ int main(int argc, char** argv) {
     });
     const QString baseTitle = view.windowTitle();
     QObject::connect(&view, &SessionWidget::pointerGrabChanged, &view, [&](bool grabbed) {
-        view.setWindowTitle(grabbed ? baseTitle + QStringLiteral(" (Shift+F12 releases the pointer)") : baseTitle);
+        view.setWindowTitle(grabbed ? baseTitle + QStringLiteral(" (Shift+F12 releases the pointer)")
+                                    : baseTitle);
     });
     // Clipboard both ways through the agent.
     bool applyingGuestClipboard = false;
@@ -116,7 +116,8 @@ int main(int argc, char** argv) {
         if (!applyingGuestClipboard)
             session.setClientClipboardText(QGuiApplication::clipboard()->text());
     });
-    QObject::connect(&session, &Session::guestClipboardGrabbed, &app, [&] { session.requestGuestClipboard(); });
+    QObject::connect(&session, &Session::guestClipboardGrabbed, &app,
+                     [&] { session.requestGuestClipboard(); });
     QObject::connect(&session, &Session::guestClipboardText, &app, [&](const QString& t) {
         applyingGuestClipboard = true;
         QGuiApplication::clipboard()->setText(t);
@@ -132,13 +133,17 @@ int main(int argc, char** argv) {
         auto save = [&](const QString& name) {
             const QString path = QDir(dir).filePath(name);
             view.grab().save(path);
-            say(QStringLiteral("saved %1 (%2x%3 guest screen)").arg(path).arg(view.frame().width()).arg(view.frame().height()));
+            say(QStringLiteral("saved %1 (%2x%3 guest screen)")
+                    .arg(path)
+                    .arg(view.frame().width())
+                    .arg(view.frame().height()));
         };
         QObject::connect(&session, &Session::displayMarked, &app, [&] {
             say(QStringLiteral("connected; first frame received"));
             QTimer::singleShot(1500, &app, [&] {
                 save(QStringLiteral("1-connected.png"));
-                say(QStringLiteral("typing \"%1\" into the guest").arg(QString(text).replace(QLatin1Char('\n'), QStringLiteral("\\n"))));
+                say(QStringLiteral("typing \"%1\" into the guest")
+                        .arg(QString(text).replace(QLatin1Char('\n'), QStringLiteral("\\n"))));
                 auto strokes = std::make_shared<QList<QPair<AtScancode, bool>>>(keystrokes(text));
                 auto* pacer = new QTimer(&app);
                 QObject::connect(pacer, &QTimer::timeout, &app, [&session, strokes, pacer] {

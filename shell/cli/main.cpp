@@ -13,10 +13,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTimer>
-
-#include <spice/enums.h>
-
 #include <cstdio>
+#include <spice/enums.h>
 
 using namespace saffron;
 
@@ -47,8 +45,8 @@ QJsonObject infoJson(const SessionInfo& info) {
     o[QStringLiteral("sessionId")] = qint64(info.sessionId);
     o[QStringLiteral("serverName")] = info.serverName;
     o[QStringLiteral("serverUuid")] = info.serverUuid;
-    o[QStringLiteral("mouseMode")] = info.mouseMode == SPICE_MOUSE_MODE_CLIENT ? QStringLiteral("client")
-                                                                              : QStringLiteral("server");
+    o[QStringLiteral("mouseMode")] =
+        info.mouseMode == SPICE_MOUSE_MODE_CLIENT ? QStringLiteral("client") : QStringLiteral("server");
     o[QStringLiteral("agentConnected")] = info.agentConnected;
     o[QStringLiteral("surfaceWidth")] = info.primarySize.width();
     o[QStringLiteral("surfaceHeight")] = info.primarySize.height();
@@ -71,12 +69,14 @@ QJsonObject infoJson(const SessionInfo& info) {
 }
 
 void printInfo(const SessionInfo& info) {
-    out(QStringLiteral("server:        %1 %2").arg(info.serverName.isEmpty() ? QStringLiteral("(no name)") : info.serverName,
-                                                  info.serverUuid));
+    out(QStringLiteral("server:        %1 %2")
+            .arg(info.serverName.isEmpty() ? QStringLiteral("(no name)") : info.serverName, info.serverUuid));
     out(QStringLiteral("session id:    %1").arg(info.sessionId));
     out(QStringLiteral("mouse mode:    %1")
-            .arg(info.mouseMode == SPICE_MOUSE_MODE_CLIENT ? QStringLiteral("client") : QStringLiteral("server")));
-    out(QStringLiteral("agent:         %1").arg(info.agentConnected ? QStringLiteral("connected") : QStringLiteral("none")));
+            .arg(info.mouseMode == SPICE_MOUSE_MODE_CLIENT ? QStringLiteral("client")
+                                                           : QStringLiteral("server")));
+    out(QStringLiteral("agent:         %1")
+            .arg(info.agentConnected ? QStringLiteral("connected") : QStringLiteral("none")));
     out(QStringLiteral("surface:       %1x%2").arg(info.primarySize.width()).arg(info.primarySize.height()));
     for (const ChannelInfo& c : info.channels)
         out(QStringLiteral("channel %1 %2%3 common-caps=[%4] caps=[%5]")
@@ -101,20 +101,24 @@ int main(int argc, char** argv) {
     parser.addPositionalArgument(QStringLiteral("output"), QStringLiteral("PNG file (screenshot)"));
     QCommandLineOption seconds(QStringLiteral("seconds"), QStringLiteral("stats: how long to measure"),
                                QStringLiteral("N"), QStringLiteral("10"));
-    QCommandLineOption timeout(QStringLiteral("timeout"), QStringLiteral("give up after N seconds (default 30)"),
-                               QStringLiteral("N"), QStringLiteral("30"));
-    QCommandLineOption settle(QStringLiteral("settle"),
-                              QStringLiteral("screenshot: wait until the screen is quiet for MS milliseconds"),
-                              QStringLiteral("MS"), QStringLiteral("0"));
-    QCommandLineOption settleMax(QStringLiteral("settle-max"),
-                                 QStringLiteral("screenshot: take it after MS milliseconds even if the screen still changes"),
-                                 QStringLiteral("MS"), QStringLiteral("5000"));
+    QCommandLineOption timeout(QStringLiteral("timeout"),
+                               QStringLiteral("give up after N seconds (default 30)"), QStringLiteral("N"),
+                               QStringLiteral("30"));
+    QCommandLineOption settle(
+        QStringLiteral("settle"),
+        QStringLiteral("screenshot: wait until the screen is quiet for MS milliseconds"),
+        QStringLiteral("MS"), QStringLiteral("0"));
+    QCommandLineOption settleMax(
+        QStringLiteral("settle-max"),
+        QStringLiteral("screenshot: take it after MS milliseconds even if the screen still changes"),
+        QStringLiteral("MS"), QStringLiteral("5000"));
     QCommandLineOption compression(QStringLiteral("image-compression"),
-                                   QStringLiteral("ask the server for this image compression"), QStringLiteral("NAME"));
+                                   QStringLiteral("ask the server for this image compression"),
+                                   QStringLiteral("NAME"));
     QCommandLineOption caFile(QStringLiteral("ca-file"), QStringLiteral("CA certificate(s) for TLS"),
                               QStringLiteral("PEM"));
-    QCommandLineOption hostSubject(QStringLiteral("host-subject"), QStringLiteral("expected certificate subject"),
-                                   QStringLiteral("SUBJECT"));
+    QCommandLineOption hostSubject(QStringLiteral("host-subject"),
+                                   QStringLiteral("expected certificate subject"), QStringLiteral("SUBJECT"));
     QCommandLineOption json(QStringLiteral("json"), QStringLiteral("machine-readable output"));
     parser.addOptions({seconds, timeout, settle, settleMax, compression, caFile, hostSubject, json});
     parser.process(app);
@@ -124,7 +128,8 @@ int main(int argc, char** argv) {
         parser.showHelp(2);
     }
     const QString command = args[0];
-    if (command != QLatin1String("info") && command != QLatin1String("screenshot") && command != QLatin1String("stats")) {
+    if (command != QLatin1String("info") && command != QLatin1String("screenshot") &&
+        command != QLatin1String("stats")) {
         fatal(QStringLiteral("unknown command \"%1\"").arg(command));
         return 2;
     }
@@ -263,7 +268,8 @@ int main(int argc, char** argv) {
                 o[QStringLiteral("bytesPerSecond")] = double(bytes) / s;
                 o[QStringLiteral("draws")] = qint64(draws);
                 o[QStringLiteral("drawsPerSecond")] = double(draws) / s;
-                o[QStringLiteral("streamFrames")] = qint64(end.display.streamFrames - start.display.streamFrames);
+                o[QStringLiteral("streamFrames")] =
+                    qint64(end.display.streamFrames - start.display.streamFrames);
                 o[QStringLiteral("decodeMs")] = double(decodeNs) / 1e6;
                 o[QStringLiteral("decodeMsPerDraw")] = draws ? double(decodeNs) / 1e6 / double(draws) : 0.0;
                 o[QStringLiteral("firstFrameMs")] = firstFrameMs;
@@ -273,7 +279,9 @@ int main(int argc, char** argv) {
                     out(QStringLiteral("measured %1 s").arg(s, 0, 'f', 2));
                     out(QStringLiteral("frames:  %1 (%2/s)").arg(frames).arg(double(frames) / s, 0, 'f', 1));
                     out(QStringLiteral("draws:   %1 (%2/s)").arg(draws).arg(double(draws) / s, 0, 'f', 1));
-                    out(QStringLiteral("bytes:   %1 (%2 KiB/s)").arg(bytes).arg(double(bytes) / s / 1024, 0, 'f', 1));
+                    out(QStringLiteral("bytes:   %1 (%2 KiB/s)")
+                            .arg(bytes)
+                            .arg(double(bytes) / s / 1024, 0, 'f', 1));
                     out(QStringLiteral("decode:  %1 ms total, %2 ms per draw")
                             .arg(double(decodeNs) / 1e6, 0, 'f', 2)
                             .arg(draws ? double(decodeNs) / 1e6 / double(draws) : 0.0, 0, 'f', 3));

@@ -4,7 +4,6 @@
 #include "connection/VvFile.h"
 
 #include <QFileInfo>
-
 #include <spice/enums.h>
 
 namespace saffron {
@@ -43,7 +42,8 @@ std::optional<ConnectionTarget> loadConnectionTarget(const QString& arg, QString
     const bool isUri = arg.startsWith(QLatin1String("spice://")) || arg.startsWith(QLatin1String("spice+"));
     ConnectionResult result = isUri ? parseSpiceUri(arg) : loadVvFile(arg, DeleteMode::HonourFile);
     if (!result.ok()) {
-        *error = isUri ? result.error() : QStringLiteral("%1: %2").arg(QFileInfo(arg).fileName(), result.error());
+        *error =
+            isUri ? result.error() : QStringLiteral("%1: %2").arg(QFileInfo(arg).fileName(), result.error());
         return std::nullopt;
     }
     ConnectionTarget t;
@@ -59,9 +59,9 @@ std::optional<int> parseImageCompression(const QString& name) {
     static const struct {
         const char* name;
         int value;
-    } table[] = {{"off", SPICE_IMAGE_COMPRESSION_OFF},   {"auto_glz", SPICE_IMAGE_COMPRESSION_AUTO_GLZ},
+    } table[] = {{"off", SPICE_IMAGE_COMPRESSION_OFF},         {"auto_glz", SPICE_IMAGE_COMPRESSION_AUTO_GLZ},
                  {"auto_lz", SPICE_IMAGE_COMPRESSION_AUTO_LZ}, {"quic", SPICE_IMAGE_COMPRESSION_QUIC},
-                 {"glz", SPICE_IMAGE_COMPRESSION_GLZ},   {"lz", SPICE_IMAGE_COMPRESSION_LZ},
+                 {"glz", SPICE_IMAGE_COMPRESSION_GLZ},         {"lz", SPICE_IMAGE_COMPRESSION_LZ},
                  {"lz4", SPICE_IMAGE_COMPRESSION_LZ4}};
     for (const auto& e : table)
         if (name == QLatin1String(e.name))

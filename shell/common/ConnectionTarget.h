@@ -4,7 +4,6 @@
 #include "connection/ConnectionSpec.h"
 
 #include <QString>
-
 #include <optional>
 
 namespace saffron {

@@ -1,7 +1,6 @@
 #include "common/KeyMapping.h"
 
 #include <QGuiApplication>
-
 #include <spice/enums.h>
 
 namespace saffron {
@@ -41,12 +40,18 @@ uint16_t spiceButtonMask(Qt::MouseButtons b) {
 
 uint8_t spiceButton(Qt::MouseButton b) {
     switch (b) {
-    case Qt::LeftButton: return SPICE_MOUSE_BUTTON_LEFT;
-    case Qt::MiddleButton: return SPICE_MOUSE_BUTTON_MIDDLE;
-    case Qt::RightButton: return SPICE_MOUSE_BUTTON_RIGHT;
-    case Qt::BackButton: return SPICE_MOUSE_BUTTON_SIDE;
-    case Qt::ForwardButton: return SPICE_MOUSE_BUTTON_EXTRA;
-    default: return SPICE_MOUSE_BUTTON_INVALID;
+    case Qt::LeftButton:
+        return SPICE_MOUSE_BUTTON_LEFT;
+    case Qt::MiddleButton:
+        return SPICE_MOUSE_BUTTON_MIDDLE;
+    case Qt::RightButton:
+        return SPICE_MOUSE_BUTTON_RIGHT;
+    case Qt::BackButton:
+        return SPICE_MOUSE_BUTTON_SIDE;
+    case Qt::ForwardButton:
+        return SPICE_MOUSE_BUTTON_EXTRA;
+    default:
+        return SPICE_MOUSE_BUTTON_INVALID;
     }
 }
 

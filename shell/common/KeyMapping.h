@@ -3,7 +3,6 @@
 #include "input/Scancodes.h"
 
 #include <QKeyEvent>
-
 #include <optional>
 
 namespace saffron {

@@ -47,8 +47,10 @@ private:
                     client->write("HTTP/1.1 200 Connection established\r\n\r\n");
                     if (!early.isEmpty())
                         upstream->write(early);
-                    connect(client, &QTcpSocket::readyRead, upstream, [client, upstream] { upstream->write(client->readAll()); });
-                    connect(upstream, &QTcpSocket::readyRead, client, [client, upstream] { client->write(upstream->readAll()); });
+                    connect(client, &QTcpSocket::readyRead, upstream,
+                            [client, upstream] { upstream->write(client->readAll()); });
+                    connect(upstream, &QTcpSocket::readyRead, client,
+                            [client, upstream] { client->write(upstream->readAll()); });
                     if (client->bytesAvailable())
                         upstream->write(client->readAll());
                 });

@@ -12,8 +12,8 @@ namespace saffron::test {
 // A Session plus the waits integration tests need.
 struct SessionProbe {
     explicit SessionProbe(const SessionOptions& options)
-        : session(options), marked(&session, &Session::displayMarked), ended(&session, &Session::disconnected),
-          closed(&session, &Session::channelClosed) {
+        : session(options), marked(&session, &Session::displayMarked),
+          ended(&session, &Session::disconnected), closed(&session, &Session::channelClosed) {
         session.start();
     }
 

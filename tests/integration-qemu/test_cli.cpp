@@ -101,7 +101,8 @@ private slots:
         const QString vv = dir.filePath(QStringLiteral("console.vv"));
         QFile f(vv);
         QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(QStringLiteral("[virt-viewer]\ntype=spice\nhost=127.0.0.1\nport=%1\ndelete-this-file=1\ntitle=test vm\n")
+        f.write(QStringLiteral(
+                    "[virt-viewer]\ntype=spice\nhost=127.0.0.1\nport=%1\ndelete-this-file=1\ntitle=test vm\n")
                     .arg(qemu.port())
                     .toUtf8());
         f.close();

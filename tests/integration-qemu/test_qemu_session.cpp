@@ -10,7 +10,6 @@
 #include <QRegularExpression>
 #include <QSet>
 #include <QTest>
-
 #include <spice/enums.h>
 
 using namespace saffron;
@@ -28,7 +27,8 @@ SessionOptions optionsFor(const QemuInstance& q) {
 
 // Our surface and QEMU's own rendering must agree exactly. SeaBIOS blinks its text cursor, so
 // retry until both are taken in the same blink phase.
-bool matchesScreendump(SessionProbe& probe, QemuInstance& q, QImage* ours = nullptr, int* lastDiff = nullptr) {
+bool matchesScreendump(SessionProbe& probe, QemuInstance& q, QImage* ours = nullptr,
+                       int* lastDiff = nullptr) {
     for (int attempt = 0; attempt < 60; ++attempt) {
         QTest::qWait(attempt ? 100 : 0);
         const QImage dump = q.qmp().screendump().convertToFormat(QImage::Format_RGB32);
@@ -139,8 +139,8 @@ void TestQemuSession::tls_data() {
     QTest::newRow("right CA") << true << "" << true << "";
     QTest::newRow("right CA and host-subject") << true << "right" << true << "";
     QTest::newRow("wrong CA") << false << "" << false << "TLS certificate of 127.0.0.1 refused";
-    QTest::newRow("wrong host-subject") << true << "C=XX,O=Somebody Else,CN=localhost" << false
-                                        << "does not match host-subject";
+    QTest::newRow("wrong host-subject")
+        << true << "C=XX,O=Somebody Else,CN=localhost" << false << "does not match host-subject";
 }
 
 void TestQemuSession::tls() {
@@ -238,7 +238,8 @@ void TestQemuSession::escapeOpensBootMenu() {
     QVERIFY(matchesScreendump(probe, q, &later));
     // Equal up to the blinking text cursor (one 9x16 cell); the boot-failure screen would differ
     // in thousands of pixels.
-    QVERIFY2(differingPixels(later, menu) <= 9 * 16, qPrintable(QString::number(differingPixels(later, menu))));
+    QVERIFY2(differingPixels(later, menu) <= 9 * 16,
+             qPrintable(QString::number(differingPixels(later, menu))));
 }
 
 void TestQemuSession::allChannelsConnectedInInfoSpice() {

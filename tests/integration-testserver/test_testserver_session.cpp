@@ -5,7 +5,6 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
-
 #include <spice/enums.h>
 
 using namespace saffron;
@@ -60,7 +59,8 @@ QImage expectedImage(const QStringList& args) {
     QTemporaryDir dir;
     const QString ppm = dir.filePath(QStringLiteral("expected.ppm"));
     QProcess p;
-    p.start(qEnvironmentVariable("SAFFRON_TEST_SERVER"), args + QStringList{QStringLiteral("--dump-expected"), ppm});
+    p.start(qEnvironmentVariable("SAFFRON_TEST_SERVER"),
+            args + QStringList{QStringLiteral("--dump-expected"), ppm});
     p.waitForFinished(30000);
     return QImage(ppm).convertToFormat(QImage::Format_RGB32);
 }
@@ -114,8 +114,9 @@ void TestTestServerSession::workloadPixelsExact_data() {
 void TestTestServerSession::workloadPixelsExact() {
     QFETCH(QString, workload);
     QFETCH(int, preferred);
-    const QStringList args{QStringLiteral("--workload"), workload, QStringLiteral("--frames"), QStringLiteral("8"),
-                           QStringLiteral("--size"), QStringLiteral("800x600")};
+    const QStringList args{QStringLiteral("--workload"), workload,
+                           QStringLiteral("--frames"),   QStringLiteral("8"),
+                           QStringLiteral("--size"),     QStringLiteral("800x600")};
     const QImage expected = expectedImage(args);
     QVERIFY(!expected.isNull());
     TestServer server(args);
@@ -129,7 +130,8 @@ void TestTestServerSession::workloadPixelsExact() {
     QVERIFY2(QTest::qWaitFor([&] { return differing(frameOf(session), expected) == 0; }, 20000),
              qPrintable(QStringLiteral("%1 pixels differ").arg(differing(frameOf(session), expected))));
     const SessionInfo info = session.info();
-    const int expectedType = preferred == SPICE_IMAGE_COMPRESSION_LZ4 ? SPICE_IMAGE_TYPE_LZ4 : SPICE_IMAGE_TYPE_BITMAP;
+    const int expectedType =
+        preferred == SPICE_IMAGE_COMPRESSION_LZ4 ? SPICE_IMAGE_TYPE_LZ4 : SPICE_IMAGE_TYPE_BITMAP;
     QVERIFY(info.imagesDecoded.count(expectedType));
     QCOMPARE(info.display.badDraws, quint64(0));
 }

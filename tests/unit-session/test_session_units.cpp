@@ -13,11 +13,9 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
-
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
-
 #include <spice/enums.h>
 #include <spice/protocol.h>
 #include <spice/vd_agent.h>
@@ -184,9 +182,10 @@ void TestSessionUnits::hostSubject() {
     const QString cert = dir.filePath(QStringLiteral("c.pem"));
     QProcess p;
     p.start(QStringLiteral("openssl"),
-            {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"), QStringLiteral("rsa:2048"),
-             QStringLiteral("-nodes"), QStringLiteral("-keyout"), dir.filePath(QStringLiteral("k.pem")),
-             QStringLiteral("-out"), cert, QStringLiteral("-days"), QStringLiteral("1"), QStringLiteral("-subj"),
+            {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+             QStringLiteral("rsa:2048"), QStringLiteral("-nodes"), QStringLiteral("-keyout"),
+             dir.filePath(QStringLiteral("k.pem")), QStringLiteral("-out"), cert, QStringLiteral("-days"),
+             QStringLiteral("1"), QStringLiteral("-subj"),
              QStringLiteral("/C=IL/L=Raanana/O=Red Hat, Inc./CN=my server")});
     QVERIFY(p.waitForFinished(60000) && p.exitCode() == 0);
     const auto certs = QSslCertificate::fromPath(cert);
@@ -254,7 +253,7 @@ void TestSessionUnits::canvasCopyAndClip() {
     c.draw(clip, box, s, RopDescriptor{SPICE_ROPD_OP_PUT});
     QCOMPARE(dst.at(3, 3), 0xff000000u | src.at(1, 1)); // xRGB target: alpha forced opaque
     QCOMPARE(dst.at(5, 3), 0xff000000u | src.at(3, 1));
-    QCOMPARE(dst.at(2, 3), 0u);                         // clipped away
+    QCOMPARE(dst.at(2, 3), 0u); // clipped away
     QCOMPARE(dst.at(3, 4), 0u);
     // A box far outside the surface draws nothing and touches nothing.
     const ClipRegion none = ClipRegion::forDraw(QRect(1000, 1000, 4, 4), {}, false, QRect(0, 0, 8, 8));
@@ -349,8 +348,8 @@ void TestSessionUnits::agentClipboardWithSelection() {
     const auto p = agent::parseClipboard(VD_AGENT_CLIPBOARD, msg, true);
     QCOMPARE(p.type, uint32_t(VD_AGENT_CLIPBOARD_UTF8_TEXT));
     QCOMPARE(QString::fromUtf8(p.data), QStringLiteral("héllo"));
-    const auto g = agent::parseClipboard(VD_AGENT_CLIPBOARD_GRAB,
-                                         agent::clipboardGrab(std::nullopt, {1, 2}), false);
+    const auto g =
+        agent::parseClipboard(VD_AGENT_CLIPBOARD_GRAB, agent::clipboardGrab(std::nullopt, {1, 2}), false);
     QCOMPARE(g.types, (std::vector<uint32_t>{1, 2}));
     const QByteArray mc = agent::monitorsConfig({QRect(0, 0, 1280, 720)}, true);
     Reader r(span(mc));
@@ -395,8 +394,8 @@ void TestSessionUnits::cursorRejectsShortData() {
 }
 
 void TestSessionUnits::scancodes() {
-    QCOMPARE(scancodeFromEvdev(1).value(), AtScancode(0x01));  // Esc
-    QCOMPARE(scancodeFromEvdev(30).value(), AtScancode(0x1e)); // A
+    QCOMPARE(scancodeFromEvdev(1).value(), AtScancode(0x01));     // Esc
+    QCOMPARE(scancodeFromEvdev(30).value(), AtScancode(0x1e));    // A
     QCOMPARE(scancodeFromEvdev(103).value(), AtScancode(0xe048)); // Up
     QCOMPARE(scancodeFromEvdev(111).value(), AtScancode(0xe053)); // Delete
     QVERIFY(!scancodeFromEvdev(0).has_value());
@@ -417,10 +416,10 @@ void TestSessionUnits::displayTextAndStroke() {
     Writer text;
     base(text);
     const size_t strPtr = text.size();
-    text.u32(0);                                                             // String*, patched below
-    text.i32(0).i32(0).i32(0).i32(0);                                        // back_area
-    text.u8(SPICE_BRUSH_TYPE_SOLID).u32(0x00ff00);                           // fore brush
-    text.u8(SPICE_BRUSH_TYPE_NONE);                                          // back brush
+    text.u32(0);                                   // String*, patched below
+    text.i32(0).i32(0).i32(0).i32(0);              // back_area
+    text.u8(SPICE_BRUSH_TYPE_SOLID).u32(0x00ff00); // fore brush
+    text.u8(SPICE_BRUSH_TYPE_NONE);                // back brush
     text.u16(SPICE_ROPD_OP_PUT).u16(0);
     text.patchU32(strPtr, uint32_t(text.size()));
     text.u16(1).u8(SPICE_STRING_FLAGS_RASTER_A1);
@@ -434,7 +433,7 @@ void TestSessionUnits::displayTextAndStroke() {
     Writer stroke;
     base(stroke);
     const size_t pathPtr = stroke.size();
-    stroke.u32(0).u8(0);                                   // Path*, line flags
+    stroke.u32(0).u8(0); // Path*, line flags
     stroke.u8(SPICE_BRUSH_TYPE_SOLID).u32(0xff0000);
     stroke.u16(SPICE_ROPD_OP_PUT).u16(0);
     stroke.patchU32(pathPtr, uint32_t(stroke.size()));
