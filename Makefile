@@ -5,7 +5,7 @@ FUZZ_BUILD ?= build-test
 FUZZ_SECONDS ?= 300
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build demo test fuzz bench clean
+.PHONY: all deps build demo test test-tsan fuzz bench clean
 
 all: build
 
@@ -29,6 +29,14 @@ test: deps
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	ctest --test-dir $(TEST_BUILD) --output-on-failure -j 2
 
+# ThreadSanitizer build of the session engine and the suites that drive its thread.
+TSAN_BUILD ?= build-tsan
+test-tsan: deps
+	cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSAFFRON_TSAN=ON
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target test_qemu_session test_testserver_session test_hostile_server saffron-test-server
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	ctest --test-dir $(TSAN_BUILD) --output-on-failure -R '^(qemu_session|testserver_session|hostile_server)$$'
+
 # Longer fuzzing runs: FUZZ_SECONDS per target.
 fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSAFFRON_FUZZ=ON
@@ -39,4 +47,4 @@ bench: build
 	cmake --build $(BUILD) --target bench
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD)
+	rm -rf $(BUILD) $(TEST_BUILD) $(TSAN_BUILD)

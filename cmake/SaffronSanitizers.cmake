@@ -1,3 +1,6 @@
+if(SAFFRON_TSAN AND (SAFFRON_SANITIZE OR SAFFRON_FUZZ))
+    message(FATAL_ERROR "ThreadSanitizer cannot be combined with AddressSanitizer builds")
+endif()
 if(SAFFRON_SANITIZE)
     add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
     add_link_options(-fsanitize=address,undefined)
