@@ -34,7 +34,7 @@ TSAN_BUILD ?= build-tsan
 test-tsan: deps
 	cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSAFFRON_TSAN=ON
 	cmake --build $(TSAN_BUILD) -j $(JOBS) --target test_qemu_session test_testserver_session test_hostile_server saffron-test-server
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	TSAN_OPTIONS=halt_on_error=1:die_after_fork=0:second_deadlock_stack=1 \
 	ctest --test-dir $(TSAN_BUILD) --output-on-failure -R '^(qemu_session|testserver_session|hostile_server)$$'
 
 # Longer fuzzing runs: FUZZ_SECONDS per target.
