@@ -37,6 +37,16 @@ void SessionCore::openChannels(const QList<ChannelId>& list) {
         if (known)
             continue;
         Channel* channel = nullptr;
+        // Each display channel has its own surface budget: a server listing hundreds of them
+        // must not multiply it. Real multi-head setups use up to 4 QXL devices (or one with
+        // several heads).
+        int sameType = 0;
+        for (const auto& c : channels_)
+            sameType += c && c->type() == id.type;
+        if (sameType >= kMaxChannelsPerType) {
+            unsupported_ << QStringLiteral("%1:%2 (over the limit)").arg(Channel::typeName(id.type)).arg(id.id);
+            continue;
+        }
         switch (id.type) {
         case SPICE_CHANNEL_DISPLAY: {
             auto* d = new DisplayChannel(options_, id.id, this);

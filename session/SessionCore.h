@@ -35,6 +35,7 @@ signals:
     void cursorCreated(saffron::CursorChannel* cursor);
 
 private:
+    static constexpr int kMaxChannelsPerType = 8;
     void openChannels(const QList<ChannelId>& list);
     void track(Channel* c);
     void end(const QString& error);

@@ -221,11 +221,20 @@ void Channel::send(uint16_t type, std::span<const uint8_t> body) {
 }
 
 void Channel::onReadyRead() {
+    // Process at most a few MiB per turn, then let the event loop run queued work (input from
+    // the GUI, info(), other channels) before continuing: a flooding server must not starve them.
+    constexpr qint64 kBudget = 4 * 1024 * 1024;
+    qint64 processed = 0;
     while (socket_ && socket_->bytesAvailable() > 0 && state_ != State::Closed) {
+        if (processed >= kBudget) {
+            QMetaObject::invokeMethod(this, &Channel::onReadyRead, Qt::QueuedConnection);
+            return;
+        }
         const QByteArray chunk = socket_->read(256 * 1024);
         if (chunk.isEmpty())
             break;
         stats_.bytesIn += static_cast<quint64>(chunk.size());
+        processed += chunk.size();
         const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(chunk.constData()),
                                              static_cast<size_t>(chunk.size()));
         if (state_ == State::Ready) {

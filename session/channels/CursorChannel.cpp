@@ -4,6 +4,8 @@
 #include "display/DisplayMessages.h"
 #include "wire/Reader.h"
 
+#include <algorithm>
+
 #include <spice/enums.h>
 #include <spice/protocol.h>
 
@@ -43,14 +45,30 @@ void CursorChannel::readCursor(Reader& r) {
         shape = it->second;
     } else {
         shape = std::make_shared<const CursorShape>(decodeCursor(h, r.rest()));
-        if (flags & SPICE_CURSOR_FLAGS_CACHE_ME) {
-            if (cache_.size() >= kMaxCached)
-                cache_.erase(cache_.begin());
-            cache_[h.unique] = shape;
-        }
+        if (flags & SPICE_CURSOR_FLAGS_CACHE_ME)
+            cache(h.unique, shape);
     }
     shape_ = shape;
     emit shapeChanged(shape_);
+}
+
+void CursorChannel::cache(uint64_t id, CursorShapePtr shape) {
+    uncache(id);
+    const uint64_t px = uint64_t(shape->image.width) * uint64_t(shape->image.height);
+    while (!cacheOrder_.empty() && (cache_.size() >= kMaxCached || cachedPixels_ + px > kMaxCachedPixels))
+        uncache(cacheOrder_.front());
+    cache_[id] = std::move(shape);
+    cacheOrder_.push_back(id);
+    cachedPixels_ += px;
+}
+
+void CursorChannel::uncache(uint64_t id) {
+    auto it = cache_.find(id);
+    if (it == cache_.end())
+        return;
+    cachedPixels_ -= uint64_t(it->second->image.width) * uint64_t(it->second->image.height);
+    cache_.erase(it);
+    cacheOrder_.erase(std::find(cacheOrder_.begin(), cacheOrder_.end(), id));
 }
 
 void CursorChannel::handleMessage(uint16_t type, std::span<const uint8_t> body) {
@@ -83,13 +101,17 @@ void CursorChannel::handleMessage(uint16_t type, std::span<const uint8_t> body) 
         break;
     case SPICE_MSG_CURSOR_RESET:
         cache_.clear();
+        cacheOrder_.clear();
+        cachedPixels_ = 0;
         setVisible(false);
         break;
     case SPICE_MSG_CURSOR_INVAL_ONE:
-        cache_.erase(r.u64());
+        uncache(r.u64());
         break;
     case SPICE_MSG_CURSOR_INVAL_ALL:
         cache_.clear();
+        cacheOrder_.clear();
+        cachedPixels_ = 0;
         break;
     case SPICE_MSG_CURSOR_TRAIL:
         break;

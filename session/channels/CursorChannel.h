@@ -5,6 +5,7 @@
 #include "wire/Reader.h"
 
 #include <QPoint>
+#include <deque>
 #include <unordered_map>
 
 namespace saffron {
@@ -32,10 +33,16 @@ private:
     void readCursor(Reader& r);
     void setVisible(bool v);
 
-    // The server keeps up to CURSOR_CACHE_SIZE (256) shapes cached on the client; the bound here
-    // protects against servers that never invalidate.
-    static constexpr size_t kMaxCached = 1024;
+    // spice-server keeps at most CURSOR_CACHE_SIZE (256) shapes cached on the client, most of
+    // them 32x32 or 64x64; both bounds here (count and pixels) only bite for servers that never
+    // invalidate or send huge shapes, and then the oldest entries go.
+    static constexpr size_t kMaxCached = 256;
+    static constexpr uint64_t kMaxCachedPixels = 4 * 1024 * 1024;
+    void cache(uint64_t id, CursorShapePtr shape);
+    void uncache(uint64_t id);
     std::unordered_map<uint64_t, CursorShapePtr> cache_;
+    std::deque<uint64_t> cacheOrder_;
+    uint64_t cachedPixels_ = 0;
     CursorShapePtr shape_;
     QPoint position_;
     bool visible_ = false;

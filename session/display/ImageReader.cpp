@@ -112,7 +112,9 @@ std::vector<uint32_t> ImageReader::readPalette(const Reader& message, Reader& r,
     const uint64_t unique = p.u64();
     const uint16_t count = p.u16();
     Reader ents(p.array(count, 4));
-    std::vector<uint32_t> palette(count);
+    // An 8-bit index never reaches past entry 255: keeping more would only let a server park
+    // 256 KiB per cached palette.
+    std::vector<uint32_t> palette(std::min<uint16_t>(count, 256));
     for (auto& e : palette)
         e = ents.u32();
     if (bitmapFlags & SPICE_BITMAP_FLAGS_PAL_CACHE_ME)

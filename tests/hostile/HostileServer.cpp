@@ -8,12 +8,10 @@
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QThread>
-
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <spice/protocol.h>
-
 #include <stdexcept>
 
 namespace saffron::hostile {
@@ -70,9 +68,8 @@ Script mainScript(bool agentConnected, uint32_t agentTokens) {
     s.send(SPICE_MSG_MAIN_INIT, mainInit(0x5a5a, agentConnected, agentTokens));
     // spice-server sends the list only when asked (reds.c handles SPICE_MSGC_MAIN_ATTACH_CHANNELS).
     s.waitFor(SPICE_MSGC_MAIN_ATTACH_CHANNELS);
-    s.send(SPICE_MSG_MAIN_CHANNELS_LIST, channelsList({{SPICE_CHANNEL_DISPLAY, 0},
-                                                       {SPICE_CHANNEL_CURSOR, 0},
-                                                       {SPICE_CHANNEL_INPUTS, 0}}));
+    s.send(SPICE_MSG_MAIN_CHANNELS_LIST,
+           channelsList({{SPICE_CHANNEL_DISPLAY, 0}, {SPICE_CHANNEL_CURSOR, 0}, {SPICE_CHANNEL_INPUTS, 0}}));
     return s;
 }
 
@@ -269,7 +266,8 @@ private:
                     result = SPICE_LINK_ERR_PERMISSION_DENIED;
                 write(Writer().u32(result).take());
                 if (result != SPICE_LINK_ERR_OK) {
-                    core_.log(QStringLiteral("link result %1 for channel type %2").arg(result).arg(channelType_));
+                    core_.log(
+                        QStringLiteral("link result %1 for channel type %2").arg(result).arg(channelType_));
                     finish();
                     return;
                 }
@@ -394,7 +392,8 @@ private:
             throw std::runtime_error("client message of " + std::to_string(size) + " bytes");
         if (in_.size() < headerSize + size)
             return false;
-        m.body.assign(in_.begin() + std::ptrdiff_t(headerSize), in_.begin() + std::ptrdiff_t(headerSize + size));
+        m.body.assign(in_.begin() + std::ptrdiff_t(headerSize),
+                      in_.begin() + std::ptrdiff_t(headerSize + size));
         consume(headerSize + size);
         ++unconsumed_[m.type];
         QMutexLocker lock(&shared().mutex);
@@ -481,12 +480,14 @@ HostileServer::HostileServer(QByteArray password)
     core_ = new Core(shared_);
     core_->moveToThread(thread_.get());
     thread_->start();
-    QMetaObject::invokeMethod(core_, [this] { port_ = core_->listen(); }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        core_, [this] { port_ = core_->listen(); }, Qt::BlockingQueuedConnection);
 }
 
 HostileServer::~HostileServer() {
     // Delete the core (server socket, peers and their sockets) on its own thread.
-    QMetaObject::invokeMethod(core_, [core = core_] { delete core; }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        core_, [core = core_] { delete core; }, Qt::BlockingQueuedConnection);
     thread_->quit();
     thread_->wait();
 }

@@ -15,7 +15,6 @@
 #include <QByteArray>
 #include <QMutex>
 #include <QStringList>
-
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -55,8 +54,8 @@ struct LinkScript {
 struct Step {
     enum class Kind { Send, Batch, Raw, WaitFor, Close };
     Kind kind = Kind::Send;
-    uint16_t type = 0;                              // Send: message type; WaitFor: client message type
-    Bytes bytes;                                    // Send: body; Raw: bytes as they go on the wire
+    uint16_t type = 0;                             // Send: message type; WaitFor: client message type
+    Bytes bytes;                                   // Send: body; Raw: bytes as they go on the wire
     std::vector<std::pair<uint16_t, Bytes>> batch; // Batch: messages framed into one write
 };
 

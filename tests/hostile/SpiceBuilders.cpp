@@ -3,10 +3,10 @@
 #include "wire/Writer.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <jpeglib.h>
 #include <memory>
 #include <spice/protocol.h>
-#include <cstdlib>
 
 namespace saffron::hostile {
 
@@ -38,8 +38,14 @@ public:
     // Writes the pointer now, the image later (in finish()).
     void image(const ImageRef& ref) {
         if (ref.image)
-            pending_.push_back({w.size(), *ref.image});
+            pending_.push_back({w.size(), *ref.image, {}});
         w.u32(ref.image ? 0 : ref.rawOffset);
+    }
+    // A pointer to `bytes`, appended in finish(); or a raw pointer value.
+    void blob(Bytes bytes, std::optional<uint32_t> raw) {
+        if (!raw)
+            pending_.push_back({w.size(), std::nullopt, std::move(bytes)});
+        w.u32(raw.value_or(0));
     }
     void brush(const Brush& b) {
         w.u8(b.type);
@@ -58,7 +64,10 @@ public:
     Bytes finish() {
         for (const auto& p : pending_) {
             w.patchU32(p.at, uint32_t(w.size()));
-            writeImage(p.spec);
+            if (p.spec)
+                writeImage(*p.spec);
+            else
+                w.bytes(p.raw);
         }
         return w.take();
     }
@@ -102,16 +111,21 @@ private:
 
     struct Pending {
         size_t at;
-        ImageSpec spec;
+        std::optional<ImageSpec> spec;
+        Bytes raw;
     };
     std::vector<Pending> pending_;
 };
 
 } // namespace
 
-Bytes setAck(uint32_t generation, uint32_t window) { return Writer().u32(generation).u32(window).take(); }
+Bytes setAck(uint32_t generation, uint32_t window) {
+    return Writer().u32(generation).u32(window).take();
+}
 
-Bytes ping(uint32_t id, uint64_t timestamp) { return Writer().u32(id).u64(timestamp).take(); }
+Bytes ping(uint32_t id, uint64_t timestamp) {
+    return Writer().u32(id).u64(timestamp).take();
+}
 
 Bytes notify(uint32_t severity, const Bytes& text, std::optional<uint32_t> textLength) {
     Writer w;
@@ -122,7 +136,12 @@ Bytes notify(uint32_t severity, const Bytes& text, std::optional<uint32_t> textL
 Bytes mainInit(uint32_t sessionId, bool agentConnected, uint32_t agentTokens, uint32_t mouseModes,
                uint32_t currentMouseMode) {
     Writer w;
-    w.u32(sessionId).u32(1).u32(mouseModes).u32(currentMouseMode).u32(agentConnected ? 1 : 0).u32(agentTokens);
+    w.u32(sessionId)
+        .u32(1)
+        .u32(mouseModes)
+        .u32(currentMouseMode)
+        .u32(agentConnected ? 1 : 0)
+        .u32(agentTokens);
     w.u32(0).u32(0); // multi_media_time, ram_hint
     return w.take();
 }
@@ -164,14 +183,25 @@ ImageSpec zeroBitmap(uint8_t format, uint32_t width, uint32_t height) {
     unsigned bpp = 32;
     switch (format) {
     case SPICE_BITMAP_FMT_1BIT_LE:
-    case SPICE_BITMAP_FMT_1BIT_BE: bpp = 1; break;
+    case SPICE_BITMAP_FMT_1BIT_BE:
+        bpp = 1;
+        break;
     case SPICE_BITMAP_FMT_4BIT_LE:
-    case SPICE_BITMAP_FMT_4BIT_BE: bpp = 4; break;
+    case SPICE_BITMAP_FMT_4BIT_BE:
+        bpp = 4;
+        break;
     case SPICE_BITMAP_FMT_8BIT:
-    case SPICE_BITMAP_FMT_8BIT_A: bpp = 8; break;
-    case SPICE_BITMAP_FMT_16BIT: bpp = 16; break;
-    case SPICE_BITMAP_FMT_24BIT: bpp = 24; break;
-    default: break;
+    case SPICE_BITMAP_FMT_8BIT_A:
+        bpp = 8;
+        break;
+    case SPICE_BITMAP_FMT_16BIT:
+        bpp = 16;
+        break;
+    case SPICE_BITMAP_FMT_24BIT:
+        bpp = 24;
+        break;
+    default:
+        break;
     }
     ImageSpec s;
     s.width = width;
@@ -204,7 +234,9 @@ Bytes surfaceCreate(uint32_t id, uint32_t width, uint32_t height, uint32_t forma
     return Writer().u32(id).u32(width).u32(height).u32(format).u32(flags).take();
 }
 
-Bytes surfaceDestroy(uint32_t id) { return Writer().u32(id).take(); }
+Bytes surfaceDestroy(uint32_t id) {
+    return Writer().u32(id).take();
+}
 
 Bytes drawFill(const DrawBase& base, const Brush& brush, uint16_t rop, const Mask& mask) {
     Body b;
@@ -266,7 +298,8 @@ Bytes drawTransparent(const DrawBase& base, const ImageRef& src, Rect srcArea, u
     return b.finish();
 }
 
-Bytes drawAlphaBlend(const DrawBase& base, const ImageRef& src, Rect srcArea, uint8_t alpha, uint8_t alphaFlags) {
+Bytes drawAlphaBlend(const DrawBase& base, const ImageRef& src, Rect srcArea, uint8_t alpha,
+                     uint8_t alphaFlags) {
     Body b;
     b.base(base);
     b.w.u8(alphaFlags).u8(alpha);
@@ -282,6 +315,46 @@ Bytes copyBits(const DrawBase& base, int32_t srcX, int32_t srcY) {
     return b.finish();
 }
 
+Bytes drawText(const DrawBase& base, const StringSpec& str, Rect backArea, const Brush& fore,
+               const Brush& back, uint16_t foreMode, uint16_t backMode, std::optional<uint32_t> rawString) {
+    Writer s;
+    s.u16(str.count.value_or(uint16_t(str.glyphs.size()))).u8(str.flags);
+    for (const GlyphSpec& g : str.glyphs) {
+        s.i32(g.renderX).i32(g.renderY).i32(g.originX).i32(g.originY).u16(g.width).u16(g.height);
+        s.bytes(g.data);
+    }
+    Body b;
+    b.base(base);
+    b.blob(s.take(), rawString);
+    b.rect(backArea);
+    b.brush(fore);
+    b.brush(back);
+    b.w.u16(foreMode).u16(backMode);
+    return b.finish();
+}
+
+Bytes drawStroke(const DrawBase& base, const PathSpec& path, const Brush& brush, uint16_t foreMode,
+                 uint8_t lineFlags, std::optional<uint32_t> rawPath) {
+    Writer p;
+    p.u32(path.count.value_or(uint32_t(path.segments.size())));
+    for (const PathSegmentSpec& seg : path.segments) {
+        p.u8(seg.flags).u32(seg.count.value_or(uint32_t(seg.points.size())));
+        for (const auto& [x, y] : seg.points)
+            p.i32(x).i32(y);
+    }
+    Body b;
+    b.base(base);
+    b.blob(p.take(), rawPath);
+    b.w.u8(lineFlags);
+    if (lineFlags & SPICE_LINE_FLAGS_STYLED) {
+        b.w.u8(2);
+        b.blob(Writer().i32(fix28_4(3)).i32(fix28_4(2)).take(), std::nullopt); // dash, gap
+    }
+    b.brush(brush);
+    b.w.u16(foreMode).u16(0);
+    return b.finish();
+}
+
 Bytes invalList(const std::vector<std::pair<uint8_t, uint64_t>>& resources, std::optional<uint16_t> count) {
     Writer w;
     w.u16(count.value_or(uint16_t(resources.size())));
@@ -290,8 +363,12 @@ Bytes invalList(const std::vector<std::pair<uint8_t, uint64_t>>& resources, std:
     return w.take();
 }
 
-Bytes u64Body(uint64_t v) { return Writer().u64(v).take(); }
-Bytes u32Body(uint32_t v) { return Writer().u32(v).take(); }
+Bytes u64Body(uint64_t v) {
+    return Writer().u64(v).take();
+}
+Bytes u32Body(uint32_t v) {
+    return Writer().u32(v).take();
+}
 
 Bytes monitorsConfig(const std::vector<MonitorHeadSpec>& heads, std::optional<uint16_t> count) {
     Writer w;
@@ -301,8 +378,8 @@ Bytes monitorsConfig(const std::vector<MonitorHeadSpec>& heads, std::optional<ui
     return w.take();
 }
 
-Bytes streamCreate(uint32_t surface, uint32_t id, uint8_t flags, uint8_t codec, uint32_t width, uint32_t height,
-                   uint32_t srcWidth, uint32_t srcHeight, Rect dest, const Clip& clip) {
+Bytes streamCreate(uint32_t surface, uint32_t id, uint8_t flags, uint8_t codec, uint32_t width,
+                   uint32_t height, uint32_t srcWidth, uint32_t srcHeight, Rect dest, const Clip& clip) {
     Body b;
     b.w.u32(surface).u32(id).u8(flags).u8(codec).u64(0);
     b.w.u32(width).u32(height).u32(srcWidth).u32(srcHeight);
@@ -339,7 +416,8 @@ Bytes encodeSolidJpeg(uint32_t width, uint32_t height, uint32_t rgb) {
     // Only ever called with valid parameters; an error here is a bug in the test itself.
     jerr.error_exit = [](j_common_ptr) { std::abort(); };
     jpeg_create_compress(&cinfo);
-    std::unique_ptr<jpeg_compress_struct, void (*)(jpeg_compress_struct*)> guard(&cinfo, jpeg_destroy_compress);
+    std::unique_ptr<jpeg_compress_struct, void (*)(jpeg_compress_struct*)> guard(&cinfo,
+                                                                                 jpeg_destroy_compress);
     unsigned char* out = nullptr;
     unsigned long outSize = 0;
     jpeg_mem_dest(&cinfo, &out, &outSize);
@@ -361,9 +439,9 @@ Bytes encodeSolidJpeg(uint32_t width, uint32_t height, uint32_t rgb) {
         jpeg_write_scanlines(&cinfo, &p, 1);
     }
     jpeg_finish_compress(&cinfo);
-    Bytes result(out, out + outSize);
-    free(out); // jpeg_mem_dest allocates with malloc
-    return result;
+    // jpeg_mem_dest allocated the buffer with malloc.
+    const std::unique_ptr<unsigned char, void (*)(void*)> owned(out, std::free);
+    return Bytes(owned.get(), owned.get() + outSize);
 }
 
 CursorSpec alphaCursor(uint16_t width, uint16_t height, uint32_t argb, uint64_t unique, uint16_t flags) {
@@ -404,7 +482,9 @@ Bytes cursorSet(int16_t x, int16_t y, bool visible, const CursorSpec& cursor) {
     return w.take();
 }
 
-Bytes cursorMove(int16_t x, int16_t y) { return Writer().u16(uint16_t(x)).u16(uint16_t(y)).take(); }
+Bytes cursorMove(int16_t x, int16_t y) {
+    return Writer().u16(uint16_t(x)).u16(uint16_t(y)).take();
+}
 
 Bytes header(uint16_t type, uint32_t size, std::optional<uint64_t> serial) {
     Writer w;

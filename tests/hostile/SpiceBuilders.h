@@ -9,9 +9,8 @@
 
 #include <cstdint>
 #include <optional>
-#include <vector>
-
 #include <spice/enums.h>
+#include <vector>
 
 namespace saffron::hostile {
 
@@ -24,7 +23,9 @@ struct Rect {
     int32_t bottom = 0;
     int32_t right = 0;
 };
-inline Rect rectXYWH(int32_t x, int32_t y, int32_t w, int32_t h) { return Rect{y, x, y + h, x + w}; }
+inline Rect rectXYWH(int32_t x, int32_t y, int32_t w, int32_t h) {
+    return Rect{y, x, y + h, x + w};
+}
 
 // ---------------------------------------------------------------- base and main channel
 
@@ -50,8 +51,8 @@ Bytes agentRecord(uint32_t type, const Bytes& data, std::optional<uint32_t> size
 
 struct PaletteSpec {
     uint64_t unique = 0;
-    uint16_t count = 0;          // num_ents as sent
-    std::vector<uint32_t> ents;  // entries actually present (may be fewer than count)
+    uint16_t count = 0;         // num_ents as sent
+    std::vector<uint32_t> ents; // entries actually present (may be fewer than count)
 };
 
 // spice.proto Image: ImageDescriptor followed by the data of its type.
@@ -67,9 +68,9 @@ struct ImageSpec {
     std::optional<uint32_t> bitmapWidth;  // BitmapData.x, defaults to width
     std::optional<uint32_t> bitmapHeight; // BitmapData.y, defaults to height
     uint32_t stride = 0;
-    uint64_t paletteId = 0;                     // with SPICE_BITMAP_FLAGS_PAL_FROM_CACHE
-    std::optional<PaletteSpec> palette;         // placed after the pixel data
-    std::optional<uint32_t> paletteOffset;      // raw palette pointer instead of `palette`
+    uint64_t paletteId = 0;                // with SPICE_BITMAP_FLAGS_PAL_FROM_CACHE
+    std::optional<PaletteSpec> palette;    // placed after the pixel data
+    std::optional<uint32_t> paletteOffset; // raw palette pointer instead of `palette`
     // BITMAP pixel rows; LZ4/JPEG binary data
     Bytes data;
     std::optional<uint32_t> dataSize; // LZ4/JPEG data_size field, defaults to data.size()
@@ -99,7 +100,9 @@ struct Clip {
     std::vector<Rect> list;
     std::optional<uint32_t> count; // num_rects as sent, defaults to list.size()
 };
-inline Clip clipRects(std::vector<Rect> list) { return Clip{true, std::move(list), std::nullopt}; }
+inline Clip clipRects(std::vector<Rect> list) {
+    return Clip{true, std::move(list), std::nullopt};
+}
 
 struct DrawBase {
     uint32_t surface = 0;
@@ -123,11 +126,12 @@ struct Mask {
     ImageRef bitmap; // rawOffset 0 and no image: no mask
 };
 
-Bytes surfaceCreate(uint32_t id, uint32_t width, uint32_t height,
-                    uint32_t format = SPICE_SURFACE_FMT_32_xRGB, uint32_t flags = SPICE_SURFACE_FLAGS_PRIMARY);
+Bytes surfaceCreate(uint32_t id, uint32_t width, uint32_t height, uint32_t format = SPICE_SURFACE_FMT_32_xRGB,
+                    uint32_t flags = SPICE_SURFACE_FLAGS_PRIMARY);
 Bytes surfaceDestroy(uint32_t id);
 
-Bytes drawFill(const DrawBase& base, const Brush& brush, uint16_t rop = SPICE_ROPD_OP_PUT, const Mask& mask = {});
+Bytes drawFill(const DrawBase& base, const Brush& brush, uint16_t rop = SPICE_ROPD_OP_PUT,
+               const Mask& mask = {});
 // DRAW_COPY and DRAW_BLEND share this body.
 Bytes drawCopy(const DrawBase& base, const ImageRef& src, Rect srcArea, uint16_t rop = SPICE_ROPD_OP_PUT,
                uint8_t scaleMode = SPICE_IMAGE_SCALE_MODE_NEAREST, const Mask& mask = {});
@@ -138,7 +142,8 @@ Bytes drawMaskOnly(const DrawBase& base, const Mask& mask = {});
 Bytes drawRop3(const DrawBase& base, const ImageRef& src, Rect srcArea, const Brush& brush, uint8_t rop3,
                const Mask& mask = {});
 Bytes drawTransparent(const DrawBase& base, const ImageRef& src, Rect srcArea, uint32_t transparentColor);
-Bytes drawAlphaBlend(const DrawBase& base, const ImageRef& src, Rect srcArea, uint8_t alpha, uint8_t alphaFlags = 0);
+Bytes drawAlphaBlend(const DrawBase& base, const ImageRef& src, Rect srcArea, uint8_t alpha,
+                     uint8_t alphaFlags = 0);
 Bytes copyBits(const DrawBase& base, int32_t srcX, int32_t srcY);
 
 Bytes invalList(const std::vector<std::pair<uint8_t, uint64_t>>& resources,
@@ -153,10 +158,45 @@ struct MonitorHeadSpec {
 };
 Bytes monitorsConfig(const std::vector<MonitorHeadSpec>& heads, std::optional<uint16_t> count = std::nullopt);
 
+// spice.proto String: raster glyphs (1, 4 or 8 bits per pixel, rows padded to bytes).
+struct GlyphSpec {
+    int32_t renderX = 0, renderY = 0; // render_pos
+    int32_t originX = 0, originY = 0; // glyph_origin
+    uint16_t width = 0, height = 0;
+    Bytes data; // height rows of (width * bpp + 7) / 8 bytes
+};
+struct StringSpec {
+    std::optional<uint16_t> count; // length as sent, defaults to glyphs.size()
+    uint8_t flags = SPICE_STRING_FLAGS_RASTER_A1;
+    std::vector<GlyphSpec> glyphs;
+};
+// spice.proto Path: segments of 28.4 fixed-point points.
+struct PathSegmentSpec {
+    uint8_t flags = SPICE_PATH_BEGIN | SPICE_PATH_END;
+    std::optional<uint32_t> count; // defaults to points.size()
+    std::vector<std::pair<int32_t, int32_t>> points;
+};
+struct PathSpec {
+    std::optional<uint32_t> count; // num_segments, defaults to segments.size()
+    std::vector<PathSegmentSpec> segments;
+};
+inline int32_t fix28_4(int32_t pixels) {
+    return int32_t(uint32_t(pixels) << 4);
+}
+
+// DRAW_TEXT; `rawString` replaces the String pointer (the String is then not written).
+Bytes drawText(const DrawBase& base, const StringSpec& str, Rect backArea, const Brush& fore,
+               const Brush& back, uint16_t foreMode = SPICE_ROPD_OP_PUT, uint16_t backMode = 0,
+               std::optional<uint32_t> rawString = std::nullopt);
+// DRAW_STROKE; `rawPath` replaces the Path pointer. STYLED line flags add nseg and a style pointer.
+Bytes drawStroke(const DrawBase& base, const PathSpec& path, const Brush& brush,
+                 uint16_t foreMode = SPICE_ROPD_OP_PUT, uint8_t lineFlags = 0,
+                 std::optional<uint32_t> rawPath = std::nullopt);
+
 // ---------------------------------------------------------------- display channel: streams
 
-Bytes streamCreate(uint32_t surface, uint32_t id, uint8_t flags, uint8_t codec, uint32_t width, uint32_t height,
-                   uint32_t srcWidth, uint32_t srcHeight, Rect dest, const Clip& clip = {});
+Bytes streamCreate(uint32_t surface, uint32_t id, uint8_t flags, uint8_t codec, uint32_t width,
+                   uint32_t height, uint32_t srcWidth, uint32_t srcHeight, Rect dest, const Clip& clip = {});
 Bytes streamData(uint32_t id, const Bytes& frame, std::optional<uint32_t> size = std::nullopt);
 Bytes streamDataSized(uint32_t id, uint32_t width, uint32_t height, Rect dest, const Bytes& frame);
 Bytes streamClip(uint32_t id, const Clip& clip);
@@ -174,7 +214,8 @@ struct CursorSpec {
     Bytes data;
 };
 // An ALPHA cursor filled with one premultiplied ARGB value.
-CursorSpec alphaCursor(uint16_t width, uint16_t height, uint32_t argb, uint64_t unique = 1, uint16_t flags = 0);
+CursorSpec alphaCursor(uint16_t width, uint16_t height, uint32_t argb, uint64_t unique = 1,
+                       uint16_t flags = 0);
 Bytes cursorInit(int16_t x, int16_t y, bool visible, const CursorSpec& cursor);
 Bytes cursorSet(int16_t x, int16_t y, bool visible, const CursorSpec& cursor);
 Bytes cursorMove(int16_t x, int16_t y);
