@@ -46,7 +46,7 @@ DisplayChannel::DisplayChannel(const SessionOptions& options, uint8_t id, QObjec
 }
 
 bool DisplayChannel::decodesCompression(int c) {
-    return c == SPICE_IMAGE_COMPRESSION_OFF || c == SPICE_IMAGE_COMPRESSION_LZ4;
+    return c >= SPICE_IMAGE_COMPRESSION_OFF && c <= SPICE_IMAGE_COMPRESSION_LZ4;
 }
 
 Capabilities DisplayChannel::channelCaps() const {
@@ -62,27 +62,20 @@ Capabilities DisplayChannel::channelCaps() const {
 
 void DisplayChannel::onReady() {
     Writer init;
-    init.u8(1).i64(ImageReader::kPixmapCachePixels).u8(1).i32(0);
+    init.u8(1).i64(ImageReader::kPixmapCachePixels).u8(1).i32(int32_t(GlzDictionary::kDefaultWindowPixels));
     send(SPICE_MSGC_DISPLAY_INIT, init.data());
 
-    if (!ImageReader::captureDir().isEmpty() && !options().preferredCompression) {
-        qCWarning(lcDisplay) << "capturing images: leaving the image compression to the server";
-    } else if (serverChannelCaps().has(SPICE_DISPLAY_CAP_PREF_COMPRESSION)) {
-        // The server's own default (QEMU: auto_glz) would send QUIC/LZ/GLZ images, which this
-        // client does not decode yet; ask for a codec we do decode.
-        int wanted = SPICE_IMAGE_COMPRESSION_LZ4;
-        if (options().preferredCompression && decodesCompression(*options().preferredCompression))
-            wanted = *options().preferredCompression;
-        else if (options().preferredCompression)
-            qCWarning(lcDisplay) << "requested image compression" << *options().preferredCompression
-                                 << "is not supported yet; asking for LZ4";
-        // LZ4 is gated on *our* LZ4 capability (spice-server dcc-send.c checks the client's caps;
-        // the server does not advertise one of its own).
-        send(SPICE_MSGC_DISPLAY_PREFERRED_COMPRESSION, Writer().u8(uint8_t(wanted)).take());
-        qCInfo(lcDisplay) << "preferred image compression" << wanted;
-    } else {
-        qCWarning(lcDisplay)
-            << "server cannot be asked for an image compression; QUIC/LZ/GLZ images may fail";
+    // Every image codec is decoded, so the server's own choice stands (QEMU: auto_glz) unless
+    // the user asked for one.
+    if (const auto wanted = options().preferredCompression) {
+        if (!decodesCompression(*wanted)) {
+            qCWarning(lcDisplay) << "unknown image compression" << *wanted << "not requested";
+        } else if (serverChannelCaps().has(SPICE_DISPLAY_CAP_PREF_COMPRESSION)) {
+            send(SPICE_MSGC_DISPLAY_PREFERRED_COMPRESSION, Writer().u8(uint8_t(*wanted)).take());
+            qCInfo(lcDisplay) << "preferred image compression" << *wanted;
+        } else {
+            qCWarning(lcDisplay) << "the server cannot be asked for an image compression";
+        }
     }
 }
 

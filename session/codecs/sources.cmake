@@ -18,3 +18,4 @@ set_source_files_properties(
     TARGET_DIRECTORY saffron_session
     PROPERTIES COMPILE_OPTIONS "$<$<NOT:$<CONFIG:Debug>>:-O3>")
 include(${CMAKE_CURRENT_LIST_DIR}/quic.cmake)
+include(${CMAKE_CURRENT_LIST_DIR}/lz.cmake)

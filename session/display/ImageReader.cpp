@@ -1,8 +1,11 @@
 #include "display/ImageReader.h"
 
 #include "codecs/BitmapDecoder.h"
+#include "codecs/JpegAlphaDecoder.h"
 #include "codecs/JpegDecoder.h"
 #include "codecs/Lz4ImageDecoder.h"
+#include "codecs/LzDecoder.h"
+#include "codecs/QuicDecoder.h"
 
 #include <QDir>
 #include <QFile>
@@ -151,18 +154,32 @@ std::shared_ptr<const Pixmap> ImageReader::decode(const Reader& message, Reader&
         capture(type, id, width, height, payload);
         return std::make_shared<const Pixmap>(decodeJpeg(payload, width, height));
     }
+    case SPICE_IMAGE_TYPE_QUIC:
+    case SPICE_IMAGE_TYPE_LZ_RGB:
+    case SPICE_IMAGE_TYPE_GLZ_RGB: {
+        const uint32_t size = r.u32();
+        const auto payload = r.array(size, 1);
+        capture(type, id, width, height, payload);
+        if (type == SPICE_IMAGE_TYPE_QUIC)
+            return std::make_shared<const Pixmap>(decodeQuic(payload, width, height));
+        if (type == SPICE_IMAGE_TYPE_LZ_RGB)
+            return std::make_shared<const Pixmap>(decodeLz(payload, width, height, {}));
+        return std::make_shared<const Pixmap>(glz_.decode(payload, width, height));
+    }
+    case SPICE_IMAGE_TYPE_LZ_PLT: {
+        capture(type, id, width, height, r.whole().subspan(r.position()));
+        const uint8_t flags = r.u8();
+        const uint32_t size = r.u32();
+        const std::vector<uint32_t> palette = readPalette(message, r, flags);
+        return std::make_shared<const Pixmap>(decodeLz(r.array(size, 1), width, height, palette));
+    }
+    case SPICE_IMAGE_TYPE_ZLIB_GLZ_RGB:
+        capture(type, id, width, height, r.whole().subspan(r.position()));
+        return std::make_shared<const Pixmap>(decodeZlibGlz(r.rest(), width, height, glz_));
+    case SPICE_IMAGE_TYPE_JPEG_ALPHA:
+        capture(type, id, width, height, r.whole().subspan(r.position()));
+        return std::make_shared<const Pixmap>(decodeJpegAlpha(r.rest(), width, height));
     default:
-        if (!captureDir().isEmpty()) {
-            // QUIC, LZ_RGB and GLZ_RGB are BinaryData: capture the payload alone; the others
-            // with their type-specific header, as they appear on the wire.
-            if (type == SPICE_IMAGE_TYPE_QUIC || type == SPICE_IMAGE_TYPE_LZ_RGB ||
-                type == SPICE_IMAGE_TYPE_GLZ_RGB) {
-                const uint32_t size = r.u32();
-                capture(type, id, width, height, r.array(size, 1));
-            } else {
-                capture(type, id, width, height, r.rest());
-            }
-        }
         throw ProtocolError(std::string("image codec ") + typeName(type) + " (" + std::to_string(type) +
                             ") is not supported");
     }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "codecs/GlzDictionary.h"
 #include "display/ImageCache.h"
 #include "display/Pixmap.h"
 #include "wire/Reader.h"
@@ -27,6 +28,8 @@ public:
     std::shared_ptr<const Pixmap> read(const Reader& message, uint32_t offset);
 
     void invalidateImage(uint64_t id) { images_.remove(id); }
+    // The GLZ dictionary is deliberately not cleared here: spice-server keeps its GLZ encoder
+    // state for the whole connection, and later images still reference earlier ones.
     void invalidateAllImages() { images_.clear(); }
     void invalidatePalette(uint64_t id) { palettes_.remove(id); }
     void invalidateAllPalettes() { palettes_.clear(); }
@@ -49,6 +52,7 @@ private:
     SurfaceLookup surfaces_;
     ImageCache images_;
     PaletteCache palettes_;
+    GlzDictionary glz_;
     uint64_t decoded_[128] = {};
     uint64_t captured_ = 0;
 };

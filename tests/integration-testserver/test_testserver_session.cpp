@@ -103,25 +103,42 @@ private slots:
 
 void TestTestServerSession::workloadPixelsExact_data() {
     QTest::addColumn<QString>("workload");
-    QTest::addColumn<int>("preferred");
-    QTest::newRow("static off") << "static" << int(SPICE_IMAGE_COMPRESSION_OFF);
-    QTest::newRow("static lz4") << "static" << int(SPICE_IMAGE_COMPRESSION_LZ4);
-    QTest::newRow("photo off") << "photo" << int(SPICE_IMAGE_COMPRESSION_OFF);
-    QTest::newRow("photo lz4") << "photo" << int(SPICE_IMAGE_COMPRESSION_LZ4);
-    QTest::newRow("scroll lz4") << "scroll" << int(SPICE_IMAGE_COMPRESSION_LZ4);
+    QTest::addColumn<QStringList>("serverArgs");
+    QTest::addColumn<int>("preferred"); // -1: the server's setting stands
+    QTest::addColumn<int>("expectedType");
+    const QStringList off{QStringLiteral("--image-compression"), QStringLiteral("off")};
+    auto codec = [](const char* c) { return QStringList{QStringLiteral("--image-compression"), QLatin1String(c)}; };
+    const int lz4 = SPICE_IMAGE_COMPRESSION_LZ4;
+    QTest::newRow("static off") << "static" << off << -1 << int(SPICE_IMAGE_TYPE_BITMAP);
+    QTest::newRow("static lz4") << "static" << off << lz4 << int(SPICE_IMAGE_TYPE_LZ4);
+    QTest::newRow("static quic") << "static" << codec("quic") << -1 << int(SPICE_IMAGE_TYPE_QUIC);
+    QTest::newRow("static lz") << "static" << codec("lz") << -1 << int(SPICE_IMAGE_TYPE_LZ_RGB);
+    QTest::newRow("photo off") << "photo" << off << -1 << int(SPICE_IMAGE_TYPE_BITMAP);
+    QTest::newRow("photo lz4") << "photo" << off << lz4 << int(SPICE_IMAGE_TYPE_LZ4);
+    QTest::newRow("photo quic") << "photo" << codec("quic") << -1 << int(SPICE_IMAGE_TYPE_QUIC);
+    // The first full-screen image goes as LZ; each later frame references earlier ones by GLZ.
+    QTest::newRow("video glz") << "video" << codec("glz") << -1 << int(SPICE_IMAGE_TYPE_GLZ_RGB);
+    QTest::newRow("scroll lz4") << "scroll" << off << lz4 << int(SPICE_IMAGE_TYPE_LZ4);
+    // Scrolling text: each new band references earlier ones in the GLZ dictionary.
+    QTest::newRow("scroll glz") << "scroll" << codec("glz") << -1 << int(SPICE_IMAGE_TYPE_GLZ_RGB);
+    QTest::newRow("scroll zlib-glz") << "scroll" << (codec("glz") << QStringLiteral("--zlib-glz") << QStringLiteral("always"))
+                                     << -1 << int(SPICE_IMAGE_TYPE_ZLIB_GLZ_RGB);
+    QTest::newRow("video auto_glz") << "video" << codec("auto_glz") << -1 << -1;
 }
 
 void TestTestServerSession::workloadPixelsExact() {
     QFETCH(QString, workload);
+    QFETCH(QStringList, serverArgs);
     QFETCH(int, preferred);
-    const QStringList args{QStringLiteral("--workload"), workload,
-                           QStringLiteral("--frames"),   QStringLiteral("8"),
-                           QStringLiteral("--size"),     QStringLiteral("800x600")};
+    QFETCH(int, expectedType);
+    const QStringList args{QStringLiteral("--workload"), workload, QStringLiteral("--frames"), QStringLiteral("8"),
+                           QStringLiteral("--size"), QStringLiteral("800x600")};
     const QImage expected = expectedImage(args);
     QVERIFY(!expected.isNull());
-    TestServer server(args);
+    TestServer server(args + serverArgs);
     SessionOptions o = optionsFor(server.port());
-    o.preferredCompression = preferred;
+    if (preferred >= 0)
+        o.preferredCompression = preferred;
     Session session(o);
     QSignalSpy marked(&session, &Session::displayMarked);
     session.start();
@@ -130,10 +147,11 @@ void TestTestServerSession::workloadPixelsExact() {
     QVERIFY2(QTest::qWaitFor([&] { return differing(frameOf(session), expected) == 0; }, 20000),
              qPrintable(QStringLiteral("%1 pixels differ").arg(differing(frameOf(session), expected))));
     const SessionInfo info = session.info();
-    const int expectedType =
-        preferred == SPICE_IMAGE_COMPRESSION_LZ4 ? SPICE_IMAGE_TYPE_LZ4 : SPICE_IMAGE_TYPE_BITMAP;
-    QVERIFY(info.imagesDecoded.count(expectedType));
+    if (expectedType >= 0)
+        QVERIFY2(info.imagesDecoded.count(expectedType), "the server did not use the expected codec");
     QCOMPARE(info.display.badDraws, quint64(0));
+    for (const ChannelInfo& c : info.channels)
+        QCOMPARE(c.stats.badMessages, quint64(0));
 }
 
 void TestTestServerSession::cursorShapes() {
