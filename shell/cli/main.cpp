@@ -253,41 +253,48 @@ int main(int argc, char** argv) {
             const int secs = std::max(1, parser.value(seconds).toInt());
             QElapsedTimer window;
             window.start();
-            QTimer::singleShot(secs * 1000, &app, [&, updatesAtStart, start, window, bytesOf] {
-                const SessionInfo end = session.info();
-                const double s = double(window.elapsed()) / 1000.0;
-                const quint64 frames = updates - updatesAtStart;
-                const quint64 bytes = bytesOf(end) - bytesOf(start);
-                const quint64 draws = end.display.draws - start.display.draws;
-                const quint64 decodeNs = end.display.decodeNs - start.display.decodeNs;
-                QJsonObject o;
-                o[QStringLiteral("seconds")] = s;
-                o[QStringLiteral("frames")] = qint64(frames);
-                o[QStringLiteral("framesPerSecond")] = double(frames) / s;
-                o[QStringLiteral("bytes")] = qint64(bytes);
-                o[QStringLiteral("bytesPerSecond")] = double(bytes) / s;
-                o[QStringLiteral("draws")] = qint64(draws);
-                o[QStringLiteral("drawsPerSecond")] = double(draws) / s;
-                o[QStringLiteral("streamFrames")] =
-                    qint64(end.display.streamFrames - start.display.streamFrames);
-                o[QStringLiteral("decodeMs")] = double(decodeNs) / 1e6;
-                o[QStringLiteral("decodeMsPerDraw")] = draws ? double(decodeNs) / 1e6 / double(draws) : 0.0;
-                o[QStringLiteral("firstFrameMs")] = firstFrameMs;
-                if (parser.isSet(json)) {
-                    out(QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact)));
-                } else {
-                    out(QStringLiteral("measured %1 s").arg(s, 0, 'f', 2));
-                    out(QStringLiteral("frames:  %1 (%2/s)").arg(frames).arg(double(frames) / s, 0, 'f', 1));
-                    out(QStringLiteral("draws:   %1 (%2/s)").arg(draws).arg(double(draws) / s, 0, 'f', 1));
-                    out(QStringLiteral("bytes:   %1 (%2 KiB/s)")
-                            .arg(bytes)
-                            .arg(double(bytes) / s / 1024, 0, 'f', 1));
-                    out(QStringLiteral("decode:  %1 ms total, %2 ms per draw")
-                            .arg(double(decodeNs) / 1e6, 0, 'f', 2)
-                            .arg(draws ? double(decodeNs) / 1e6 / double(draws) : 0.0, 0, 'f', 3));
-                }
-                finish(0);
-            });
+            // Precise: a coarse timer may end the window up to 5% early.
+            QTimer::singleShot(
+                secs * 1000, Qt::PreciseTimer, &app, [&, updatesAtStart, start, window, bytesOf] {
+                    const SessionInfo end = session.info();
+                    const double s = double(window.elapsed()) / 1000.0;
+                    const quint64 frames = updates - updatesAtStart;
+                    const quint64 bytes = bytesOf(end) - bytesOf(start);
+                    const quint64 draws = end.display.draws - start.display.draws;
+                    const quint64 decodeNs = end.display.decodeNs - start.display.decodeNs;
+                    QJsonObject o;
+                    o[QStringLiteral("seconds")] = s;
+                    o[QStringLiteral("frames")] = qint64(frames);
+                    o[QStringLiteral("framesPerSecond")] = double(frames) / s;
+                    o[QStringLiteral("bytes")] = qint64(bytes);
+                    o[QStringLiteral("bytesPerSecond")] = double(bytes) / s;
+                    o[QStringLiteral("draws")] = qint64(draws);
+                    o[QStringLiteral("drawsPerSecond")] = double(draws) / s;
+                    o[QStringLiteral("streamFrames")] =
+                        qint64(end.display.streamFrames - start.display.streamFrames);
+                    o[QStringLiteral("decodeMs")] = double(decodeNs) / 1e6;
+                    o[QStringLiteral("decodeMsPerDraw")] =
+                        draws ? double(decodeNs) / 1e6 / double(draws) : 0.0;
+                    o[QStringLiteral("firstFrameMs")] = firstFrameMs;
+                    if (parser.isSet(json)) {
+                        out(QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact)));
+                    } else {
+                        out(QStringLiteral("measured %1 s").arg(s, 0, 'f', 2));
+                        out(QStringLiteral("frames:  %1 (%2/s)")
+                                .arg(frames)
+                                .arg(double(frames) / s, 0, 'f', 1));
+                        out(QStringLiteral("draws:   %1 (%2/s)")
+                                .arg(draws)
+                                .arg(double(draws) / s, 0, 'f', 1));
+                        out(QStringLiteral("bytes:   %1 (%2 KiB/s)")
+                                .arg(bytes)
+                                .arg(double(bytes) / s / 1024, 0, 'f', 1));
+                        out(QStringLiteral("decode:  %1 ms total, %2 ms per draw")
+                                .arg(double(decodeNs) / 1e6, 0, 'f', 2)
+                                .arg(draws ? double(decodeNs) / 1e6 / double(draws) : 0.0, 0, 'f', 3));
+                    }
+                    finish(0);
+                });
         }
     });
 
