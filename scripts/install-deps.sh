@@ -11,7 +11,7 @@ PKGS=(
   libssl-dev liblz4-dev libjpeg-dev zlib1g-dev
   libspice-protocol-dev
   # test peers: the real SPICE servers, the reference client, tools
-  libspice-server-dev qemu-system-x86 qemu-system-gui ovmf seabios
+  libspice-server-dev qemu-system-x86 seabios
   virt-viewer xvfb xauth x11-apps openssl socat procps python3
   # demo guest: a busybox initramfs booting Debian's kernel
   busybox-static cpio gzip
