@@ -12,7 +12,7 @@ PKGS=(
   libspice-protocol-dev
   # test peers: the real SPICE servers, the reference client, tools
   libspice-server-dev qemu-system-x86 seabios
-  virt-viewer xvfb xauth x11-apps openssl socat procps python3
+  virt-viewer xvfb xauth x11-apps openssl socat procps iproute2 python3
   # demo guest: a busybox initramfs booting Debian's kernel
   busybox-static cpio gzip
   # fonts so offscreen screenshots have readable text
