@@ -4,6 +4,7 @@
 #include "common/SurfaceImage.h"
 
 #include <QKeyEvent>
+#include <QPaintEvent>
 #include <QPainter>
 #include <spice/enums.h>
 
@@ -141,14 +142,35 @@ QRect SessionWidget::targetRect() const {
 
 void SessionWidget::paintEvent(QPaintEvent* e) {
     QPainter p(this);
-    p.fillRect(e->rect(), Qt::black);
     if (frame_.isNull()) {
+        p.fillRect(e->rect(), Qt::black);
         p.setPen(Qt::gray);
         p.drawText(rect(), Qt::AlignCenter, tr("Connecting…"));
         return;
     }
-    p.setRenderHint(QPainter::SmoothPixmapTransform, targetRect().size() != frame_.size());
-    p.drawImage(targetRect(), frame_);
+    const QRect t = targetRect();
+    // Only the letterbox bars are filled, and only the exposed part of the frame is drawn: a
+    // typical update is a small dirty rectangle, not the whole screen.
+    for (const QRect& r : e->region()) {
+        const QRect visible = r.intersected(t);
+        if (visible != r) {
+            p.save();
+            p.setClipRegion(QRegion(r).subtracted(QRegion(t)));
+            p.fillRect(r, Qt::black);
+            p.restore();
+        }
+        if (visible.isEmpty())
+            continue;
+        if (t.size() == frame_.size()) {
+            p.drawImage(visible.topLeft(), frame_, visible.translated(-t.topLeft()));
+        } else {
+            const double sx = double(frame_.width()) / t.width(), sy = double(frame_.height()) / t.height();
+            const QRectF src((visible.left() - t.left()) * sx, (visible.top() - t.top()) * sy,
+                             visible.width() * sx, visible.height() * sy);
+            p.setRenderHint(QPainter::SmoothPixmapTransform);
+            p.drawImage(QRectF(visible), frame_, src);
+        }
+    }
     if (serverMouse() && cursorVisible_ && !cursorImage_.isNull())
         p.drawImage(cursorRect().adjusted(1, 1, -1, -1), cursorImage_);
 }
