@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Session.h"
+#include "TestUtil.h"
 #include "common/SurfaceImage.h"
 
 #include <QImage>
@@ -31,19 +32,5 @@ struct SessionProbe {
     QSignalSpy ended;
     QSignalSpy closed;
 };
-
-// Pixels whose RGB differ (alpha ignored: xRGB surfaces carry no alpha).
-inline int differingPixels(const QImage& a, const QImage& b) {
-    if (a.size() != b.size())
-        return a.width() * a.height() + 1;
-    int n = 0;
-    for (int y = 0; y < a.height(); ++y) {
-        const auto* ra = reinterpret_cast<const QRgb*>(a.constScanLine(y));
-        const auto* rb = reinterpret_cast<const QRgb*>(b.constScanLine(y));
-        for (int x = 0; x < a.width(); ++x)
-            n += (ra[x] & 0xffffff) != (rb[x] & 0xffffff);
-    }
-    return n;
-}
 
 } // namespace saffron::test

@@ -1,5 +1,6 @@
 // saffron-cli against QEMU, as an administrator or a script would use it.
 #include "QemuInstance.h"
+#include "TestUtil.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -76,11 +77,7 @@ private slots:
             const QImage dump = qemu.qmp().screendump().convertToFormat(QImage::Format_RGB32);
             const QImage ours = QImage(png).convertToFormat(QImage::Format_RGB32);
             QCOMPARE(ours.size(), dump.size());
-            int diff = 0;
-            for (int y = 0; y < ours.height(); ++y)
-                for (int x = 0; x < ours.width(); ++x)
-                    diff += (ours.pixel(x, y) & 0xffffff) != (dump.pixel(x, y) & 0xffffff);
-            best = std::min(best, diff);
+            best = std::min(best, differingPixels(ours, dump));
         }
         QCOMPARE(best, 0);
     }

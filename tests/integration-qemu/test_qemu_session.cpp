@@ -69,7 +69,7 @@ private slots:
 
 void TestQemuSession::surfaceMatchesScreendump_data() {
     QTest::addColumn<QString>("serverCompression");
-    QTest::addColumn<int>("preferred"); // -1: let the server choose
+    QTest::addColumn<int>("preferred");         // -1: let the server choose
     QTest::addColumn<int>("expectedImageType"); // -1: any mix (the auto_* modes choose per image)
     QTest::newRow("off") << "off" << -1 << int(SPICE_IMAGE_TYPE_BITMAP);
     QTest::newRow("quic") << "quic" << -1 << int(SPICE_IMAGE_TYPE_QUIC);

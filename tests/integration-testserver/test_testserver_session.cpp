@@ -1,4 +1,5 @@
 #include "Session.h"
+#include "TestUtil.h"
 #include "common/SurfaceImage.h"
 
 #include <QProcess>
@@ -65,16 +66,6 @@ QImage expectedImage(const QStringList& args) {
     return QImage(ppm).convertToFormat(QImage::Format_RGB32);
 }
 
-int differing(const QImage& a, const QImage& b) {
-    if (a.size() != b.size())
-        return -1;
-    int n = 0;
-    for (int y = 0; y < a.height(); ++y)
-        for (int x = 0; x < a.width(); ++x)
-            n += (a.pixel(x, y) & 0xffffff) != (b.pixel(x, y) & 0xffffff);
-    return n;
-}
-
 SessionOptions optionsFor(quint16 port) {
     SessionOptions o;
     o.host = QStringLiteral("127.0.0.1");
@@ -107,7 +98,9 @@ void TestTestServerSession::workloadPixelsExact_data() {
     QTest::addColumn<int>("preferred"); // -1: the server's setting stands
     QTest::addColumn<int>("expectedType");
     const QStringList off{QStringLiteral("--image-compression"), QStringLiteral("off")};
-    auto codec = [](const char* c) { return QStringList{QStringLiteral("--image-compression"), QLatin1String(c)}; };
+    auto codec = [](const char* c) {
+        return QStringList{QStringLiteral("--image-compression"), QLatin1String(c)};
+    };
     const int lz4 = SPICE_IMAGE_COMPRESSION_LZ4;
     QTest::newRow("static off") << "static" << off << -1 << int(SPICE_IMAGE_TYPE_BITMAP);
     QTest::newRow("static lz4") << "static" << off << lz4 << int(SPICE_IMAGE_TYPE_LZ4);
@@ -121,7 +114,9 @@ void TestTestServerSession::workloadPixelsExact_data() {
     QTest::newRow("scroll lz4") << "scroll" << off << lz4 << int(SPICE_IMAGE_TYPE_LZ4);
     // Scrolling text: each new band references earlier ones in the GLZ dictionary.
     QTest::newRow("scroll glz") << "scroll" << codec("glz") << -1 << int(SPICE_IMAGE_TYPE_GLZ_RGB);
-    QTest::newRow("scroll zlib-glz") << "scroll" << (codec("glz") << QStringLiteral("--zlib-glz") << QStringLiteral("always"))
+    QTest::newRow("scroll zlib-glz") << "scroll"
+                                     << (codec("glz")
+                                         << QStringLiteral("--zlib-glz") << QStringLiteral("always"))
                                      << -1 << int(SPICE_IMAGE_TYPE_ZLIB_GLZ_RGB);
     QTest::newRow("video auto_glz") << "video" << codec("auto_glz") << -1 << -1;
 }
@@ -131,8 +126,9 @@ void TestTestServerSession::workloadPixelsExact() {
     QFETCH(QStringList, serverArgs);
     QFETCH(int, preferred);
     QFETCH(int, expectedType);
-    const QStringList args{QStringLiteral("--workload"), workload, QStringLiteral("--frames"), QStringLiteral("8"),
-                           QStringLiteral("--size"), QStringLiteral("800x600")};
+    const QStringList args{QStringLiteral("--workload"), workload,
+                           QStringLiteral("--frames"),   QStringLiteral("8"),
+                           QStringLiteral("--size"),     QStringLiteral("800x600")};
     const QImage expected = expectedImage(args);
     QVERIFY(!expected.isNull());
     TestServer server(args + serverArgs);
@@ -144,8 +140,9 @@ void TestTestServerSession::workloadPixelsExact() {
     session.start();
     QVERIFY(marked.wait(20000));
     // Animated workloads keep drawing until frame 8; the client must end up exactly there.
-    QVERIFY2(QTest::qWaitFor([&] { return differing(frameOf(session), expected) == 0; }, 20000),
-             qPrintable(QStringLiteral("%1 pixels differ").arg(differing(frameOf(session), expected))));
+    QVERIFY2(QTest::qWaitFor([&] { return test::differingPixels(frameOf(session), expected) == 0; }, 20000),
+             qPrintable(
+                 QStringLiteral("%1 pixels differ").arg(test::differingPixels(frameOf(session), expected))));
     const SessionInfo info = session.info();
     if (expectedType >= 0)
         QVERIFY2(info.imagesDecoded.count(expectedType), "the server did not use the expected codec");

@@ -38,4 +38,18 @@ bool isUniform(const QImage& image) {
     return true;
 }
 
+int differingPixels(const QImage& a, const QImage& b) {
+    if (a.size() != b.size())
+        return a.width() * a.height() + 1;
+    const QImage x = a.convertToFormat(QImage::Format_RGB32), y = b.convertToFormat(QImage::Format_RGB32);
+    int n = 0;
+    for (int row = 0; row < x.height(); ++row) {
+        const auto* rx = reinterpret_cast<const QRgb*>(x.constScanLine(row));
+        const auto* ry = reinterpret_cast<const QRgb*>(y.constScanLine(row));
+        for (int col = 0; col < x.width(); ++col)
+            n += (rx[col] & 0xffffff) != (ry[col] & 0xffffff);
+    }
+    return n;
+}
+
 } // namespace saffron::test

@@ -19,5 +19,8 @@ bool waitUntil(const std::function<bool()>& predicate, int timeoutMs);
 // True for a null image or one whose pixels all have the same RGB value (e.g. the black
 // screen QEMU shows before the VGA BIOS has drawn anything).
 bool isUniform(const QImage& image);
+// Pixels whose RGB differ (alpha ignored: xRGB surfaces carry none); size mismatch counts every
+// pixel plus one.
+int differingPixels(const QImage& a, const QImage& b);
 
 } // namespace saffron::test
