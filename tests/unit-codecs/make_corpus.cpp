@@ -2,6 +2,7 @@
 // input layouts documented at the top of fuzz_bitmap.cpp, fuzz_lz4_image.cpp and fuzz_jpeg.cpp.
 // Usage: codecs_make_corpus <corpus-dir>   (normally tests/unit-codecs/corpus)
 #include "CodecTestEncoders.h"
+#include "codecs/BitmapDecoder.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -26,26 +27,6 @@ void putLe(Bytes& out, uint32_t v, int n) {
         out.push_back(uint8_t(v >> (8 * i)));
 }
 
-unsigned bitsPerPixel(uint8_t format) {
-    switch (format) {
-    case SPICE_BITMAP_FMT_1BIT_LE:
-    case SPICE_BITMAP_FMT_1BIT_BE:
-        return 1;
-    case SPICE_BITMAP_FMT_4BIT_LE:
-    case SPICE_BITMAP_FMT_4BIT_BE:
-        return 4;
-    case SPICE_BITMAP_FMT_16BIT:
-        return 16;
-    case SPICE_BITMAP_FMT_24BIT:
-        return 24;
-    case SPICE_BITMAP_FMT_32BIT:
-    case SPICE_BITMAP_FMT_RGBA:
-        return 32;
-    default:
-        return 8;
-    }
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -60,7 +41,7 @@ int main(int argc, char** argv) {
     for (uint8_t format = SPICE_BITMAP_FMT_1BIT_LE; format <= SPICE_BITMAP_FMT_8BIT_A; ++format) {
         for (bool topDown : {false, true}) {
             const uint32_t width = 5, height = 3;
-            const uint32_t stride = (width * bitsPerPixel(format) + 7) / 8 + (topDown ? 0 : 3);
+            const uint32_t stride = (width * saffron::bitmapBitsPerPixel(format) + 7) / 8 + (topDown ? 0 : 3);
             Bytes in{format, uint8_t(topDown ? SPICE_BITMAP_FLAGS_TOP_DOWN : 0)};
             putLe(in, width, 2);
             putLe(in, height, 2);
@@ -79,7 +60,7 @@ int main(int argc, char** argv) {
          {SPICE_BITMAP_FMT_16BIT, SPICE_BITMAP_FMT_24BIT, SPICE_BITMAP_FMT_32BIT, SPICE_BITMAP_FMT_RGBA}) {
         for (bool topDown : {false, true}) {
             const uint32_t width = 9, height = 6;
-            const size_t rowBytes = width * bitsPerPixel(format) / 8;
+            const size_t rowBytes = width * saffron::bitmapBitsPerPixel(format) / 8;
             Bytes raw(rowBytes * height);
             for (size_t i = 0; i < raw.size(); ++i)
                 raw[i] = i % 4 == 0 ? uint8_t(rng()) : uint8_t(i % rowBytes);
