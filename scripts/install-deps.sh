@@ -10,6 +10,11 @@ PKGS=(
   qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev
   libssl-dev liblz4-dev libjpeg-dev zlib1g-dev
   libspice-protocol-dev
+  # video: GStreamer 1.22 with explicit decoder pipelines (software, VA-API, nvcodec, V4L2)
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav
+  # video tests/bench: x264enc for test clips, and libspice-server's GStreamer encoders
+  gstreamer1.0-plugins-ugly
   # test peers: the real SPICE servers, the reference client, tools
   libspice-server-dev qemu-system-x86 seabios
   virt-viewer xvfb xauth x11-apps openssl socat procps iproute2 python3

@@ -230,16 +230,28 @@ void Channel::onReadyRead() {
             QMetaObject::invokeMethod(this, &Channel::onReadyRead, Qt::QueuedConnection);
             return;
         }
-        const QByteArray chunk = socket_->read(256 * 1024);
+        const qint64 want = std::min<qint64>(socket_->bytesAvailable(), 256 * 1024);
+        if (state_ == State::Ready) {
+            // Straight from the socket's buffer into the framer's: bulk image data is copied
+            // once in user space.
+            const auto tail = framer_.reserveTail(size_t(want));
+            const qint64 got = socket_->read(reinterpret_cast<char*>(tail.data()), want);
+            framer_.commitTail(got > 0 ? size_t(got) : 0);
+            if (got <= 0)
+                break;
+            stats_.bytesIn += static_cast<quint64>(got);
+            processed += got;
+            processMessages();
+            continue;
+        }
+        const QByteArray chunk = socket_->read(want);
         if (chunk.isEmpty())
             break;
         stats_.bytesIn += static_cast<quint64>(chunk.size());
         processed += chunk.size();
         const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(chunk.constData()),
                                              static_cast<size_t>(chunk.size()));
-        if (state_ == State::Ready) {
-            framer_.append(bytes);
-        } else {
+        {
             linkBuf_.insert(linkBuf_.end(), bytes.begin(), bytes.end());
             processLink();
         }

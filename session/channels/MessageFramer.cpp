@@ -2,18 +2,48 @@
 
 #include "wire/Reader.h"
 
+#include <algorithm>
+
 namespace saffron {
 
-void MessageFramer::append(std::span<const uint8_t> bytes) {
+void MessageFramer::compact() {
     // Compact lazily so that a long run of small messages does not memmove on every append.
     if (start_ > 0 && (start_ == buf_.size() || start_ > 64 * 1024)) {
         buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(start_));
         start_ = 0;
     }
-    buf_.insert(buf_.end(), bytes.begin(), bytes.end());
+}
+
+void MessageFramer::append(std::span<const uint8_t> bytes) {
+    const auto tail = reserveTail(bytes.size());
+    std::copy(bytes.begin(), bytes.end(), tail.begin());
+    commitTail(bytes.size());
+}
+
+std::span<uint8_t> MessageFramer::reserveTail(size_t n) {
+    commitTail(0);
+    compact();
+    const size_t old = buf_.size();
+    // A large message (a full-screen image) arrives in many reads: make room for all of it at
+    // once instead of letting the vector re-copy what it already holds as it grows.
+    // Capped so that a hostile header alone cannot make it reserve more than a 4K image.
+    constexpr size_t kMaxPreReserve = 36u * 1024 * 1024;
+    if (pendingSize_ > 0 && pendingSize_ <= kMaxPreReserve)
+        buf_.reserve(std::max(old + n, start_ + headerSize() + pendingSize_));
+    buf_.resize(old + n);
+    reserved_ = n;
+    return {buf_.data() + old, n};
+}
+
+void MessageFramer::commitTail(size_t written) {
+    if (written > reserved_)
+        written = reserved_;
+    buf_.resize(buf_.size() - (reserved_ - written));
+    reserved_ = 0;
 }
 
 MessageFramer::Status MessageFramer::next(Message& out) {
+    commitTail(0);
     const std::span<const uint8_t> avail(buf_.data() + start_, buf_.size() - start_);
     if (avail.size() < headerSize())
         return Status::NeedMore;
@@ -33,6 +63,7 @@ MessageFramer::Status MessageFramer::next(Message& out) {
     out.type = type;
     out.body = avail.subspan(headerSize(), size);
     start_ += headerSize() + size;
+    pendingSize_ = 0;
     return Status::Ready;
 }
 

@@ -200,6 +200,11 @@ void GlzDictionary::clear() {
 }
 
 Pixmap GlzDictionary::decode(std::span<const uint8_t> stream, uint32_t width, uint32_t height) {
+    return *decodeShared(stream, width, height);
+}
+
+std::shared_ptr<const Pixmap> GlzDictionary::decodeShared(std::span<const uint8_t> stream, uint32_t width,
+                                                          uint32_t height) {
     lz::Input in(stream, "glz image");
     if (!plausibleImageSize(width, height))
         in.fail("implausible size " + std::to_string(width) + "x" + std::to_string(height));
@@ -219,8 +224,10 @@ Pixmap GlzDictionary::decode(std::span<const uint8_t> stream, uint32_t width, ui
                 std::to_string(height) + " image");
 
     ImageLookup lookup(images_, h.id, in);
-    Image image{std::make_shared_for_overwrite<uint32_t[]>(count), count};
-    const std::span<uint32_t> words(image.pixels.get(), count);
+    // The dictionary keeps the image in stream order; a top-down image is handed to the caller as
+    // the very same pixels (immutable from here on), so drawing it costs no extra copy.
+    auto pixmap = std::make_shared<Pixmap>(int(width), int(height), alpha);
+    const std::span<uint32_t> words(pixmap->pixels);
     // Pixels copied from an RGBA image bring its alpha along; an opaque image forces it to 0xff
     // there, as its literals do. RGBA's own alpha comes from its second pass.
     const uint32_t fill = alpha ? 0 : lz::kOpaque;
@@ -250,31 +257,30 @@ Pixmap GlzDictionary::decode(std::span<const uint8_t> stream, uint32_t width, ui
             words[i] = (words[i] & 0x00ffffffu) | uint32_t(plane[i]) << 24;
     }
 
-    // The caller gets its own top-down copy; assigning it skips the zeroing a sized Pixmap does.
-    Pixmap out;
-    out.width = int(width);
-    out.height = int(height);
-    out.hasAlpha = alpha;
-    if (h.topDown) {
-        out.pixels.assign(words.begin(), words.end());
-    } else {
-        out.pixels.reserve(count);
+    std::shared_ptr<const Pixmap> result = pixmap;
+    if (!h.topDown) {
+        auto flipped = std::make_shared<Pixmap>();
+        flipped->width = int(width);
+        flipped->height = int(height);
+        flipped->hasAlpha = alpha;
+        flipped->pixels.reserve(count);
         for (uint32_t y = height; y-- > 0;) {
             const auto row = words.subspan(size_t(y) * width, width);
-            out.pixels.insert(out.pixels.end(), row.begin(), row.end());
+            flipped->pixels.insert(flipped->pixels.end(), row.begin(), row.end());
         }
+        result = std::move(flipped);
     }
-    insert(h.id, h.headDistance, std::move(image));
-    return out;
+    insert(h.id, h.headDistance, Image{std::move(pixmap)});
+    return result;
 }
 
 void GlzDictionary::insert(uint64_t id, uint32_t headDistance, Image image) {
-    const uint64_t size = image.size;
+    const uint64_t size = image.size();
     const uint64_t capacity = capacityPixels();
     if (size <= capacity) {
         auto [it, added] = images_.try_emplace(id);
         if (!added)
-            storedPixels_ -= it->second.size; // the server reused an id: the new image wins
+            storedPixels_ -= it->second.size(); // the server reused an id: the new image wins
         it->second = std::move(image);
         storedPixels_ += size;
     }
@@ -284,17 +290,22 @@ void GlzDictionary::insert(uint64_t id, uint32_t headDistance, Image image) {
     // The server's window now starts at id - win_head_dist; nothing older is referenced again.
     const uint64_t oldest = headDistance > id ? 0 : id - headDistance;
     while (!images_.empty() && images_.begin()->first < oldest) {
-        storedPixels_ -= images_.begin()->second.size;
+        storedPixels_ -= images_.begin()->second.size();
         images_.erase(images_.begin());
     }
     while (storedPixels_ > capacity && !images_.empty()) {
-        storedPixels_ -= images_.begin()->second.size;
+        storedPixels_ -= images_.begin()->second.size();
         images_.erase(images_.begin());
     }
 }
 
 Pixmap decodeZlibGlz(std::span<const uint8_t> wireData, uint32_t width, uint32_t height,
                      GlzDictionary& dictionary) {
+    return *decodeZlibGlzShared(wireData, width, height, dictionary);
+}
+
+std::shared_ptr<const Pixmap> decodeZlibGlzShared(std::span<const uint8_t> wireData, uint32_t width,
+                                                  uint32_t height, GlzDictionary& dictionary) {
     Reader r(wireData);
     const uint32_t glzSize = r.u32();
     const uint32_t dataSize = r.u32();
@@ -314,7 +325,7 @@ Pixmap decodeZlibGlz(std::span<const uint8_t> wireData, uint32_t width, uint32_t
     auto buffer = std::make_unique_for_overwrite<uint8_t[]>(glzSize);
     const std::span<uint8_t> glz(buffer.get(), glzSize);
     inflateZlib(deflated, glz);
-    return dictionary.decode(glz, width, height);
+    return dictionary.decodeShared(glz, width, height);
 }
 
 } // namespace saffron

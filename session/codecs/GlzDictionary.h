@@ -65,6 +65,10 @@ public:
     // the dictionary (never received, failed to decode, evicted, or cleared); the dictionary is
     // unchanged then. Bytes after the last pixel are ignored, as spice-gtk does.
     Pixmap decode(std::span<const uint8_t> stream, uint32_t width, uint32_t height);
+    // The same, without copying: a top-down image comes back as the dictionary's own (immutable)
+    // pixels, a bottom-up one as a flipped copy.
+    std::shared_ptr<const Pixmap> decodeShared(std::span<const uint8_t> stream, uint32_t width,
+                                               uint32_t height);
 
     // Forgets every image. The server's dictionary belongs to its client connection (one per
     // main channel, shared by that client's display channels; spice-server image-encoders.cpp
@@ -81,12 +85,12 @@ public:
     uint64_t storedPixels() const { return storedPixels_; }
     bool contains(uint64_t id) const { return images_.count(id) != 0; }
 
-    // One decoded image in its stream row order. The buffer is allocated without zeroing: the
-    // decoder writes every pixel before an image is stored.
+    // One decoded image in its stream row order (the Pixmap's rows are bottom-up when the image
+    // was not top-down).
     struct Image {
-        std::shared_ptr<uint32_t[]> pixels;
-        size_t size = 0;
-        std::span<const uint32_t> view() const { return {pixels.get(), size}; }
+        std::shared_ptr<const Pixmap> pixmap;
+        size_t size() const { return pixmap->pixels.size(); }
+        std::span<const uint32_t> view() const { return pixmap->pixels; }
     };
 
 private:
@@ -111,5 +115,7 @@ private:
 // glz_data_size bytes. The inflated stream then goes through dictionary.decode().
 Pixmap decodeZlibGlz(std::span<const uint8_t> wireData, uint32_t width, uint32_t height,
                      GlzDictionary& dictionary);
+std::shared_ptr<const Pixmap> decodeZlibGlzShared(std::span<const uint8_t> wireData, uint32_t width,
+                                                  uint32_t height, GlzDictionary& dictionary);
 
 } // namespace saffron

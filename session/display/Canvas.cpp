@@ -172,7 +172,9 @@ void Canvas::draw(const ClipRegion& clip, const QRect& box, const Source& src, R
                 const auto srow = src.image->row(src.area.top() + (y - box.top()));
                 auto drow = dst_.row(y);
                 const int sx = src.area.left() + (r.left() - box.left());
-                if (dstAlpha_ || src.image->hasAlpha) {
+                // An opaque Pixmap's words already carry alpha 0xff (Pixmap.h), so only an
+                // alpha source drawn onto an opaque surface needs its alpha forced.
+                if (dstAlpha_ || !src.image->hasAlpha) {
                     std::memcpy(&drow[r.left()], &srow[sx], sizeof(uint32_t) * r.width());
                 } else {
                     for (int i = 0; i < r.width(); ++i)

@@ -164,7 +164,7 @@ std::shared_ptr<const Pixmap> ImageReader::decode(const Reader& message, Reader&
             return std::make_shared<const Pixmap>(decodeQuic(payload, width, height));
         if (type == SPICE_IMAGE_TYPE_LZ_RGB)
             return std::make_shared<const Pixmap>(decodeLz(payload, width, height, {}));
-        return std::make_shared<const Pixmap>(glz_.decode(payload, width, height));
+        return glz_.decodeShared(payload, width, height);
     }
     case SPICE_IMAGE_TYPE_LZ_PLT: {
         capture(type, id, width, height, r.whole().subspan(r.position()));

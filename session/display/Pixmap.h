@@ -9,7 +9,8 @@ namespace saffron {
 // A decoded image or surface in the one pixel layout the engine uses everywhere:
 // 32-bit words 0xAARRGGBB in native byte order (the same layout as QImage::Format_RGB32 and
 // Format_ARGB32_Premultiplied, and as pixman's x8r8g8b8/a8r8g8b8 which spice-server assumes),
-// rows top-down, stride == width. Alpha is premultiplied when hasAlpha is set.
+// rows top-down, stride == width. Alpha is premultiplied when hasAlpha is set; without it every
+// word's top byte is 0xff (what Format_RGB32 requires), so opaque images copy with memcpy.
 struct Pixmap {
     int width = 0;
     int height = 0;

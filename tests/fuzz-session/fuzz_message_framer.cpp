@@ -8,6 +8,7 @@
 // be exactly those that an independent whole-buffer parse finds, whatever the chunking.
 #include "channels/MessageFramer.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -75,7 +76,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         rng ^= rng >> 17;
         rng ^= rng << 5;
         const size_t chunk = std::min<size_t>(stream.size() - fed, 1 + rng % 4096);
-        framer.append(std::span<const uint8_t>(stream).subspan(fed, chunk));
+        const auto piece = std::span<const uint8_t>(stream).subspan(fed, chunk);
+        if (rng & 1) {
+            framer.append(piece);
+        } else {
+            // The socket path: reserve more than arrives, commit only what did.
+            const auto tail = framer.reserveTail(chunk + rng % 64);
+            std::copy(piece.begin(), piece.end(), tail.begin());
+            framer.commitTail(chunk);
+        }
         fed += chunk;
         saffron::MessageFramer::Message m;
         for (;;) {

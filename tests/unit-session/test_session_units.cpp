@@ -240,7 +240,7 @@ void TestSessionUnits::framerRejectsHugeSize() {
 
 void TestSessionUnits::canvasCopyAndClip() {
     Pixmap dst(8, 8);
-    Pixmap src(4, 4);
+    Pixmap src(4, 4, true); // an alpha source: its alpha is dropped on an xRGB target
     for (int i = 0; i < 16; ++i)
         src.pixels[size_t(i)] = 0x00010101u * uint32_t(i);
     Canvas c(dst, false);
@@ -255,6 +255,13 @@ void TestSessionUnits::canvasCopyAndClip() {
     QCOMPARE(dst.at(5, 3), 0xff000000u | src.at(3, 1));
     QCOMPARE(dst.at(2, 3), 0u); // clipped away
     QCOMPARE(dst.at(3, 4), 0u);
+    // An opaque source already carries alpha 0xff (Pixmap.h) and is copied as is.
+    Pixmap opaque(4, 4);
+    for (int i = 0; i < 16; ++i)
+        opaque.pixels[size_t(i)] = 0xff000000u | 0x00020202u * uint32_t(i);
+    s.image = &opaque;
+    c.draw(clip, box, s, RopDescriptor{SPICE_ROPD_OP_PUT});
+    QCOMPARE(dst.at(4, 3), opaque.at(2, 1));
     // A box far outside the surface draws nothing and touches nothing.
     const ClipRegion none = ClipRegion::forDraw(QRect(1000, 1000, 4, 4), {}, false, QRect(0, 0, 8, 8));
     QVERIFY(none.isEmpty());
