@@ -29,4 +29,11 @@ namespace saffron {
 // Nothing is read outside `payload` or written outside the returned image.
 Pixmap decodeQuic(std::span<const uint8_t> payload, uint32_t expectedWidth, uint32_t expectedHeight);
 
+namespace detail {
+// decodeQuic with its inner loop always built for the baseline instruction set. On x86-64,
+// decodeQuic runs a copy of that loop built for BMI2 when the CPU has it; this lets tests
+// check that both builds decode alike on a machine that would otherwise only run one.
+Pixmap decodeQuicBaseline(std::span<const uint8_t> payload, uint32_t expectedWidth, uint32_t expectedHeight);
+} // namespace detail
+
 } // namespace saffron

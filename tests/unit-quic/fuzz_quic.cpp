@@ -5,12 +5,16 @@
 // the payload's own header (words 3 and 4) so that the fuzzer gets past the size check. Sizes
 // above 256 kpixel are replaced by 64x64 instead: that still exercises the mismatch path, and
 // keeps a mutated header from making every run allocate hundreds of megabytes.
+//
+// Each input is decoded twice, by decodeQuic and by detail::decodeQuicBaseline, and the two
+// must agree.
 #include "codecs/QuicDecoder.h"
 #include "wire/ProtocolError.h"
 
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 namespace {
 
@@ -33,11 +37,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
             height = 64;
         }
     }
-    try {
-        const saffron::Pixmap p = saffron::decodeQuic(in, width, height);
-        if (p.width != int(width) || p.height != int(height) || p.pixels.size() != size_t(width) * height)
-            __builtin_trap();
-    } catch (const saffron::ProtocolError&) {
+    // Both builds of the decoder's inner loop (see saffron::detail::decodeQuicBaseline) run on
+    // every input and must agree: the same pixels, or both a ProtocolError.
+    std::vector<uint32_t> pixels[2];
+    bool rejected[2] = {false, false};
+    for (int build = 0; build < 2; ++build) {
+        try {
+            const saffron::Pixmap p = build == 0 ? saffron::decodeQuic(in, width, height)
+                                                 : saffron::detail::decodeQuicBaseline(in, width, height);
+            if (p.width != int(width) || p.height != int(height) || p.pixels.size() != size_t(width) * height)
+                __builtin_trap();
+            pixels[build] = p.pixels;
+        } catch (const saffron::ProtocolError&) {
+            rejected[build] = true;
+        }
     }
+    if (rejected[0] != rejected[1] || pixels[0] != pixels[1])
+        __builtin_trap();
     return 0;
 }

@@ -128,6 +128,8 @@ private slots:
     void survivesCorruption();
     void rejectsBadHeaders();
     void rejectsShortStreamsBeforeAllocating();
+    void baselineBuildDecodesAlike_data();
+    void baselineBuildDecodesAlike();
     void decodeSpeed();
 };
 
@@ -339,6 +341,43 @@ void TestQuic::rejectsShortStreamsBeforeAllocating() {
         QFAIL("accepted");
     } catch (const ProtocolError& e) {
         QVERIFY2(QByteArray(e.what()).contains("cannot hold"), e.what());
+    }
+}
+
+void TestQuic::baselineBuildDecodesAlike_data() {
+    survivesCorruption_data();
+}
+
+// On x86-64 decodeQuic runs a BMI2 build of its inner loop when the CPU has BMI2, so on most
+// machines the baseline build would go untested. Both must agree on every sample and on
+// damaged copies of it: the same pixels, or both a ProtocolError.
+void TestQuic::baselineBuildDecodesAlike() {
+    QFETCH(int, index);
+    const Sample& s = kSamples[index].sample;
+    const Bytes payload = readPayload(s.name);
+    QVERIFY(payload.size() > 64);
+    const auto decode = [&](const Bytes& b, auto decoder) -> std::vector<uint32_t> {
+        try {
+            return decoder(std::span<const uint8_t>(b), s.width, s.height).pixels;
+        } catch (const ProtocolError&) {
+            return {};
+        }
+    };
+    const auto best = [](std::span<const uint8_t> b, uint32_t w, uint32_t h) {
+        return saffron::decodeQuic(b, w, h);
+    };
+    const auto baseline = [](std::span<const uint8_t> b, uint32_t w, uint32_t h) {
+        return saffron::detail::decodeQuicBaseline(b, w, h);
+    };
+    QCOMPARE(decode(payload, baseline), expectedPixels(s));
+    std::mt19937 rng(4321 + index);
+    for (int round = 0; round < 40; ++round) {
+        Bytes b = payload;
+        for (int n = 1 + rng() % 8; n > 0; --n)
+            b[20 + rng() % (b.size() - 20)] ^= uint8_t(1u << (rng() % 8));
+        if (round % 4 == 3)
+            b.resize(20 + rng() % (b.size() - 20));
+        QCOMPARE(decode(b, baseline), decode(b, best));
     }
 }
 
