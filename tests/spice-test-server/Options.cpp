@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <initializer_list>
+#include <string>
 #include <string_view>
 
 namespace saffron::testserver {
@@ -17,6 +18,22 @@ std::optional<int> parseInt(std::string_view s, int min, int max) {
     if (ec != std::errc() || end != s.data() + s.size() || value < min || value > max)
         return std::nullopt;
     return value;
+}
+
+// "x,y,w,h" with x, y >= 0 and w, h >= 1, within the largest surface.
+std::optional<Rect> parseRect(std::string_view s) {
+    int v[4] = {};
+    for (int i = 0; i < 4; ++i) {
+        const auto comma = i < 3 ? s.find(',') : s.size();
+        if (comma == std::string_view::npos)
+            return std::nullopt;
+        const auto n = parseInt(s.substr(0, comma), i < 2 ? 0 : 1, kMaxSurfaceSize);
+        if (!n)
+            return std::nullopt;
+        v[i] = *n;
+        s.remove_prefix(std::min(comma + 1, s.size()));
+    }
+    return Rect{v[0], v[1], v[0] + v[2], v[1] + v[3]};
 }
 
 bool oneOf(const std::string& value, std::initializer_list<std::string_view> allowed) {
@@ -32,7 +49,11 @@ const char* usageText() {
            "  --x509-dir DIR           ca-cert.pem, server-cert.pem, server-key.pem\n"
            "  --password PW            require this ticket (default: no authentication)\n"
            "  --size WxH               primary surface size (default 1024x768)\n"
-           "  --workload NAME          static|scroll|cursor|photo|video (default static)\n"
+           "  --workload NAME          static|scroll|cursor|photo|video|video-moving|video-noise\n"
+           "                           (default static)\n"
+           "  --video-rect X,Y,W,H     where the video workloads play (default: centre quarter)\n"
+           "  --video-fullscreen       the video workloads play on the whole surface\n"
+           "  --fps N                  frames per second of animated workloads, 1..60 (default 25)\n"
            "  --image-compression C    off|auto_glz|auto_lz|quic|glz|lz|lz4 (default auto_glz)\n"
            "  --streaming-video S      off|all|filter (default off)\n"
            "  --jpeg W                 auto|always|never: JPEG on WAN links (default never)\n"
@@ -47,10 +68,16 @@ const char* usageText() {
 
 std::optional<Options> parseOptions(const std::vector<std::string>& args, std::string& error) {
     Options o;
+    bool explicitRect = false;
+    bool fullscreen = false;
     for (size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
         if (a == "--no-stdin") {
             o.readStdin = false;
+            continue;
+        }
+        if (a == "--video-fullscreen") {
+            fullscreen = true;
             continue;
         }
         if (a == "--help" || a == "-h") {
@@ -59,7 +86,7 @@ std::optional<Options> parseOptions(const std::vector<std::string>& args, std::s
         }
         if (!oneOf(a, {"--port", "--tls-port", "--x509-dir", "--password", "--size", "--workload",
                        "--image-compression", "--streaming-video", "--jpeg", "--zlib-glz", "--video-codecs",
-                       "--frames", "--dump-expected"})) {
+                       "--frames", "--dump-expected", "--video-rect", "--fps"})) {
             error = "unknown option: " + a;
             return std::nullopt;
         }
@@ -118,6 +145,18 @@ std::optional<Options> parseOptions(const std::vector<std::string>& args, std::s
             }
             (a == "--jpeg" ? o.jpeg : o.zlibGlz) = v;
         } else if (a == "--video-codecs") {
+            // libspice-server 0.15 accepts "spice:vp8" and the like, then aborts when the first
+            // stream starts (mjpeg_encoder_new: its built-in encoder only does MJPEG).
+            for (size_t start = 0; start <= v.size();) {
+                const size_t end = std::min(v.find(';', start), v.size());
+                const std::string entry = v.substr(start, end - start);
+                if (entry.rfind("spice:", 0) == 0 && entry != "spice:mjpeg") {
+                    error = "the built-in encoder only does spice:mjpeg, " + entry +
+                            " would make libspice-server abort when a stream starts";
+                    return std::nullopt;
+                }
+                start = end + 1;
+            }
             o.videoCodecs = v;
         } else if (a == "--frames") {
             const auto n = parseInt(v, 0, 1 << 30);
@@ -126,6 +165,22 @@ std::optional<Options> parseOptions(const std::vector<std::string>& args, std::s
                 return std::nullopt;
             }
             o.frames = *n;
+        } else if (a == "--video-rect") {
+            const auto rect = parseRect(v);
+            if (!rect) {
+                error = "bad video rectangle (X,Y,W,H): " + v;
+                return std::nullopt;
+            }
+            o.videoArea.rect = *rect;
+            o.videoArea.mode = VideoArea::Mode::Rect;
+            explicitRect = true;
+        } else if (a == "--fps") {
+            const auto fps = parseInt(v, 1, kMaxFps);
+            if (!fps) {
+                error = "bad frame rate (1.." + std::to_string(kMaxFps) + "): " + v;
+                return std::nullopt;
+            }
+            o.fps = *fps;
         } else if (a == "--dump-expected") {
             o.dumpExpected = v;
         } else {
@@ -135,6 +190,17 @@ std::optional<Options> parseOptions(const std::vector<std::string>& args, std::s
     }
     if (o.dumpExpected.empty() && !o.port && !o.tlsPort) {
         error = "need --port and/or --tls-port";
+        return std::nullopt;
+    }
+    if (explicitRect && fullscreen) {
+        error = "--video-rect and --video-fullscreen exclude each other";
+        return std::nullopt;
+    }
+    if (fullscreen)
+        o.videoArea.mode = VideoArea::Mode::Fullscreen;
+    if (explicitRect && (o.videoArea.rect.right > o.width || o.videoArea.rect.bottom > o.height)) {
+        error = "--video-rect is not inside the " + std::to_string(o.width) + "x" + std::to_string(o.height) +
+                " surface";
         return std::nullopt;
     }
     if (o.tlsPort && o.x509Dir.empty()) {

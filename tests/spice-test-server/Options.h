@@ -1,5 +1,7 @@
 #pragma once
 
+#include "Workload.h"
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +22,8 @@ struct Options {
     std::string jpeg = "never";
     std::string zlibGlz = "never";
     std::string videoCodecs;  // empty: the server's default list
+    VideoArea videoArea;      // where the video workloads play
+    int fps = kDefaultFps;    // rate of animated workloads
     int frames = 0;           // stop after this many frames; 0: run for ever
     std::string dumpExpected; // write the expected surface and exit
     bool readStdin = true;

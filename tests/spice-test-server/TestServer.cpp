@@ -117,7 +117,8 @@ const char* channelName(int type) {
 } // namespace
 
 TestServer::TestServer(Options options, EventLoop& loop)
-    : options_(std::move(options)), loop_(loop), workload_(makeWorkload(options_.workload)) {}
+    : options_(std::move(options)), loop_(loop),
+      workload_(makeWorkload(options_.workload, options_.videoArea)) {}
 
 TestServer::~TestServer() {
     if (frameTimer_)
@@ -152,8 +153,12 @@ void TestServer::configure(SpiceServer* server, int port, int tlsPort) const {
     spice_server_set_streaming_video(server, streamingVideo(options_.streamingVideo));
     spice_server_set_jpeg_compression(server, wanCompression(options_.jpeg));
     spice_server_set_zlib_glz_compression(server, wanCompression(options_.zlibGlz));
-    if (!options_.videoCodecs.empty())
-        spice_server_set_video_codecs(server, options_.videoCodecs.c_str());
+    // spice-server drops the entries it cannot parse (unknown encoder or codec) with a
+    // warning on stderr and fails only when none is left, keeping its previous list.
+    if (!options_.videoCodecs.empty() &&
+        spice_server_set_video_codecs(server, options_.videoCodecs.c_str()) != 0)
+        printLine("WARNING no usable video codec in " + options_.videoCodecs +
+                  ", the server keeps its default");
     spice_server_set_agent_mouse(server, 1);
     spice_server_set_agent_copypaste(server, 1);
     spice_server_set_agent_file_xfer(server, 0);
@@ -228,6 +233,7 @@ bool TestServer::start() {
     if (tlsPort_ >= 0)
         ready += " tls-port=" + std::to_string(tlsPort_);
     printLine(ready);
+    announceVideo();
     // After READY, so that a test waiting for READY then "FRAME n" sees every frame line.
     step();
     return true;
@@ -238,8 +244,10 @@ void TestServer::step() {
         return;
     if (frame_ > 0 && !workload_->animated())
         return;
+    if (frame_ == 0)
+        due_ = std::chrono::steady_clock::now();
     if (qxl_->pendingDraws() > kMaxPendingDraws) {
-        loop_.startTimer(frameTimer_, kFrameIntervalMs);
+        armFrameTimer();
         return;
     }
     const auto frame = workload_->frame(frame_ + 1, qxl_->width(), qxl_->height());
@@ -249,7 +257,27 @@ void TestServer::step() {
     ++frame_;
     printLine("FRAME " + std::to_string(frame_));
     if (workload_->animated() && (options_.frames == 0 || frame_ < options_.frames))
-        loop_.startTimer(frameTimer_, kFrameIntervalMs);
+        armFrameTimer();
+}
+
+void TestServer::armFrameTimer() {
+    using namespace std::chrono;
+    const auto now = steady_clock::now();
+    due_ += nanoseconds(1'000'000'000 / options_.fps);
+    // Running late (a slow frame, back-pressure): carry on from now rather than submit a
+    // burst of frames to catch up, which the server would only coalesce.
+    if (due_ < now)
+        due_ = now;
+    loop_.startTimer(frameTimer_, static_cast<uint32_t>(ceil<milliseconds>(due_ - now).count()));
+}
+
+void TestServer::announceVideo() {
+    const Rect r = workload_->videoRect(qxl_->width(), qxl_->height());
+    if (r.width() <= 0 || r.height() <= 0)
+        return;
+    printLine("VIDEO rect=" + std::to_string(r.left) + "," + std::to_string(r.top) + "," +
+              std::to_string(r.width()) + "," + std::to_string(r.height()) +
+              " fps=" + std::to_string(options_.fps));
 }
 
 void TestServer::restart(int width, int height) {
@@ -265,6 +293,7 @@ void TestServer::restart(int width, int height) {
     qxl_->createPrimary(width, height);
     frame_ = 0;
     printLine("RESIZED " + std::to_string(width) + "x" + std::to_string(height));
+    announceVideo();
     step();
 }
 

@@ -5,6 +5,7 @@
 #include "VdAgent.h"
 #include "Workload.h"
 
+#include <chrono>
 #include <memory>
 #include <spice.h>
 #include <string>
@@ -35,6 +36,10 @@ private:
     bool listen();
     void configure(SpiceServer* server, int port, int tlsPort) const;
     void step();
+    // Starts the frame timer for the next frame, due one period after the last one.
+    void armFrameTimer();
+    // "VIDEO rect=..." for the video workloads, after READY and after each RESIZED.
+    void announceVideo();
     void restart(int width, int height);
     void readStdin(int fd);
     void command(std::string_view line);
@@ -53,6 +58,9 @@ private:
     SpiceTimer* frameTimer_ = nullptr;
     SpiceWatch* stdinWatch_ = nullptr;
     int frame_ = 0; // frames submitted on the current primary surface
+    // When the last frame was due: frames are paced against this, not against the moment
+    // the previous one was submitted, so generating a large picture does not lower the rate.
+    std::chrono::steady_clock::time_point due_;
     std::string stdinBuffer_;
 };
 

@@ -215,6 +215,101 @@ Pixmap makeVideoFrame(int w, int h, int index) {
     return p;
 }
 
+// --- video-moving and video-noise -----------------------------------------------------
+
+constexpr uint32_t kWhite = rgb(255, 255, 255);
+constexpr uint32_t kBlack = rgb(0, 0, 0);
+
+// The frame number as a row of black/white cells (see frameCodeCell in Workload.h). Cells of
+// 16 px start at the video area's origin, which is also the origin of the encoders' 8x8 and
+// 16x16 blocks, so each cell is a flat block that even a starved encoder keeps recognisable.
+void stampFrameCode(Pixmap& p, int index) {
+    const int cell = frameCodeCell(p.width, p.height);
+    if (cell == 0)
+        return;
+    for (int i = 0; i < kFrameCodeBits; ++i) {
+        const bool one = (static_cast<unsigned>(index) >> (kFrameCodeBits - 1 - i)) & 1u;
+        fillRect(p, i * cell, 0, (i + 1) * cell, cell, one ? kWhite : kBlack);
+    }
+}
+
+// Drifting colour gradients, a yellow vertical bar and a blue horizontal bar sweeping across
+// with hard edges, a shaded orange ball on a Lissajous path, a "FRAME n" label and the frame
+// code. Everything moves a fixed distance per frame number, so the picture is a function of
+// (w, h, index) alone, whatever the frame rate.
+Pixmap makeMovingPicture(int w, int h, int index) {
+    Pixmap p(w, h);
+    // Separable gradients: red varies along x, green along y, blue along the anti-diagonal;
+    // tables keep a 1920x1080 picture cheap enough for 60 frames a second.
+    std::vector<uint32_t> red(static_cast<size_t>(w));
+    std::vector<uint32_t> blue(static_cast<size_t>(w + h));
+    for (int x = 0; x < w; ++x)
+        red[static_cast<size_t>(x)] = static_cast<uint32_t>(triangle(x * 512 / w + index * 5));
+    for (int d = 0; d < w + h; ++d)
+        blue[static_cast<size_t>(d)] = static_cast<uint32_t>(triangle(d * 512 / (w + h) + index * 7 + 256));
+    for (int y = 0; y < h; ++y) {
+        const uint32_t green = static_cast<uint32_t>(triangle(y * 512 / h + index * 3));
+        auto row = p.row(y);
+        for (int x = 0; x < w; ++x)
+            row[static_cast<size_t>(x)] = kOpaque | red[static_cast<size_t>(x)] << 16 | green << 8 |
+                                          blue[static_cast<size_t>(x + h - 1 - y)];
+    }
+
+    const int barWidth = std::max(2, w / 24);
+    const int barX = triangle(index * 6) * (w - barWidth) / 255;
+    fillRect(p, barX, 0, barX + barWidth, h, rgb(255, 224, 32));
+    const int barHeight = std::max(2, h / 24);
+    const int barY = triangle(index * 4 + 128) * (h - barHeight) / 255;
+    fillRect(p, 0, barY, w, barY + barHeight, rgb(32, 64, 255));
+
+    const int radius = std::max(4, std::min(w, h) / 8);
+    const int64_t r2 = int64_t(radius) * radius;
+    const int ballX = radius + triangle(index * 5 + 64) * std::max(w - 2 * radius, 1) / 255;
+    const int ballY = radius + triangle(index * 3) * std::max(h - 2 * radius, 1) / 255;
+    for (int y = std::max(0, ballY - radius); y < std::min(h, ballY + radius); ++y) {
+        for (int x = std::max(0, ballX - radius); x < std::min(w, ballX + radius); ++x) {
+            const int64_t dx = x - ballX;
+            const int64_t dy = y - ballY;
+            const int64_t d2 = dx * dx + dy * dy;
+            if (d2 >= r2)
+                continue;
+            const int light = static_cast<int>((r2 - d2) * 255 / r2);
+            p.at(x, y) = rgb(clampByte(96 + light * 159 / 255), clampByte(32 + light * 200 / 255),
+                             clampByte(16 + light * 120 / 255));
+        }
+    }
+
+    const int cell = frameCodeCell(w, h);
+    const int scale = std::max(1, std::min(w, h) / 160);
+    char label[32];
+    std::snprintf(label, sizeof label, "FRAME %06d", index);
+    const int labelX = std::max(cell, 2);
+    const int labelY = cell + std::max(cell / 2, 2);
+    fillRect(p, labelX - scale, labelY - scale, labelX + textWidth(label, scale) + scale,
+             labelY + (kGlyphHeight + 1) * scale, kBlack);
+    drawText(p, labelX, labelY, scale, label, kWhite);
+    stampFrameCode(p, index);
+    return p;
+}
+
+// Full-range RGB noise, new every frame: nothing for an encoder to predict, neither within
+// the picture nor from the previous one. Each row runs its own xorshift32 generator seeded
+// from (frame, row), so any frame is computed directly and rows are cheap.
+Pixmap makeNoisePicture(int w, int h, int index) {
+    Pixmap p(w, h);
+    for (int y = 0; y < h; ++y) {
+        uint32_t state = hash2(static_cast<uint32_t>(index), static_cast<uint32_t>(y)) | 1u;
+        for (uint32_t& px : p.row(y)) {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            px = kOpaque | (state & 0x00FFFFFFu);
+        }
+    }
+    stampFrameCode(p, index);
+    return p;
+}
+
 // --- cursors --------------------------------------------------------------------------
 
 constexpr int kCursorSize = 32;
@@ -378,11 +473,25 @@ public:
     }
 };
 
-// Frame 1 paints the photo; every later frame repaints the centre quarter (half width, half
-// height) with the next picture of an animation, at the same place and size each time, which
-// is what spice-server's stream detection looks for (video-stream.cpp, is_next_stream_frame).
+// What spice-server's stream detection looks for (display-channel.cpp drawable_can_stream,
+// video-stream.cpp is_next_stream_frame and video_stream_add_frame): opaque QXL_DRAW_COPY
+// draws of a bitmap with ROP "put" on the primary surface, each with exactly the bbox and
+// source size of the previous one, less than 200 ms apart, 20 in a row. Our bitmaps never
+// carry QXL_IMAGE_CACHE, so every frame is a fresh bitmap the server must send or encode.
+DrawOp videoDraw(const Rect& area, Pixmap picture) {
+    DrawOp op;
+    op.kind = DrawOp::Kind::Copy;
+    op.dst = area;
+    op.image = std::move(picture);
+    return op;
+}
+
+// Frame 1 paints the photo; every later frame repaints the video area (by default the
+// centre quarter: half width, half height) with the next picture of an animation, at the
+// same place and size each time.
 class VideoWorkload : public Workload {
 public:
+    explicit VideoWorkload(VideoArea area) : area_(area) {}
     std::string_view name() const override { return "video"; }
     bool animated() const override { return true; }
     std::optional<Frame> frame(int index, int w, int h) const override {
@@ -391,15 +500,43 @@ public:
             f.draws.push_back(fullCopy(photoImage(w, h)));
             return f;
         }
-        DrawOp op;
-        op.kind = DrawOp::Kind::Copy;
-        const int vw = w / 2;
-        const int vh = h / 2;
-        op.dst = {w / 4, h / 4, w / 4 + vw, h / 4 + vh};
-        op.image = makeVideoFrame(vw, vh, index);
-        f.draws.push_back(std::move(op));
+        const Rect area = videoRect(w, h);
+        f.draws.push_back(videoDraw(area, makeVideoFrame(area.width(), area.height(), index)));
         return f;
     }
+    int replayFrom(int frames) const override { return frames; }
+    Rect videoRect(int w, int h) const override { return resolveVideoArea(area_, w, h); }
+
+private:
+    VideoArea area_;
+};
+
+// video-moving and video-noise: frame 1 paints the static pattern around the video area
+// (unless the area is the whole surface) and picture 1 into it; frame k repaints the area
+// with picture k. The surface after frame k is thus the pattern plus picture k, which is
+// what a client test compares a presented stream frame with.
+class PictureVideoWorkload : public Workload {
+public:
+    using Picture = Pixmap (*)(int width, int height, int index);
+    PictureVideoWorkload(std::string_view name, Picture picture, VideoArea area)
+        : name_(name), picture_(picture), area_(area) {}
+    std::string_view name() const override { return name_; }
+    bool animated() const override { return true; }
+    std::optional<Frame> frame(int index, int w, int h) const override {
+        Frame f;
+        const Rect area = videoRect(w, h);
+        if (index == 1 && area != Rect{0, 0, w, h})
+            f.draws.push_back(fullCopy(staticPattern(w, h)));
+        f.draws.push_back(videoDraw(area, picture_(area.width(), area.height(), index)));
+        return f;
+    }
+    int replayFrom(int frames) const override { return frames; }
+    Rect videoRect(int w, int h) const override { return resolveVideoArea(area_, w, h); }
+
+private:
+    std::string_view name_;
+    Picture picture_;
+    VideoArea area_;
 };
 
 // Frame 1 paints the static pattern and sets the alpha cursor; every 50 frames the shape
@@ -431,7 +568,24 @@ public:
 
 } // namespace
 
-std::unique_ptr<Workload> makeWorkload(std::string_view name) {
+Rect resolveVideoArea(const VideoArea& area, int width, int height) {
+    const Rect centre{width / 4, height / 4, width / 4 + width / 2, height / 4 + height / 2};
+    switch (area.mode) {
+    case VideoArea::Mode::Fullscreen:
+        return {0, 0, width, height};
+    case VideoArea::Mode::Rect: {
+        // The surface may have shrunk (resize) since the rectangle was checked.
+        const Rect clipped{std::max(area.rect.left, 0), std::max(area.rect.top, 0),
+                           std::min(area.rect.right, width), std::min(area.rect.bottom, height)};
+        return clipped.width() > 0 && clipped.height() > 0 ? clipped : centre;
+    }
+    case VideoArea::Mode::Centre:
+        break;
+    }
+    return centre;
+}
+
+std::unique_ptr<Workload> makeWorkload(std::string_view name, const VideoArea& area) {
     if (name == "static")
         return std::make_unique<StaticWorkload>();
     if (name == "scroll")
@@ -441,7 +595,11 @@ std::unique_ptr<Workload> makeWorkload(std::string_view name) {
     if (name == "photo")
         return std::make_unique<PhotoWorkload>();
     if (name == "video")
-        return std::make_unique<VideoWorkload>();
+        return std::make_unique<VideoWorkload>(area);
+    if (name == "video-moving")
+        return std::make_unique<PictureVideoWorkload>("video-moving", &movingPicture, area);
+    if (name == "video-noise")
+        return std::make_unique<PictureVideoWorkload>("video-noise", &noisePicture, area);
     return nullptr;
 }
 
@@ -465,13 +623,19 @@ void applyDraw(Pixmap& surface, const DrawOp& op) {
 
 Pixmap expectedSurface(const Workload& workload, int width, int height, int frames) {
     Pixmap surface(width, height);
-    for (int i = 1; i <= frames; ++i) {
-        const auto f = workload.frame(i, width, height);
+    const auto replay = [&](int index) {
+        const auto f = workload.frame(index, width, height);
         if (!f)
-            break;
+            return false;
         for (const DrawOp& op : f->draws)
             applyDraw(surface, op);
-    }
+        return true;
+    };
+    if (frames < 1 || !replay(1))
+        return surface;
+    for (int i = std::max(2, workload.replayFrom(frames)); i <= frames; ++i)
+        if (!replay(i))
+            break;
     return surface;
 }
 
@@ -497,6 +661,43 @@ Pixmap scrollDocument(int width, int firstRow, int rows) {
         std::copy(src.begin(), src.end(), out.row(y).begin());
     }
     return out;
+}
+
+Pixmap movingPicture(int width, int height, int index) {
+    return makeMovingPicture(width, height, index);
+}
+
+Pixmap noisePicture(int width, int height, int index) {
+    return makeNoisePicture(width, height, index);
+}
+
+int frameCodeCell(int width, int height) {
+    const int cell = std::min({16, width / kFrameCodeBits, height / 4});
+    return cell >= 4 ? cell : 0;
+}
+
+std::optional<int> readFrameCode(const Pixmap& picture, const Rect& area) {
+    const int cell = frameCodeCell(area.width(), area.height());
+    if (cell == 0 || area.left < 0 || area.top < 0 || area.right > picture.width ||
+        area.bottom > picture.height)
+        return std::nullopt;
+    // The centre half of each cell: block edges are where lossy encoders smear most.
+    const int inset = cell / 4;
+    int value = 0;
+    for (int i = 0; i < kFrameCodeBits; ++i) {
+        int64_t sum = 0;
+        int count = 0;
+        for (int y = inset; y < cell - inset; ++y) {
+            for (int x = i * cell + inset; x < (i + 1) * cell - inset; ++x) {
+                const uint32_t px = picture.at(area.left + x, area.top + y);
+                // BT.601 luma in 8.8 fixed point.
+                sum += (77 * ((px >> 16) & 0xFF) + 150 * ((px >> 8) & 0xFF) + 29 * (px & 0xFF)) >> 8;
+                ++count;
+            }
+        }
+        value = value << 1 | (sum >= int64_t(128) * count ? 1 : 0);
+    }
+    return value;
 }
 
 std::shared_ptr<const CursorShape> alphaCursor() {

@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
     }
 
     if (!options->dumpExpected.empty()) {
-        const auto workload = makeWorkload(options->workload);
+        const auto workload = makeWorkload(options->workload, options->videoArea);
         const int frames = options->frames > 0 ? options->frames : 1;
         if (!writePpm(options->dumpExpected,
                       expectedSurface(*workload, options->width, options->height, frames))) {

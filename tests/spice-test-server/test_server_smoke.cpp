@@ -3,6 +3,7 @@
 // SpiceLinkMess -> SpiceLinkReply), render each workload's first frames into its primary
 // surface exactly as --dump-expected predicts, and exit cleanly.
 
+#include "Workload.h"
 #include "wire/Reader.h"
 #include "wire/Writer.h"
 
@@ -119,6 +120,39 @@ QByteArray readFile(const QString& path) {
     return f.readAll();
 }
 
+// A binary PPM as written by --dump-expected / dump-surface ("P6\nW H\n255\n" + RGB).
+saffron::Pixmap parsePpm(const QByteArray& data) {
+    const QList<QByteArray> fields = data.left(64).split('\n');
+    if (fields.size() < 4 || fields[0] != "P6" || fields[2] != "255")
+        return {};
+    const QList<QByteArray> size = fields[1].split(' ');
+    if (size.size() != 2)
+        return {};
+    const int w = size[0].toInt();
+    const int h = size[1].toInt();
+    const qsizetype offset = fields[0].size() + fields[1].size() + fields[2].size() + 3;
+    if (w <= 0 || h <= 0 || data.size() != offset + qsizetype(w) * h * 3)
+        return {};
+    saffron::Pixmap p(w, h);
+    const auto* rgb = reinterpret_cast<const uint8_t*>(data.constData() + offset);
+    for (size_t i = 0; i < p.pixels.size(); ++i)
+        p.pixels[i] =
+            0xFF000000u | uint32_t(rgb[i * 3]) << 16 | uint32_t(rgb[i * 3 + 1]) << 8 | rgb[i * 3 + 2];
+    return p;
+}
+
+// Pixels that differ inside and outside `area`.
+std::pair<int, int> differences(const saffron::Pixmap& a, const saffron::Pixmap& b,
+                                const saffron::testserver::Rect& area) {
+    int inside = 0;
+    int outside = 0;
+    for (int y = 0; y < a.height; ++y)
+        for (int x = 0; x < a.width; ++x)
+            if (a.at(x, y) != b.at(x, y))
+                ++(x >= area.left && x < area.right && y >= area.top && y < area.bottom ? inside : outside);
+    return {inside, outside};
+}
+
 int runExpected(const QStringList& args) {
     QProcess p;
     p.setProcessChannelMode(QProcess::ForwardedChannels);
@@ -188,27 +222,36 @@ private slots:
         QTest::addColumn<QString>("workload");
         QTest::addColumn<QString>("size");
         QTest::addColumn<int>("frames");
+        QTest::addColumn<QStringList>("extraArgs");
         QTest::newRow("static") << "static"
-                                << "1024x768" << 1;
+                                << "1024x768" << 1 << QStringList();
         QTest::newRow("photo") << "photo"
-                               << "640x480" << 1;
+                               << "640x480" << 1 << QStringList();
         QTest::newRow("scroll") << "scroll"
-                                << "320x200" << 12;
+                                << "320x200" << 12 << QStringList();
         QTest::newRow("cursor") << "cursor"
-                                << "256x192" << 3;
+                                << "256x192" << 3 << QStringList();
         QTest::newRow("video") << "video"
-                               << "320x240" << 5;
+                               << "320x240" << 5 << QStringList();
+        QTest::newRow("video-moving") << "video-moving"
+                                      << "320x240" << 6 << QStringList{"--fps", "60"};
+        QTest::newRow("video-moving rect") << "video-moving"
+                                           << "320x240" << 4 << QStringList{"--video-rect", "10,20,200,100"};
+        QTest::newRow("video-noise fullscreen") << "video-noise"
+                                                << "256x192" << 3 << QStringList{"--video-fullscreen"};
     }
 
     void renderedSurfaceMatchesExpected() {
         QFETCH(QString, workload);
         QFETCH(QString, size);
         QFETCH(int, frames);
+        QFETCH(QStringList, extraArgs);
         QTemporaryDir dir;
         QVERIFY(dir.isValid());
-        const QStringList common{QStringLiteral("--workload"), workload,
-                                 QStringLiteral("--size"),     size,
-                                 QStringLiteral("--frames"),   QString::number(frames)};
+        const QStringList common = QStringList{QStringLiteral("--workload"), workload,
+                                               QStringLiteral("--size"),     size,
+                                               QStringLiteral("--frames"),   QString::number(frames)} +
+                                   extraArgs;
 
         ServerProcess server;
         QVERIFY(server.start(QStringList{QStringLiteral("--port"), QStringLiteral("0")} + common));
@@ -233,6 +276,109 @@ private slots:
             QFAIL(qPrintable(
                 QStringLiteral("surface differs from the expected image at byte %1").arg(firstDiff)));
         }
+    }
+
+    // --dump-expected of the new video workloads: a pure function of the frame number, the
+    // whole picture changing inside the video area only, with the frame number readable
+    // from its frame code. No server, no codec.
+    void videoWorkloadsAreDeterministic_data() {
+        QTest::addColumn<QString>("workload");
+        QTest::addColumn<QStringList>("extraArgs");
+        QTest::addColumn<QString>("rect"); // x,y,w,h the workload must use
+        QTest::newRow("moving centre") << "video-moving" << QStringList() << "80,60,160,120";
+        QTest::newRow("moving rect") << "video-moving" << QStringList{"--video-rect", "8,16,300,200"}
+                                     << "8,16,300,200";
+        QTest::newRow("noise centre") << "video-noise" << QStringList() << "80,60,160,120";
+        QTest::newRow("noise fullscreen")
+            << "video-noise" << QStringList{"--video-fullscreen"} << "0,0,320,240";
+    }
+
+    void videoWorkloadsAreDeterministic() {
+        QFETCH(QString, workload);
+        QFETCH(QStringList, extraArgs);
+        QFETCH(QString, rect);
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const auto dump = [&](int frames, const QString& name) {
+            const QString path = dir.filePath(name);
+            const QStringList args = QStringList{QStringLiteral("--workload"),      workload,
+                                                 QStringLiteral("--size"),          QStringLiteral("320x240"),
+                                                 QStringLiteral("--frames"),        QString::number(frames),
+                                                 QStringLiteral("--dump-expected"), path} +
+                                     extraArgs;
+            return runExpected(args) == 0 ? parsePpm(readFile(path)) : saffron::Pixmap();
+        };
+        const QStringList r = rect.split(',');
+        const saffron::testserver::Rect area{r[0].toInt(), r[1].toInt(), r[0].toInt() + r[2].toInt(),
+                                             r[1].toInt() + r[3].toInt()};
+
+        const saffron::Pixmap first = dump(37, QStringLiteral("a.ppm"));
+        const saffron::Pixmap again = dump(37, QStringLiteral("b.ppm"));
+        const saffron::Pixmap next = dump(38, QStringLiteral("c.ppm"));
+        const saffron::Pixmap later = dump(1000, QStringLiteral("d.ppm"));
+        QCOMPARE(first.width, 320);
+        QCOMPARE(first.height, 240);
+        QVERIFY(first.pixels == again.pixels);
+        QCOMPARE(next.width, 320);
+        QCOMPARE(later.width, 320);
+
+        // Frames differ, and only inside the video area.
+        const auto [inside, outside] = differences(first, next, area);
+        QCOMPARE(outside, 0);
+        QVERIFY2(inside > area.width() * area.height() / 20, qPrintable(QString::number(inside)));
+        QCOMPARE(differences(first, later, area).second, 0);
+
+        // The frame code tells which frame a picture shows.
+        QCOMPARE(saffron::testserver::readFrameCode(first, area), std::optional<int>(37));
+        QCOMPARE(saffron::testserver::readFrameCode(next, area), std::optional<int>(38));
+        QCOMPARE(saffron::testserver::readFrameCode(later, area), std::optional<int>(1000));
+    }
+
+    void badVideoOptions_data() {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("rect outside") << QStringList{"--size", "320x240", "--video-rect", "300,0,40,40"}
+                                      << "is not inside the 320x240 surface";
+        QTest::newRow("rect empty") << QStringList{"--video-rect", "0,0,0,10"} << "bad video rectangle";
+        QTest::newRow("rect short") << QStringList{"--video-rect", "0,0,10"} << "bad video rectangle";
+        QTest::newRow("rect and fullscreen")
+            << QStringList{"--video-fullscreen", "--video-rect", "0,0,10,10"} << "exclude each other";
+        QTest::newRow("spice vp8") << QStringList{"--video-codecs", "gstreamer:vp8;spice:vp8"}
+                                   << "built-in encoder only does spice:mjpeg";
+        QTest::newRow("fps 0") << QStringList{"--fps", "0"} << "bad frame rate";
+        QTest::newRow("fps 61") << QStringList{"--fps", "61"} << "bad frame rate";
+    }
+
+    void badVideoOptions() {
+        QFETCH(QStringList, args);
+        QFETCH(QString, message);
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString path = dir.filePath(QStringLiteral("x.ppm"));
+        QProcess p;
+        p.start(QStringLiteral(SAFFRON_TEST_SERVER),
+                args + QStringList{"--workload", "video-moving", "--dump-expected", path});
+        QVERIFY(p.waitForFinished(kWaitMs));
+        QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(p.exitCode(), 2);
+        const QString error = QString::fromUtf8(p.readAllStandardError());
+        QVERIFY2(error.contains(message), qPrintable(error));
+        QVERIFY(!QFile::exists(path));
+    }
+
+    // The VIDEO line reports where the video plays, also after a resize that leaves the
+    // requested rectangle outside the surface (then the centre quarter is used).
+    void videoLineFollowsResize() {
+        ServerProcess server;
+        QVERIFY(server.start({"--port", "0", "--size", "640x480", "--workload", "video-moving",
+                              "--video-rect", "400,300,200,150", "--fps", "30", "--frames", "2"}));
+        QCOMPARE(server.waitForLine(QStringLiteral("VIDEO")),
+                 QStringLiteral("VIDEO rect=400,300,200,150 fps=30"));
+        server.send("resize 320x240");
+        QCOMPARE(server.waitForLine(QStringLiteral("RESIZED")), QStringLiteral("RESIZED 320x240"));
+        QCOMPARE(server.waitForLine(QStringLiteral("VIDEO")),
+                 QStringLiteral("VIDEO rect=80,60,160,120 fps=30"));
+        QCOMPARE(server.quit(), 0);
     }
 
     void statusAndResizeCommands() {
