@@ -1,17 +1,28 @@
 #include "SessionCore.h"
 
 #include "Log.h"
+#include "streams/VideoStreams.h"
 
 #include <QMetaEnum>
 #include <spice/enums.h>
 
 namespace saffron {
 
-SessionCore::SessionCore(const SessionOptions& options) : options_(options) {}
+SessionCore::SessionCore(const SessionOptions& options)
+    : options_(options), clock_(std::make_shared<MultimediaClock>()) {}
+
+SessionCore::~SessionCore() {
+    if (decoderProbe_.valid())
+        decoderProbe_.wait();
+}
 
 void SessionCore::start() {
+    // The display channel's link advertises the decodable video codecs; probing the decoders
+    // (GStreamer registry, one small decode each) overlaps the main channel's connection.
+    decoderProbe_ = VideoStreams::probeInBackground(options_);
     main_ = new MainChannel(options_, this);
     track(main_);
+    connect(main_, &MainChannel::multimediaTimeChanged, this, [this](uint32_t mm) { clock_->sync(mm); });
     connect(main_, &Channel::ready, this, &SessionCore::connected);
     connect(main_, &MainChannel::channelsListed, this, &SessionCore::openChannels);
     main_->open(0);
@@ -44,12 +55,13 @@ void SessionCore::openChannels(const QList<ChannelId>& list) {
         for (const auto& c : channels_)
             sameType += c && c->type() == id.type;
         if (sameType >= kMaxChannelsPerType) {
-            unsupported_ << QStringLiteral("%1:%2 (over the limit)").arg(Channel::typeName(id.type)).arg(id.id);
+            unsupported_
+                << QStringLiteral("%1:%2 (over the limit)").arg(Channel::typeName(id.type)).arg(id.id);
             continue;
         }
         switch (id.type) {
         case SPICE_CHANNEL_DISPLAY: {
-            auto* d = new DisplayChannel(options_, id.id, this);
+            auto* d = new DisplayChannel(options_, id.id, clock_, this);
             channel = d;
             emit displayCreated(d);
             break;
@@ -118,11 +130,27 @@ SessionInfo SessionCore::info() const {
         ci.stats = c->stats();
         info.channels << ci;
         if (auto* d = qobject_cast<DisplayChannel*>(c.data())) {
-            const DisplayStats& s = d->displayStats();
+            const DisplayStats s = d->displayStats();
             info.display.draws += s.draws;
             info.display.badDraws += s.badDraws;
             info.display.streamFrames += s.streamFrames;
             info.display.decodeNs += s.decodeNs;
+            VideoStats& v = info.display.video;
+            v.streamsCreated += s.video.streamsCreated;
+            v.streamsUndecodable += s.video.streamsUndecodable;
+            v.framesReceived += s.video.framesReceived;
+            v.framesDecoded += s.video.framesDecoded;
+            v.framesPresented += s.video.framesPresented;
+            v.dropsDecoder += s.video.dropsDecoder;
+            v.dropsLate += s.video.dropsLate;
+            v.decodeErrors += s.video.decodeErrors;
+            v.decodeNs += s.video.decodeNs;
+            v.queueNs += s.video.queueNs;
+            v.renderNs += s.video.renderNs;
+            v.arrivalToPresentNs += s.video.arrivalToPresentNs;
+            v.arrivalToPresentMaxNs = std::max(v.arrivalToPresentMaxNs, s.video.arrivalToPresentMaxNs);
+            if (!s.video.decoders.isEmpty())
+                v.decoders = (v.decoders + QLatin1Char(' ') + s.video.decoders).trimmed();
             if (auto p = d->primarySurface())
                 info.primarySize = QSize(p->pixmap.width, p->pixmap.height);
             if (d->id() == 0)

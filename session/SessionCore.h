@@ -5,9 +5,11 @@
 #include "channels/DisplayChannel.h"
 #include "channels/InputsChannel.h"
 #include "channels/MainChannel.h"
+#include "streams/MultimediaClock.h"
 
 #include <QObject>
 #include <QPointer>
+#include <future>
 #include <vector>
 
 namespace saffron {
@@ -18,6 +20,7 @@ class SessionCore : public QObject {
     Q_OBJECT
 public:
     explicit SessionCore(const SessionOptions& options);
+    ~SessionCore() override;
 
     void start();
     void stop();
@@ -43,6 +46,8 @@ private:
     const SessionOptions& options_;
     MainChannel* main_ = nullptr;
     InputsChannel* inputs_ = nullptr;
+    std::shared_ptr<MultimediaClock> clock_; // the server's mm-time, for video and audio
+    std::shared_future<void> decoderProbe_;  // video decoders probed while the session links
     std::vector<QPointer<Channel>> channels_;
     QStringList unsupported_;
     bool ended_ = false;

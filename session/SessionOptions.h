@@ -29,6 +29,15 @@ struct SessionOptions {
     bool clientMouseMode = true; // ask for client mouse mode when the server offers it
     bool enableAgent = true;     // vdagent: monitor config, clipboard
     bool shareClipboard = true;
+    // Video streams. Low latency: show each frame as soon as it is decoded instead of at the
+    // mm-time the server stamped (~400 ms ahead on QEMU, for lip-sync with audio).
+    bool lowLatencyVideo = true;
+    // Codec names ("h264", "vp9", "vp8", "mjpeg", "h265") the server may use, in order of
+    // preference; empty = every decodable codec, hardware-decoded ones first; a list naming no
+    // codec ("off") turns video decoding off (streams are then reported as undecodable).
+    QStringList videoCodecs;
+    // Forced decoder elements, "h264=avdec_h264,vp8=vp8dec" (SAFFRON_VIDEO_DECODER wins).
+    QString videoDecoders;
 
     bool channelNeedsTls(const QString& channelName) const {
         if (tlsPort == 0)

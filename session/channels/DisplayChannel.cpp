@@ -1,8 +1,8 @@
 #include "channels/DisplayChannel.h"
 
 #include "Log.h"
-#include "codecs/JpegDecoder.h"
 #include "display/Canvas.h"
+#include "streams/VideoStreams.h"
 #include "wire/Writer.h"
 
 #include <QElapsedTimer>
@@ -16,7 +16,6 @@ namespace {
 // hundred off-screen surfaces (Windows QXL driver) and a primary.
 constexpr size_t kMaxSurfaces = 4096;
 constexpr uint64_t kMaxTotalSurfacePixels = 160ull * 1024 * 1024;
-constexpr size_t kMaxStreams = 64; // SPICE_MAX_NUM_STREAMS in spice-server is 50
 
 bool knownSurfaceFormat(uint32_t f) {
     switch (f) {
@@ -38,11 +37,33 @@ void checkArea(const Pixmap& image, const QRect& area) {
 }
 } // namespace
 
-DisplayChannel::DisplayChannel(const SessionOptions& options, uint8_t id, QObject* parent)
+DisplayChannel::DisplayChannel(const SessionOptions& options, uint8_t id,
+                               std::shared_ptr<const MultimediaClock> clock, QObject* parent)
     : Channel(options, SPICE_CHANNEL_DISPLAY, id, parent),
       images_([this](uint32_t sid) { return surfaceImage(sid); }) {
     qRegisterMetaType<saffron::SurfacePtr>();
     qRegisterMetaType<saffron::MonitorHead>();
+    VideoStreams::Host host;
+    host.surface = [this](uint32_t sid) {
+        auto it = surfaces_.find(sid);
+        return it == surfaces_.end() ? SurfacePtr() : it->second;
+    };
+    host.send = [this](uint16_t type, const std::vector<uint8_t>& body) { send(type, body); };
+    host.touched = [this](const Surface& s, const QRect& r) { touched(s, r); };
+    host.flush = [this] { onBatchDone(); };
+    video_ = std::make_unique<VideoStreams>(std::move(host), options, std::move(clock));
+}
+
+DisplayChannel::~DisplayChannel() {
+    // Streams (and their decoders' threads) go before the surfaces they draw into.
+    video_.reset();
+}
+
+DisplayStats DisplayChannel::displayStats() const {
+    DisplayStats s = displayStats_;
+    s.video = video_->stats();
+    s.streamFrames = s.video.framesPresented;
+    return s;
 }
 
 bool DisplayChannel::decodesCompression(int c) {
@@ -55,8 +76,7 @@ Capabilities DisplayChannel::channelCaps() const {
     caps.set(SPICE_DISPLAY_CAP_MONITORS_CONFIG);
     caps.set(SPICE_DISPLAY_CAP_LZ4_COMPRESSION);
     caps.set(SPICE_DISPLAY_CAP_PREF_COMPRESSION);
-    // No MULTI_CODEC: the server then streams MJPEG only, which we decode with libjpeg until the
-    // GStreamer video path lands.
+    VideoStreams::addCapabilities(caps, options());
     return caps;
 }
 
@@ -75,6 +95,19 @@ void DisplayChannel::onReady() {
             qCInfo(lcDisplay) << "preferred image compression" << *wanted;
         } else {
             qCWarning(lcDisplay) << "the server cannot be asked for an image compression";
+        }
+    }
+
+    // The server's video codec list is reordered by ours (spice-server
+    // display_channel_handle_preferred_video_codec_type); it never adds a codec it has not enabled.
+    if (serverChannelCaps().has(SPICE_DISPLAY_CAP_PREF_VIDEO_CODEC_TYPE)) {
+        const auto codecs = VideoStreams::preferredCodecs(options());
+        if (!codecs.empty()) {
+            Writer w;
+            w.u8(uint8_t(codecs.size()));
+            for (uint8_t c : codecs)
+                w.u8(c);
+            send(SPICE_MSGC_DISPLAY_PREFERRED_VIDEO_CODEC_TYPE, w.take());
         }
     }
 }
@@ -146,8 +179,7 @@ void DisplayChannel::destroySurface(uint32_t id) {
     if (it == surfaces_.end())
         return;
     totalSurfacePixels_ -= uint64_t(it->second->pixmap.width) * it->second->pixmap.height;
-    for (auto s = streams_.begin(); s != streams_.end();)
-        s = s->second.surfaceId == id ? streams_.erase(s) : std::next(s);
+    video_->surfaceDestroyed(id);
     const bool wasPrimary = it->second == primary_;
     surfaces_.erase(it);
     if (wasPrimary) {
@@ -197,27 +229,25 @@ void DisplayChannel::handleMessage(uint16_t type, std::span<const uint8_t> body)
         images_.invalidateAllPalettes();
         break;
     case SPICE_MSG_DISPLAY_STREAM_CREATE:
-        handleStreamCreate(r);
+        video_->handleCreate(r);
         break;
     case SPICE_MSG_DISPLAY_STREAM_DATA:
-        handleStreamData(r, false);
+        video_->handleData(r, false);
         break;
     case SPICE_MSG_DISPLAY_STREAM_DATA_SIZED:
-        handleStreamData(r, true);
+        video_->handleData(r, true);
         break;
-    case SPICE_MSG_DISPLAY_STREAM_CLIP: {
-        const uint32_t id = r.u32();
-        auto clip = display::readClip(r);
-        auto it = streams_.find(id);
-        if (it != streams_.end())
-            it->second.clip = std::move(clip);
+    case SPICE_MSG_DISPLAY_STREAM_CLIP:
+        video_->handleClip(r);
         break;
-    }
     case SPICE_MSG_DISPLAY_STREAM_DESTROY:
-        streams_.erase(r.u32());
+        video_->handleDestroy(r.u32());
         break;
     case SPICE_MSG_DISPLAY_STREAM_DESTROY_ALL:
-        streams_.clear();
+        video_->handleDestroyAll();
+        break;
+    case SPICE_MSG_DISPLAY_STREAM_ACTIVATE_REPORT:
+        video_->handleActivateReport(r);
         break;
     case SPICE_MSG_DISPLAY_MONITORS_CONFIG: {
         const uint16_t count = r.u16();
@@ -242,7 +272,6 @@ void DisplayChannel::handleMessage(uint16_t type, std::span<const uint8_t> body)
         handleDraw(type, r);
         break;
     case SPICE_MSG_DISPLAY_MODE:
-    case SPICE_MSG_DISPLAY_STREAM_ACTIVATE_REPORT:
     case SPICE_MSG_DISPLAY_QUALITY_INDICATOR:
         break;
     default:
@@ -450,78 +479,6 @@ void DisplayChannel::handleDraw(uint16_t type, const Reader& msg) {
         ++displayStats_.badDraws;
         throw ProtocolError("draw type " + std::to_string(type) + " is not supported yet");
     }
-}
-
-void DisplayChannel::handleStreamCreate(Reader& r) {
-    Stream s;
-    s.surfaceId = r.u32();
-    const uint32_t id = r.u32();
-    const uint8_t flags = r.u8();
-    s.codec = r.u8();
-    r.u64(); // stamp
-    s.width = r.u32();
-    s.height = r.u32();
-    const uint32_t srcW = r.u32(), srcH = r.u32();
-    s.dest = display::readRect(r);
-    s.clip = display::readClip(r);
-    s.topDown = flags & SPICE_STREAM_FLAGS_TOP_DOWN;
-    if (!plausibleImageSize(s.width, s.height) || srcW == 0 || srcH == 0 || srcW > s.width || srcH > s.height)
-        throw ProtocolError("stream with implausible size");
-    s.srcArea = QRect(0, 0, int(srcW), int(srcH));
-    if (!surfaces_.count(s.surfaceId))
-        throw ProtocolError("stream on missing surface");
-    if (streams_.size() >= kMaxStreams && !streams_.count(id))
-        throw ProtocolError("too many streams");
-    if (s.codec != SPICE_VIDEO_CODEC_TYPE_MJPEG)
-        qCWarning(lcDisplay) << "stream" << id << "uses codec" << s.codec << "which is not decoded yet";
-    streams_[id] = s;
-}
-
-void DisplayChannel::handleStreamData(Reader& r, bool sized) {
-    const uint32_t id = r.u32();
-    r.u32(); // multimedia time: frames are shown on arrival (low-latency mode)
-    auto it = streams_.find(id);
-    if (it == streams_.end())
-        return; // data for a destroyed stream (spice-server may still have it in flight)
-    Stream& s = it->second;
-    if (sized) {
-        const uint32_t w = r.u32(), h = r.u32();
-        const QRect dest = display::readRect(r);
-        if (!plausibleImageSize(w, h))
-            throw ProtocolError("stream frame with implausible size");
-        s.width = w;
-        s.height = h;
-        s.srcArea = QRect(0, 0, int(w), int(h));
-        s.dest = dest;
-    }
-    const uint32_t size = r.u32();
-    auto data = r.array(size, 1);
-    if (s.codec != SPICE_VIDEO_CODEC_TYPE_MJPEG)
-        return;
-    QElapsedTimer t;
-    t.start();
-    Pixmap frame = decodeJpeg(data, s.width, s.height);
-    if (!s.topDown) {
-        // Bottom-up frames (spice-server sets TOP_DOWN for guests that draw top-down).
-        for (int y = 0; y < frame.height / 2; ++y)
-            std::swap_ranges(frame.row(y).begin(), frame.row(y).end(),
-                             frame.row(frame.height - 1 - y).begin());
-    }
-    displayStats_.decodeNs += quint64(t.nsecsElapsed());
-    ++displayStats_.streamFrames;
-    Surface& surface = surfaceFor(s.surfaceId);
-    const ClipRegion clip = ClipRegion::forDraw(s.dest, s.clip.rects, s.clip.hasRects, surface.bounds());
-    if (clip.isEmpty())
-        return;
-    Source src;
-    src.kind = Source::Kind::Image;
-    src.image = &frame;
-    src.area = s.srcArea;
-    src.smooth = true;
-    Canvas canvas(surface.pixmap, surface.hasAlpha());
-    QMutexLocker lock(&surface.mutex);
-    canvas.draw(clip, s.dest, src, RopDescriptor{SPICE_ROPD_OP_PUT});
-    touched(surface, clip.bounds());
 }
 
 } // namespace saffron

@@ -4,6 +4,8 @@
 #include "display/DisplayMessages.h"
 #include "display/ImageReader.h"
 #include "display/Surface.h"
+#include "streams/MultimediaClock.h"
+#include "streams/VideoStats.h"
 
 #include <QRect>
 #include <map>
@@ -20,20 +22,26 @@ struct MonitorHead {
 struct DisplayStats {
     quint64 draws = 0;
     quint64 badDraws = 0;
-    quint64 streamFrames = 0;
-    quint64 decodeNs = 0; // time spent decoding images and frames
+    quint64 streamFrames = 0; // video frames presented
+    quint64 decodeNs = 0;     // time spent decoding images
+    VideoStats video;
 };
 
+class VideoStreams;
+
 // The display channel (spice.proto DisplayChannel): surfaces, draw operations, image and palette
-// caches, and MJPEG streams drawn into their surface. Everything happens on the session thread;
+// caches; video streams are delegated to VideoStreams. Everything happens on the session thread;
 // the GUI reads the primary surface under its mutex after `primaryUpdated`.
 class DisplayChannel : public Channel {
     Q_OBJECT
 public:
-    DisplayChannel(const SessionOptions& options, uint8_t id, QObject* parent = nullptr);
+    DisplayChannel(const SessionOptions& options, uint8_t id,
+                   std::shared_ptr<const MultimediaClock> clock = {}, QObject* parent = nullptr);
+    ~DisplayChannel() override;
 
     SurfacePtr primarySurface() const { return primary_; }
-    const DisplayStats& displayStats() const { return displayStats_; }
+    DisplayStats displayStats() const;
+    VideoStreams& videoStreams() { return *video_; }
     const ImageReader& images() const { return images_; }
     bool isMarked() const { return marked_; }
 
@@ -54,21 +62,9 @@ protected:
     void onBatchDone() override;
 
 private:
-    struct Stream {
-        uint32_t surfaceId = 0;
-        uint8_t codec = 0;
-        bool topDown = false;
-        uint32_t width = 0, height = 0; // encoded frame size
-        QRect srcArea;                  // part of the frame to show
-        QRect dest;
-        display::Clip clip;
-    };
-
     void createSurface(Reader& r);
     void destroySurface(uint32_t id);
     void handleDraw(uint16_t type, const Reader& msg);
-    void handleStreamCreate(Reader& r);
-    void handleStreamData(Reader& r, bool sized);
     Surface& surfaceFor(uint32_t id);
     std::shared_ptr<const Pixmap> surfaceImage(uint32_t id);
     void touched(const Surface& s, const QRect& rect);
@@ -76,7 +72,7 @@ private:
     std::map<uint32_t, SurfacePtr> surfaces_;
     SurfacePtr primary_;
     ImageReader images_;
-    std::map<uint32_t, Stream> streams_;
+    std::unique_ptr<VideoStreams> video_;
     QRect dirty_;
     bool marked_ = false;
     uint32_t currentDrawSurface_ = UINT32_MAX;

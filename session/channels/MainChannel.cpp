@@ -68,6 +68,7 @@ void MainChannel::handleMessage(uint16_t type, std::span<const uint8_t> body) {
         const uint32_t agentConnected = r.u32();
         const uint32_t agentTokens = r.u32();
         mmTime_ = r.u32();
+        emit multimediaTimeChanged(mmTime_);
         qCInfo(lcSession) << "session" << sessionId_ << "mouse modes" << supported << "current" << mouseMode_
                           << "agent" << (agentConnected ? "connected" : "absent");
         if (options().clientMouseMode && (supported & SPICE_MOUSE_MODE_CLIENT) &&
@@ -102,6 +103,7 @@ void MainChannel::handleMessage(uint16_t type, std::span<const uint8_t> body) {
     }
     case SPICE_MSG_MAIN_MULTI_MEDIA_TIME:
         mmTime_ = r.u32();
+        emit multimediaTimeChanged(mmTime_);
         break;
     case SPICE_MSG_MAIN_AGENT_CONNECTED:
         onAgentConnected(0);
@@ -194,6 +196,9 @@ void MainChannel::handleAgentMessage(const agent::Message& m) {
         if (request)
             sendAgent(VD_AGENT_ANNOUNCE_CAPABILITIES, agent::announceCapabilities(false, ourAgentCaps()));
         sendMonitorsIfReady();
+        // Text copied on the client before the agent could take it is offered now.
+        if (!clientClipboard_.isEmpty())
+            setClientClipboardText(clientClipboard_);
         break;
     }
     case VD_AGENT_REPLY: {

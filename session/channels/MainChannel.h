@@ -45,6 +45,7 @@ signals:
     void initialized(uint32_t sessionId);
     void channelsListed(const QList<saffron::ChannelId>& channels);
     void mouseModeChanged(uint32_t mode);
+    void multimediaTimeChanged(uint32_t mmTime); // MAIN_INIT and MAIN_MULTI_MEDIA_TIME
     void agentConnectedChanged(bool connected);
     void guestClipboardGrabbed(const QList<uint32_t>& types);
     void guestClipboardText(const QString& text);

@@ -120,7 +120,19 @@ int main(int argc, char** argv) {
     QCommandLineOption hostSubject(QStringLiteral("host-subject"),
                                    QStringLiteral("expected certificate subject"), QStringLiteral("SUBJECT"));
     QCommandLineOption json(QStringLiteral("json"), QStringLiteral("machine-readable output"));
-    parser.addOptions({seconds, timeout, settle, settleMax, compression, caFile, hostSubject, json});
+    QCommandLineOption videoCodecs(QStringLiteral("video-codecs"),
+                                   QStringLiteral("video codecs the server may stream, preferred first "
+                                                  "(h264,vp9,vp8,mjpeg,h265)"),
+                                   QStringLiteral("LIST"));
+    QCommandLineOption videoDecoder(QStringLiteral("video-decoder"),
+                                    QStringLiteral("force decoder elements, e.g. h264=avdec_h264 "
+                                                   "(SAFFRON_VIDEO_DECODER wins)"),
+                                    QStringLiteral("LIST"));
+    QCommandLineOption lipSync(QStringLiteral("lip-sync"),
+                               QStringLiteral("show video frames at the server's mm-time instead of "
+                                              "as soon as they are decoded"));
+    parser.addOptions({seconds, timeout, settle, settleMax, compression, caFile, hostSubject, json,
+                       videoCodecs, videoDecoder, lipSync});
     parser.process(app);
 
     const QStringList args = parser.positionalArguments();
@@ -162,6 +174,11 @@ int main(int argc, char** argv) {
     }
     if (parser.isSet(hostSubject))
         options.hostSubject = parser.value(hostSubject);
+    if (parser.isSet(videoCodecs))
+        options.videoCodecs = parser.value(videoCodecs).split(QLatin1Char(','), Qt::SkipEmptyParts);
+    if (parser.isSet(videoDecoder))
+        options.videoDecoders = parser.value(videoDecoder);
+    options.lowLatencyVideo = !parser.isSet(lipSync);
 
     Session session(options);
     QElapsedTimer clock;
@@ -276,6 +293,33 @@ int main(int argc, char** argv) {
                     o[QStringLiteral("decodeMsPerDraw")] =
                         draws ? double(decodeNs) / 1e6 / double(draws) : 0.0;
                     o[QStringLiteral("firstFrameMs")] = firstFrameMs;
+                    // Video streams, moonlight-style: incoming/decoded/presented fps, drops by cause,
+                    // and where a frame's time goes (decode, queue, render, arrival to screen).
+                    const VideoStats& v0 = start.display.video;
+                    const VideoStats& v1 = end.display.video;
+                    const quint64 presented = v1.framesPresented - v0.framesPresented;
+                    const quint64 decoded = v1.framesDecoded - v0.framesDecoded;
+                    const auto perFrameMs = [](quint64 ns, quint64 n) {
+                        return n ? double(ns) / 1e6 / double(n) : 0.0;
+                    };
+                    QJsonObject video;
+                    video[QStringLiteral("streams")] = qint64(v1.streamsCreated - v0.streamsCreated);
+                    video[QStringLiteral("receivedPerSecond")] =
+                        double(v1.framesReceived - v0.framesReceived) / s;
+                    video[QStringLiteral("decodedPerSecond")] = double(decoded) / s;
+                    video[QStringLiteral("presentedPerSecond")] = double(presented) / s;
+                    video[QStringLiteral("presented")] = qint64(presented);
+                    video[QStringLiteral("dropsDecoder")] = qint64(v1.dropsDecoder - v0.dropsDecoder);
+                    video[QStringLiteral("dropsLate")] = qint64(v1.dropsLate - v0.dropsLate);
+                    video[QStringLiteral("decodeErrors")] = qint64(v1.decodeErrors - v0.decodeErrors);
+                    video[QStringLiteral("decodeMs")] = perFrameMs(v1.decodeNs - v0.decodeNs, decoded);
+                    video[QStringLiteral("queueMs")] = perFrameMs(v1.queueNs - v0.queueNs, presented);
+                    video[QStringLiteral("renderMs")] = perFrameMs(v1.renderNs - v0.renderNs, presented);
+                    video[QStringLiteral("arrivalToPresentMs")] =
+                        perFrameMs(v1.arrivalToPresentNs - v0.arrivalToPresentNs, presented);
+                    video[QStringLiteral("arrivalToPresentMaxMs")] = double(v1.arrivalToPresentMaxNs) / 1e6;
+                    video[QStringLiteral("decoders")] = v1.decoders;
+                    o[QStringLiteral("video")] = video;
                     if (parser.isSet(json)) {
                         out(QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact)));
                     } else {
@@ -292,6 +336,25 @@ int main(int argc, char** argv) {
                         out(QStringLiteral("decode:  %1 ms total, %2 ms per draw")
                                 .arg(double(decodeNs) / 1e6, 0, 'f', 2)
                                 .arg(draws ? double(decodeNs) / 1e6 / double(draws) : 0.0, 0, 'f', 3));
+                        if (v1.streamsCreated) {
+                            out(QStringLiteral("video:   %1 streams, fps in %2 decoded %3 presented %4; "
+                                               "drops %5 decoder %6 late; %7 errors")
+                                    .arg(v1.streamsCreated - v0.streamsCreated)
+                                    .arg(video[QStringLiteral("receivedPerSecond")].toDouble(), 0, 'f', 1)
+                                    .arg(video[QStringLiteral("decodedPerSecond")].toDouble(), 0, 'f', 1)
+                                    .arg(video[QStringLiteral("presentedPerSecond")].toDouble(), 0, 'f', 1)
+                                    .arg(v1.dropsDecoder - v0.dropsDecoder)
+                                    .arg(v1.dropsLate - v0.dropsLate)
+                                    .arg(v1.decodeErrors - v0.decodeErrors));
+                            out(QStringLiteral("         ms per frame: decode %1, queue %2, render %3, "
+                                               "arrival to present %4 (max %5); %6")
+                                    .arg(video[QStringLiteral("decodeMs")].toDouble(), 0, 'f', 2)
+                                    .arg(video[QStringLiteral("queueMs")].toDouble(), 0, 'f', 2)
+                                    .arg(video[QStringLiteral("renderMs")].toDouble(), 0, 'f', 2)
+                                    .arg(video[QStringLiteral("arrivalToPresentMs")].toDouble(), 0, 'f', 2)
+                                    .arg(video[QStringLiteral("arrivalToPresentMaxMs")].toDouble(), 0, 'f', 1)
+                                    .arg(v1.decoders));
+                        }
                     }
                     finish(0);
                 });

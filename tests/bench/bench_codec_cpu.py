@@ -159,7 +159,7 @@ class Xvfb:
 
 def measure(args, procs, codec, client, xvfb, out_dir):
     """One client against a fresh server; returns a dict of figures."""
-    server_args = ["--workload", args.workload, "--size", args.size, "--image-compression", codec]
+    server_args = ["--workload", args.workload, "--size", args.size, "--image-compression", codec] + args.server_arg
     server = TestServer(procs, args.server, server_args, os.path.join(out_dir, f"{codec}-{client}-server.log"))
     uri = f"spice://127.0.0.1:{server.port}"
     env = dict(os.environ)
@@ -230,6 +230,10 @@ def main():
     ap.add_argument("--remote-viewer", default=shutil.which("remote-viewer"))
     ap.add_argument("--codecs", default="quic,glz", help="--image-compression values, comma-separated")
     ap.add_argument("--workload", default="video")
+    ap.add_argument("--server-arg", action="append", default=[],
+                    help="extra saffron-test-server argument (repeat), e.g. for video streams: "
+                         "--server-arg=--streaming-video --server-arg=all --server-arg=--video-codecs "
+                         "--server-arg=gstreamer:h264 --server-arg=--video-fullscreen")
     ap.add_argument("--size", default="1920x1080")
     ap.add_argument("--window", type=float, default=10.0, help="measured seconds")
     ap.add_argument("--warmup", type=float, default=3.0,

@@ -217,6 +217,8 @@ void TestTestServerSession::clipboardClientToGuest() {
     session.start();
     QVERIFY(agent.wait(20000));
     QVERIFY(!server.waitLine(QStringLiteral("AGENT announce-capabilities")).isEmpty());
+    // Possibly before the agent's capabilities reached the client: it then offers the text as
+    // soon as they do.
     session.setClientClipboardText(QStringLiteral("from saffron ✓"));
     const QString grab = server.waitLine(QStringLiteral("AGENT clipboard-grab"));
     QVERIFY2(grab.contains(QLatin1String("utf8")), qPrintable(grab));

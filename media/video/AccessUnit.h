@@ -1,0 +1,34 @@
+#pragma once
+
+#include "VideoCodec.h"
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace saffron {
+
+// A quick look at one encoded frame before it goes to GStreamer. Untrusted bytes: only bounds-
+// checked reads through std::span.
+//
+// `plausible` rejects data that cannot be one frame of the codec (no Annex-B start code, bad VP9
+// frame marker, no JPEG SOI...), so garbage is reported at once instead of being silently
+// swallowed by a parser.
+//
+// `randomAccess` says whether decoding can (re)start at this frame: H.264 IDR or recovery-point
+// SEI (spice-server's x264enc uses intra-refresh, so after the first frame there are no IDRs,
+// only recovery points), H.265 IRAP or recovery point, VP8/VP9 key frames, every JPEG. The
+// decoder waits for one after it dropped a frame or switched to another decoder mid-stream,
+// instead of feeding a fresh decoder inter frames whose references it never saw.
+struct AccessUnitInfo {
+    bool plausible = false;
+    bool randomAccess = false;
+    bool hasParameterSets = false; // H.264 SPS / H.265 VPS or SPS inside the unit
+    int width = 0;                 // VP8 key frames only: the size their header declares
+    int height = 0;
+    std::string problem; // why not plausible
+};
+
+AccessUnitInfo inspectAccessUnit(VideoCodec codec, std::span<const uint8_t> data);
+
+} // namespace saffron

@@ -1,0 +1,116 @@
+#pragma once
+
+#include "DecoderCandidates.h"
+#include "DecoderOverrides.h"
+#include "ElementRegistry.h"
+#include "VideoCodec.h"
+
+#include <array>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace saffron {
+
+enum class CandidateState {
+    Untested, // not needed yet (a better candidate works)
+    Absent,   // no such element here
+    Failed,   // present but failed its probe
+    Working,  // decoded the probe sample
+};
+
+struct CandidateStatus {
+    DecoderCandidate candidate;
+    CandidateState state = CandidateState::Untested;
+    std::string detail;   // probe outcome, or why it was skipped
+    int streamErrors = 0; // errors on real streams after passing the probe
+    bool demoted = false; // too many stream errors: only used when nothing else works
+};
+
+// What the session advertises: whether the codec can be decoded here and how.
+struct CodecSupport {
+    VideoCodec codec = VideoCodec::Mjpeg;
+    bool decodable = false;
+    bool hardware = false;
+    std::string element; // the chosen decoder, empty when not decodable
+    std::string
+        summary; // the selection log line, e.g. "h264: vah264dec absent, ..., avdec_h264 probe ok (software)"
+};
+
+// Picks the decoder element per codec: forced override first (if it passes its probe), then the
+// built-in candidates best first (DecoderCandidates.h). A candidate is trusted only after it
+// decoded the embedded sample (DecoderProbe.h). Probes run lazily, the first time a codec is
+// asked for, and stop at the first working candidate; the rest are probed only when a stream
+// falls back to them. Results are cached for the selector's lifetime. Thread safe; a probe blocks
+// the asking thread (typically a few ms for software, up to ~100 ms to open a hardware device).
+class DecoderSelector {
+public:
+    struct Options {
+        DecoderOverrides overrides;
+        std::chrono::milliseconds probeTimeout{10000};
+        // Stream errors after which a decoder that passed its probe is demoted for new streams.
+        int demoteAfterStreamErrors = 3;
+    };
+
+    DecoderSelector(std::shared_ptr<const ElementFactoryRegistry> registry, Options options);
+
+    // The process-wide selector: GStreamer's registry, the SAFFRON_VIDEO_DECODER variable and the
+    // config string last given to configureProcessDefault (none by default).
+    static std::shared_ptr<DecoderSelector> processDefault();
+    // Replaces the process-wide selector with one using `configOverrides` ("h264=avdec_h264,...")
+    // merged with the environment. Decoders already created keep the selector they were given.
+    static void configureProcessDefault(std::string_view configOverrides);
+
+    CodecSupport support(VideoCodec codec);
+    // support() for every codec, in kAllVideoCodecs order.
+    std::vector<CodecSupport> probeAll();
+
+    // The decoder new streams should use, nullopt when none works.
+    std::optional<DecoderCandidate> select(VideoCodec codec);
+    // The next working decoder after `element` in selection order (probing as needed), nullopt
+    // when `element` was the last one. Used to fall back after an error mid-stream.
+    std::optional<DecoderCandidate> next(VideoCodec codec, const std::string& element);
+    // A decoder that passed its probe failed on a real stream. After
+    // Options::demoteAfterStreamErrors of these it is tried only after every other decoder.
+    void reportStreamError(VideoCodec codec, const std::string& element, const std::string& message);
+
+    // The candidate list as it stands (tests, diagnostics). Does not probe.
+    std::vector<CandidateStatus> candidates(VideoCodec codec) const;
+
+    const ElementFactoryRegistry& registry() const { return *m_registry; }
+    std::chrono::milliseconds probeTimeout() const { return m_options.probeTimeout; }
+
+    // The order in which the session should prefer codecs, from support() results: hardware
+    // decodable codecs first (H.264, H.265, VP9, VP8, MJPEG), then software decodable ones
+    // cheapest first (kSoftwareCostOrder). Undecodable codecs are left out.
+    static std::vector<VideoCodec> preferenceOrder(std::span<const CodecSupport> support);
+    static const std::array<VideoCodec, 5> kHardwareOrder;
+    static const std::array<VideoCodec, 5> kSoftwareCostOrder;
+
+private:
+    struct CodecState {
+        mutable std::mutex mutex;
+        bool built = false;
+        bool reported = false;
+        std::vector<CandidateStatus> list;
+    };
+
+    CodecState& state(VideoCodec codec) const;
+    void buildLocked(VideoCodec codec, CodecState& s) const;
+    // Probes list[index] if untested; true when it is Working.
+    bool ensureProbedLocked(VideoCodec codec, CodecState& s, size_t index);
+    // Indexes of usable candidates in selection order: forced/normal non-demoted first, then demoted.
+    std::vector<size_t> orderLocked(const CodecState& s) const;
+    std::optional<size_t> selectLocked(VideoCodec codec, CodecState& s);
+    std::string summaryLocked(VideoCodec codec, const CodecState& s, std::optional<size_t> chosen) const;
+
+    std::shared_ptr<const ElementFactoryRegistry> m_registry;
+    Options m_options;
+    mutable std::array<CodecState, kAllVideoCodecs.size()> m_states;
+};
+
+} // namespace saffron

@@ -1,0 +1,120 @@
+#include "FrameConverter.h"
+
+#include "DecodedFrameNative.h"
+#include "MediaLog.h"
+
+#include <algorithm>
+#include <thread>
+
+namespace saffron {
+
+namespace {
+
+// 0xAARRGGBB as a native-endian uint32 is B,G,R,A in memory on little-endian machines.
+constexpr GstVideoFormat kOutputFormat =
+    G_BYTE_ORDER == G_LITTLE_ENDIAN ? GST_VIDEO_FORMAT_BGRA : GST_VIDEO_FORMAT_ARGB;
+
+bool sameInput(const GstVideoInfo& a, const GstVideoInfo& b) {
+    return GST_VIDEO_INFO_FORMAT(&a) == GST_VIDEO_INFO_FORMAT(&b) &&
+           GST_VIDEO_INFO_WIDTH(&a) == GST_VIDEO_INFO_WIDTH(&b) &&
+           GST_VIDEO_INFO_HEIGHT(&a) == GST_VIDEO_INFO_HEIGHT(&b) &&
+           gst_video_colorimetry_is_equal(&a.colorimetry, &b.colorimetry) && a.chroma_site == b.chroma_site;
+}
+
+// The converter insists that frame rate and interlacing match its input; they describe the
+// stream, not the pixels, so they are copied.
+GstVideoInfo outputInfo(const GstVideoInfo& input, int width, int height) {
+    GstVideoInfo out;
+    gst_video_info_set_format(&out, kOutputFormat, static_cast<guint>(width), static_cast<guint>(height));
+    out.fps_n = input.fps_n;
+    out.fps_d = input.fps_d;
+    out.interlace_mode = input.interlace_mode;
+    return out;
+}
+
+} // namespace
+
+struct FrameConverter::Entry {
+    GstVideoInfo input{};
+    int outWidth = 0;
+    int outHeight = 0;
+    VideoConverterPtr converter;
+};
+
+FrameConverter::FrameConverter(unsigned threads) : m_threads(threads) {
+    if (m_threads == 0) {
+        m_threads = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+    }
+}
+
+FrameConverter::~FrameConverter() = default;
+
+size_t FrameConverter::cachedConverters() const {
+    std::lock_guard lock(m_mutex);
+    return m_cache.size();
+}
+
+bool FrameConverter::convert(const DecodedFrame& frame, std::span<uint32_t> dst, int dstStride) {
+    return convert(frame, dst, dstStride, frame.width(), frame.height());
+}
+
+bool FrameConverter::convert(const DecodedFrame& frame, std::span<uint32_t> dst, int dstStride, int dstWidth,
+                             int dstHeight) {
+    if (dstWidth <= 0 || dstHeight <= 0 || dstStride < dstWidth) {
+        return false;
+    }
+    const size_t needed =
+        static_cast<size_t>(dstStride) * static_cast<size_t>(dstHeight - 1) + static_cast<size_t>(dstWidth);
+    if (dst.size() < needed) {
+        return false;
+    }
+    const DecodedFrameNative& native = frame.native();
+
+    std::lock_guard lock(m_mutex);
+    auto it = std::find_if(m_cache.begin(), m_cache.end(), [&](const auto& e) {
+        return e->outWidth == dstWidth && e->outHeight == dstHeight && sameInput(e->input, native.info);
+    });
+    if (it == m_cache.end()) {
+        auto entry = std::make_unique<Entry>();
+        entry->input = native.info;
+        entry->outWidth = dstWidth;
+        entry->outHeight = dstHeight;
+        GstVideoInfo out = outputInfo(entry->input, dstWidth, dstHeight);
+        // Dithering is for reducing depth; 8-bit YUV to 8-bit RGB does not need it and it costs.
+        GstStructure* config =
+            gst_structure_new("GstVideoConverter", GST_VIDEO_CONVERTER_OPT_THREADS, G_TYPE_UINT, m_threads,
+                              GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD,
+                              GST_VIDEO_DITHER_NONE, nullptr);
+        // Takes ownership of config.
+        entry->converter.reset(gst_video_converter_new(&entry->input, &out, config));
+        if (!entry->converter) {
+            qCWarning(lcMedia) << "no converter from" << pixelFormatName(frame.format()) << frame.width()
+                               << "x" << frame.height() << "to" << dstWidth << "x" << dstHeight;
+            return false;
+        }
+        m_cache.insert(m_cache.begin(), std::move(entry));
+        if (m_cache.size() > kMaxCached) {
+            m_cache.pop_back();
+        }
+        it = m_cache.begin();
+    } else if (it != m_cache.begin()) {
+        std::rotate(m_cache.begin(), it, std::next(it));
+        it = m_cache.begin();
+    }
+    Entry& entry = **it;
+
+    // Wrap the caller's memory as the destination frame: no copy, no ownership (no free function).
+    GstVideoInfo out = outputInfo(native.info, dstWidth, dstHeight);
+    out.stride[0] = dstStride * 4;
+    out.size = needed * sizeof(uint32_t);
+    BufferPtr wrapped(gst_buffer_new_wrapped_full(static_cast<GstMemoryFlags>(0), dst.data(), out.size, 0,
+                                                  out.size, nullptr, nullptr));
+    MappedVideoFrame target;
+    if (!wrapped || !target.map(out, wrapped.get(), GST_MAP_WRITE)) {
+        return false;
+    }
+    gst_video_converter_frame(entry.converter.get(), native.frame.get(), target.get());
+    return true;
+}
+
+} // namespace saffron

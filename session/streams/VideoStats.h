@@ -1,0 +1,28 @@
+#pragma once
+
+#include <QString>
+#include <QtGlobal>
+
+namespace saffron {
+
+// Video stream counters of a display channel, in the spirit of moonlight-qt's statistics overlay:
+// what arrived, what the decoders made of it, what reached the screen, and where time went.
+// Totals since the channel opened; callers take differences over their own window.
+struct VideoStats {
+    quint64 streamsCreated = 0;
+    quint64 streamsUndecodable = 0; // created with a codec no decoder here handles
+    quint64 framesReceived = 0;     // STREAM_DATA messages for live streams
+    quint64 framesDecoded = 0;
+    quint64 framesPresented = 0;
+    quint64 dropsDecoder = 0;       // refused by a decoder that is behind, or undecodable
+    quint64 dropsLate = 0;          // decoded but superseded before their presentation time
+    quint64 decodeErrors = 0;       // errors reported by decoders (each may trigger a fallback)
+    quint64 decodeNs = 0;           // submit -> decoded, over framesDecoded
+    quint64 queueNs = 0;            // decoded -> presented, over framesPresented
+    quint64 renderNs = 0;           // conversion and drawing, over framesPresented
+    quint64 arrivalToPresentNs = 0; // message parsed -> presented, over framesPresented
+    quint64 arrivalToPresentMaxNs = 0;
+    QString decoders; // the elements decoding the live streams, e.g. "h264:avdec_h264"
+};
+
+} // namespace saffron

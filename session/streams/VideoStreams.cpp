@@ -1,0 +1,494 @@
+#include "streams/VideoStreams.h"
+
+#include "Log.h"
+#include "display/Canvas.h"
+#include "video/DecodedFrame.h"
+#include "video/DecoderSelector.h"
+#include "video/FrameConverter.h"
+#include "video/VideoCodec.h"
+#include "video/VideoDecoder.h"
+#include "video/VideoDecoderPool.h"
+
+#include <QMutexLocker>
+#include <algorithm>
+#include <mutex>
+#include <spice/enums.h>
+#include <spice/protocol.h>
+
+namespace saffron {
+
+namespace {
+// spice-server keeps at most 50 streams (SPICE_MAX_NUM_STREAMS); QEMU's band-split full-screen
+// video uses about ten.
+constexpr size_t kMaxStreams = 64;
+// Frames handed to a decoder and not back yet, per stream. Decoders bound their own queue; this
+// only bounds our bookkeeping if one swallows frames without a word.
+constexpr size_t kMaxFramesInFlight = 64;
+// A frame stamped further ahead than this is not waited for: the server's clock is off (or
+// hostile), and showing it now beats holding the picture back for seconds.
+constexpr int32_t kMaxLipSyncWaitMs = 2000;
+
+struct CodecMapping {
+    uint8_t spice;
+    VideoCodec codec;
+    unsigned cap;
+};
+constexpr CodecMapping kCodecs[] = {
+    {SPICE_VIDEO_CODEC_TYPE_MJPEG, VideoCodec::Mjpeg, SPICE_DISPLAY_CAP_CODEC_MJPEG},
+    {SPICE_VIDEO_CODEC_TYPE_VP8, VideoCodec::Vp8, SPICE_DISPLAY_CAP_CODEC_VP8},
+    {SPICE_VIDEO_CODEC_TYPE_H264, VideoCodec::H264, SPICE_DISPLAY_CAP_CODEC_H264},
+    {SPICE_VIDEO_CODEC_TYPE_VP9, VideoCodec::Vp9, SPICE_DISPLAY_CAP_CODEC_VP9},
+    {SPICE_VIDEO_CODEC_TYPE_H265, VideoCodec::H265, SPICE_DISPLAY_CAP_CODEC_H265},
+};
+
+std::optional<VideoCodec> codecFromSpice(uint8_t spice) {
+    for (const auto& m : kCodecs)
+        if (m.spice == spice)
+            return m.codec;
+    return std::nullopt;
+}
+
+uint8_t spiceFromCodec(VideoCodec codec) {
+    for (const auto& m : kCodecs)
+        if (m.codec == codec)
+            return m.spice;
+    return 0;
+}
+
+// The process-wide decoder selection, configured from the first session's options (the
+// override string is a machine setting, the same for every session of the process).
+std::shared_ptr<DecoderSelector> selectorFor(const SessionOptions& options) {
+    static std::once_flag configured;
+    std::call_once(configured, [&] {
+        if (!options.videoDecoders.isEmpty())
+            DecoderSelector::configureProcessDefault(options.videoDecoders.toStdString());
+    });
+    return DecoderSelector::processDefault();
+}
+
+// The user may narrow the codecs the server may use (video-codecs=h264,mjpeg); a list naming no
+// codec at all ("off") turns video decoding off.
+bool allowedByUser(const SessionOptions& options, VideoCodec codec) {
+    const auto name = QString::fromUtf8(std::string(videoCodecName(codec)).c_str());
+    return options.videoCodecs.isEmpty() || options.videoCodecs.contains(name, Qt::CaseInsensitive);
+}
+
+std::vector<CodecSupport> supportedCodecs(const SessionOptions& options) {
+    std::vector<CodecSupport> out;
+    bool any = false;
+    for (VideoCodec c : kAllVideoCodecs)
+        any |= allowedByUser(options, c);
+    if (!any)
+        return out;
+    for (const CodecSupport& s : selectorFor(options)->probeAll())
+        if (s.decodable && allowedByUser(options, s.codec))
+            out.push_back(s);
+    return out;
+}
+} // namespace
+
+struct VideoStreams::Stream {
+    explicit Stream(uint32_t streamId) : id(streamId), reporter(streamId) {}
+
+    uint32_t id;
+    uint64_t serial = 0; // tells this stream's frames from those of an earlier stream with its id
+    uint32_t surfaceId = 0;
+    uint8_t spiceCodec = 0;
+    bool topDown = false;
+    QRect dest;
+    QSize encoded;
+    QSize source;
+    display::Clip clip;
+    VideoDecoderPool::Handle decoder;
+    StreamReporter reporter;
+    uint64_t nextTag = 1;
+    std::map<uint64_t, FrameInfo> inFlight; // by tag
+    std::deque<Scheduled> scheduled;        // lip-sync mode: decoded, waiting for their mm-time
+    std::unique_ptr<QTimer> timer;
+    Pixmap scratch;
+};
+
+VideoStreams::VideoStreams(Host host, const SessionOptions& options,
+                           std::shared_ptr<const MultimediaClock> clock, QObject* parent)
+    : QObject(parent), host_(std::move(host)), options_(options), clock_(std::move(clock)),
+      lowLatency_(options.lowLatencyVideo), converter_(std::make_unique<FrameConverter>()) {
+    monotonic_.start();
+    // Reports are also due when a stream stalls (timeout_ms without max_window_size frames).
+    reportTimer_.setInterval(250);
+    connect(&reportTimer_, &QTimer::timeout, this, &VideoStreams::pollReports);
+}
+
+VideoStreams::~VideoStreams() {
+    // Decoders stop their streaming threads as they are returned, before the pool goes.
+    streams_.clear();
+}
+
+std::shared_future<void> VideoStreams::probeInBackground(const SessionOptions& options) {
+    return std::async(std::launch::async, [options] { supportedCodecs(options); }).share();
+}
+
+void VideoStreams::addCapabilities(Capabilities& caps, const SessionOptions& options) {
+    // STREAM_REPORT is what makes spice-server send STREAM_ACTIVATE_REPORT and adapt its rate.
+    caps.set(SPICE_DISPLAY_CAP_STREAM_REPORT);
+    const auto supported = supportedCodecs(options);
+    if (supported.empty())
+        return; // without MULTI_CODEC the server sends MJPEG, reported as undecodable
+    caps.set(SPICE_DISPLAY_CAP_MULTI_CODEC);
+    caps.set(SPICE_DISPLAY_CAP_PREF_VIDEO_CODEC_TYPE);
+    for (const CodecSupport& s : supported)
+        for (const auto& m : kCodecs)
+            if (m.codec == s.codec)
+                caps.set(m.cap);
+}
+
+std::vector<uint8_t> VideoStreams::preferredCodecs(const SessionOptions& options) {
+    const auto supported = supportedCodecs(options);
+    std::vector<uint8_t> order;
+    if (!options.videoCodecs.isEmpty()) {
+        for (const QString& name : options.videoCodecs) {
+            const auto codec = videoCodecFromName(name.toStdString());
+            if (!codec)
+                continue;
+            const bool ok = std::any_of(supported.begin(), supported.end(),
+                                        [&](const CodecSupport& s) { return s.codec == *codec; });
+            const uint8_t spice = spiceFromCodec(*codec);
+            if (ok && std::find(order.begin(), order.end(), spice) == order.end())
+                order.push_back(spice);
+        }
+        return order;
+    }
+    for (VideoCodec c : DecoderSelector::preferenceOrder(supported))
+        order.push_back(spiceFromCodec(c));
+    return order;
+}
+
+VideoStats VideoStreams::stats() const {
+    VideoStats s = stats_;
+    QStringList decoders;
+    for (const auto& [id, stream] : streams_) {
+        if (!stream->decoder)
+            continue;
+        const QString d = QStringLiteral("%1:%2").arg(
+            QString::fromStdString(std::string(videoCodecName(stream->decoder->codec()))),
+            QString::fromStdString(stream->decoder->currentDecoder()));
+        if (!decoders.contains(d))
+            decoders << d;
+    }
+    s.decoders = decoders.join(QLatin1Char(' '));
+    return s;
+}
+
+void VideoStreams::handleCreate(Reader& r) {
+    const uint32_t surfaceId = r.u32();
+    const uint32_t id = r.u32();
+    const uint8_t flags = r.u8();
+    const uint8_t codecType = r.u8();
+    r.u64(); // stamp: informational
+    const uint32_t width = r.u32(), height = r.u32();
+    const uint32_t srcW = r.u32(), srcH = r.u32();
+    const QRect dest = display::readRect(r);
+    display::Clip clip = display::readClip(r);
+    if (!plausibleImageSize(width, height) || srcW == 0 || srcH == 0 || srcW > width || srcH > height)
+        throw ProtocolError("stream with implausible size");
+    if (dest.isEmpty() || !plausibleImageSize(uint64_t(dest.width()), uint64_t(dest.height())))
+        throw ProtocolError("stream with an empty or implausible destination");
+    if (!host_.surface(surfaceId))
+        throw ProtocolError("stream on missing surface " + std::to_string(surfaceId));
+    auto existing = streams_.find(id);
+    if (existing != streams_.end())
+        erase(existing); // the server re-uses ids only after destroying; a hostile one may not
+    if (streams_.size() >= kMaxStreams)
+        throw ProtocolError("too many streams");
+
+    auto s = std::make_unique<Stream>(id);
+    s->serial = nextSerial_++;
+    s->surfaceId = surfaceId;
+    s->spiceCodec = codecType;
+    s->topDown = flags & SPICE_STREAM_FLAGS_TOP_DOWN;
+    s->dest = dest;
+    s->encoded = QSize(int(width), int(height));
+    s->source = QSize(int(srcW), int(srcH));
+    s->clip = std::move(clip);
+    ++stats_.streamsCreated;
+
+    const auto codec = codecFromSpice(codecType);
+    if (codec && allowedByUser(options_, *codec) && selectorFor(options_)->support(*codec).decodable) {
+        if (!pool_)
+            pool_ = std::make_unique<VideoDecoderPool>(selectorFor(options_));
+        VideoDecoderCallbacks callbacks;
+        const uint64_t serial = s->serial;
+        // Both run on GStreamer threads: hand over to the session thread. The decoder's
+        // callbacks are cleared and its thread stopped when the stream returns it to the pool,
+        // which happens before this object goes (see ~VideoStreams), so `this` is alive here.
+        callbacks.frame = [this, id, serial](std::shared_ptr<const DecodedFrame> frame) {
+            QMetaObject::invokeMethod(
+                this,
+                [this, id, serial, frame = std::move(frame)]() mutable {
+                    onDecoded(id, serial, std::move(frame));
+                },
+                Qt::QueuedConnection);
+        };
+        callbacks.error = [this, id, serial](const VideoDecoderError& e) {
+            const QString message =
+                QString::fromStdString(e.decoder.empty() ? e.message : e.decoder + ": " + e.message);
+            QMetaObject::invokeMethod(
+                this, [this, id, serial, message] { onDecodeError(id, serial, message); },
+                Qt::QueuedConnection);
+        };
+        s->decoder = pool_->acquire(*codec, std::move(callbacks));
+        qCInfo(lcDisplay) << "stream" << id << videoCodecName(*codec).data() << srcW << "x" << srcH << "at"
+                          << dest << "decoder" << s->decoder->currentDecoder().c_str();
+    } else {
+        ++stats_.streamsUndecodable;
+        qCWarning(lcDisplay) << "stream" << id << "uses codec" << codecType
+                             << "which no decoder here handles; its region stays as last drawn";
+    }
+    streams_[id] = std::move(s);
+    if (!reportTimer_.isActive())
+        reportTimer_.start();
+}
+
+void VideoStreams::handleData(Reader& r, bool sized) {
+    const uint32_t id = r.u32();
+    const uint32_t mmTime = r.u32();
+    auto it = streams_.find(id);
+    uint32_t w = 0, h = 0;
+    QRect dest;
+    if (sized) {
+        w = r.u32();
+        h = r.u32();
+        dest = display::readRect(r);
+    }
+    const uint32_t size = r.u32();
+    const auto data = r.array(size, 1);
+    if (it == streams_.end())
+        return; // data for a destroyed stream: spice-server may still have had it in flight
+    Stream& s = *it->second;
+    FrameInfo info;
+    info.mmTime = mmTime;
+    info.arrivalNs = monotonic_.nsecsElapsed();
+    info.dest = s.dest;
+    info.encoded = s.encoded;
+    info.source = s.source;
+    if (sized) {
+        // SIZED_STREAM: the frame carries its own size and destination (spice-server's video
+        // encoders may change resolution mid-stream).
+        if (!plausibleImageSize(w, h) || dest.isEmpty() ||
+            !plausibleImageSize(uint64_t(dest.width()), uint64_t(dest.height())))
+            throw ProtocolError("stream frame with implausible size");
+        info.encoded = info.source = QSize(int(w), int(h));
+        info.dest = dest;
+        s.dest = dest;
+        s.encoded = s.source = info.source;
+    }
+    ++stats_.framesReceived;
+    const int32_t delay = clock_ && clock_->valid() ? clock_->until(mmTime) : 0;
+    bool dropped = true;
+    if (s.decoder) {
+        const uint64_t tag = s.nextTag++;
+        s.inFlight[tag] = info;
+        while (s.inFlight.size() > kMaxFramesInFlight)
+            s.inFlight.erase(s.inFlight.begin());
+        const SubmitResult result = s.decoder->submit(data, tag);
+        dropped = result != SubmitResult::Queued && result != SubmitResult::Backlogged;
+        if (dropped) {
+            s.inFlight.erase(tag);
+            qCDebug(lcDisplay) << "stream" << id << "frame not decoded:" << submitResultName(result);
+        }
+    }
+    if (dropped)
+        ++stats_.dropsDecoder;
+    sendReport(s.reporter.frameArrived(mmTime, delay, dropped, monotonic_.elapsed()));
+}
+
+void VideoStreams::handleClip(Reader& r) {
+    const uint32_t id = r.u32();
+    display::Clip clip = display::readClip(r);
+    auto it = streams_.find(id);
+    if (it != streams_.end())
+        it->second->clip = std::move(clip);
+}
+
+void VideoStreams::handleDestroy(uint32_t id) {
+    auto it = streams_.find(id);
+    if (it != streams_.end())
+        erase(it);
+}
+
+void VideoStreams::handleDestroyAll() {
+    while (!streams_.empty())
+        erase(streams_.begin());
+}
+
+void VideoStreams::surfaceDestroyed(uint32_t surfaceId) {
+    for (auto it = streams_.begin(); it != streams_.end();) {
+        auto next = std::next(it);
+        if (it->second->surfaceId == surfaceId)
+            erase(it);
+        it = next;
+    }
+}
+
+void VideoStreams::erase(std::map<uint32_t, std::unique_ptr<Stream>>::iterator it) {
+    // Returning the decoder resets it and discards what it still holds; queued frame events of
+    // this stream are then ignored by their serial.
+    streams_.erase(it);
+    if (streams_.empty())
+        reportTimer_.stop();
+}
+
+void VideoStreams::handleActivateReport(Reader& r) {
+    const uint32_t id = r.u32();
+    const uint32_t uniqueId = r.u32();
+    const uint32_t maxWindow = r.u32();
+    const uint32_t timeoutMs = r.u32();
+    auto it = streams_.find(id);
+    if (it == streams_.end())
+        return;
+    Stream& s = *it->second;
+    sendReport(s.reporter.activate(uniqueId, maxWindow, timeoutMs, s.decoder != nullptr));
+}
+
+void VideoStreams::pollReports() {
+    const qint64 now = monotonic_.elapsed();
+    for (auto& [id, s] : streams_)
+        sendReport(s->reporter.poll(now));
+}
+
+void VideoStreams::sendReport(const std::optional<StreamReport>& report) {
+    if (report)
+        host_.send(SPICE_MSGC_DISPLAY_STREAM_REPORT, report->encode());
+}
+
+void VideoStreams::onDecodeError(uint32_t id, uint64_t serial, const QString& message) {
+    ++stats_.decodeErrors;
+    auto it = streams_.find(id);
+    const bool live = it != streams_.end() && it->second->serial == serial;
+    qCWarning(lcDisplay).noquote() << "stream" << id << (live ? "" : "(gone)") << "decode error:" << message;
+}
+
+void VideoStreams::onDecoded(uint32_t id, uint64_t serial, std::shared_ptr<const DecodedFrame> frame) {
+    auto it = streams_.find(id);
+    if (it == streams_.end() || it->second->serial != serial)
+        return; // a frame of a stream that is gone
+    Stream& s = *it->second;
+    auto info = s.inFlight.find(frame->tag());
+    if (info == s.inFlight.end())
+        return;
+    Scheduled item{std::move(frame), info->second};
+    // Frames come out in order; anything older still listed was swallowed by the decoder.
+    s.inFlight.erase(s.inFlight.begin(), std::next(info));
+    ++stats_.framesDecoded;
+    stats_.decodeNs += item.frame->decodeNs();
+    s.scheduled.push_back(std::move(item));
+    presentDue(s);
+}
+
+void VideoStreams::presentDue(Stream& s) {
+    // Low latency: everything decoded is due now. Lip-sync: frames wait for their mm-time;
+    // of several due frames only the newest is drawn (spice.proto: late frames are dropped).
+    const bool waitForClock = !lowLatency_ && clock_ && clock_->valid();
+    std::optional<Scheduled> show;
+    while (!s.scheduled.empty()) {
+        const int32_t wait = waitForClock ? clock_->until(s.scheduled.front().info.mmTime) : 0;
+        if (wait > 0 && wait <= kMaxLipSyncWaitMs)
+            break;
+        if (show) {
+            ++stats_.dropsLate;
+            s.reporter.frameDroppedLate();
+        }
+        show = std::move(s.scheduled.front());
+        s.scheduled.pop_front();
+    }
+    if (show)
+        present(s, *show->frame, show->info);
+    if (!s.scheduled.empty()) {
+        if (!s.timer) {
+            s.timer = std::make_unique<QTimer>();
+            s.timer->setSingleShot(true);
+            s.timer->setTimerType(Qt::PreciseTimer);
+            const uint32_t id = s.id;
+            const uint64_t serial = s.serial;
+            connect(s.timer.get(), &QTimer::timeout, this, [this, id, serial] {
+                auto it = streams_.find(id);
+                if (it != streams_.end() && it->second->serial == serial)
+                    presentDue(*it->second);
+            });
+        }
+        s.timer->start(std::max(0, clock_->until(s.scheduled.front().info.mmTime)));
+    }
+}
+
+void VideoStreams::present(Stream& s, const DecodedFrame& frame, const FrameInfo& info) {
+    const SurfacePtr surface = host_.surface(s.surfaceId);
+    if (!surface)
+        return;
+    QElapsedTimer render;
+    render.start();
+    const QRect bounds = surface->bounds();
+    const ClipRegion clip = ClipRegion::forDraw(info.dest, s.clip.rects, s.clip.hasRects, bounds);
+    if (clip.isEmpty())
+        return;
+    const QSize frameSize(frame.width(), frame.height());
+    // The bitstream decides the picture size, the server's message only declares it. Encoders
+    // may pad to their block size (16 for H.264 macroblocks), nothing more: a picture of another
+    // size is a broken or hostile stream, never scaled over the screen.
+    const auto align16 = [](int v) { return (v + 15) & ~15; };
+    if (frameSize.width() < info.source.width() || frameSize.height() < info.source.height() ||
+        frameSize.width() > align16(info.encoded.width()) ||
+        frameSize.height() > align16(info.encoded.height())) {
+        ++stats_.dropsDecoder;
+        qCWarning(lcDisplay) << "stream" << s.id << "decoded a" << frameSize << "picture for a declared"
+                             << info.encoded << "stream; frame dropped";
+        return;
+    }
+    // The part of the decoded picture to show: src_width x src_height (encoders may pad).
+    const QRect area(QPoint(0, 0), info.source.boundedTo(frameSize));
+    bool drawn = false;
+    if (s.topDown && clip.rects().size() == 1 && clip.rects().front() == info.dest &&
+        area.size() == frameSize && info.dest.size() == frameSize && !surface->hasAlpha()) {
+        // The common case: the frame covers its destination 1:1 and nothing clips it, so it is
+        // converted straight into the surface memory.
+        QMutexLocker lock(&surface->mutex);
+        Pixmap& p = surface->pixmap;
+        const size_t offset = size_t(info.dest.top()) * size_t(p.width) + size_t(info.dest.left());
+        const std::span<uint32_t> dst = std::span<uint32_t>(p.pixels).subspan(offset);
+        drawn = converter_->convert(frame, dst, p.width);
+    } else {
+        if (s.scratch.width != frame.width() || s.scratch.height != frame.height())
+            s.scratch = Pixmap(frame.width(), frame.height());
+        if (converter_->convert(frame, s.scratch.pixels, s.scratch.width)) {
+            if (!s.topDown) {
+                // Bottom-up streams (spice-server leaves TOP_DOWN unset for bottom-up bitmaps).
+                for (int y = 0; y < s.scratch.height / 2; ++y)
+                    std::swap_ranges(s.scratch.row(y).begin(), s.scratch.row(y).end(),
+                                     s.scratch.row(s.scratch.height - 1 - y).begin());
+            }
+            Source src;
+            src.kind = Source::Kind::Image;
+            src.image = &s.scratch;
+            src.area = area;
+            src.smooth = true;
+            Canvas canvas(surface->pixmap, surface->hasAlpha());
+            QMutexLocker lock(&surface->mutex);
+            canvas.draw(clip, info.dest, src, RopDescriptor{SPICE_ROPD_OP_PUT});
+            drawn = true;
+        }
+    }
+    if (!drawn) {
+        qCWarning(lcDisplay) << "stream" << s.id << "frame of" << frameSize << pixelFormatName(frame.format())
+                             << "could not be converted";
+        return;
+    }
+    const qint64 now = monotonic_.nsecsElapsed();
+    ++stats_.framesPresented;
+    stats_.renderNs += quint64(render.nsecsElapsed());
+    stats_.queueNs += quint64(std::max<qint64>(0, now - info.arrivalNs - qint64(frame.decodeNs())));
+    const quint64 latency = quint64(std::max<qint64>(0, now - info.arrivalNs));
+    stats_.arrivalToPresentNs += latency;
+    stats_.arrivalToPresentMaxNs = std::max(stats_.arrivalToPresentMaxNs, latency);
+    host_.touched(*surface, clip.bounds());
+    host_.flush();
+}
+
+} // namespace saffron

@@ -1,0 +1,124 @@
+#pragma once
+
+#include "SessionOptions.h"
+#include "display/DisplayMessages.h"
+#include "display/Pixmap.h"
+#include "display/Surface.h"
+#include "link/Capabilities.h"
+#include "streams/MultimediaClock.h"
+#include "streams/StreamReporter.h"
+#include "streams/VideoStats.h"
+#include "wire/Reader.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QRect>
+#include <QTimer>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <optional>
+
+namespace saffron {
+
+class DecodedFrame;
+class FrameConverter;
+class VideoDecoder;
+class VideoDecoderPool;
+enum class VideoCodec;
+
+// The video streams of one display channel (spice.proto DisplayChannel stream_* messages):
+// spice-server detects regions that change like video and sends them as a stream of encoded
+// frames (MJPEG, VP8, VP9, H.264, H.265) instead of images. Each stream gets a pooled
+// GStreamer decoder from media/ (hardware first); decoded pictures come back on a GStreamer
+// thread, are handed to the session thread, scheduled by their multimedia time and drawn into
+// the stream's surface with its clip (CPU conversion through GstVideoConverter, straight into the
+// surface memory when the frame covers its destination 1:1). Stream reports go back to the
+// server so that it adapts the bitrate.
+//
+// Presentation timing: spice-server stamps frames with an mm-time in the future (its latency
+// margin, ~400 ms on QEMU) so that clients can keep lip-sync with audio. In low-latency mode
+// (the default while no audio plays) a frame is shown as soon as it is decoded; otherwise it
+// waits for its mm-time, and of several frames that are due only the newest is drawn.
+//
+// Lives on the session thread; the display channel forwards the stream messages.
+class VideoStreams : public QObject {
+    Q_OBJECT
+public:
+    struct Host {
+        std::function<SurfacePtr(uint32_t surfaceId)> surface;
+        std::function<void(uint16_t type, const std::vector<uint8_t>& body)> send;
+        // Marks a surface area as drawn; flush() then publishes what was drawn outside a
+        // message batch (frames are presented from decoder callbacks and timers).
+        std::function<void(const Surface& surface, const QRect& rect)> touched;
+        std::function<void()> flush;
+    };
+
+    VideoStreams(Host host, const SessionOptions& options, std::shared_ptr<const MultimediaClock> clock,
+                 QObject* parent = nullptr);
+    ~VideoStreams() override;
+
+    // Starts probing the decoders on a worker thread (the first time in the process), so that
+    // the display channel's link, which needs the results, does not wait for them: the session
+    // calls it before it connects. Waiting on the future is only needed before exiting.
+    static std::shared_future<void> probeInBackground(const SessionOptions& options);
+    // MULTI_CODEC, STREAM_REPORT and CODEC_* for each codec a decoder here handles (waiting for
+    // the probes if they are still running; software probes take milliseconds each).
+    static void addCapabilities(Capabilities& caps, const SessionOptions& options);
+    // SPICE_VIDEO_CODEC_TYPE_* in the order to ask the server for (PREFERRED_VIDEO_CODEC_TYPE):
+    // the user's order when configured, else hardware-decodable codecs first, else the cheapest
+    // to decode in software. Only decodable codecs appear.
+    static std::vector<uint8_t> preferredCodecs(const SessionOptions& options);
+
+    void handleCreate(Reader& r);
+    void handleData(Reader& r, bool sized);
+    void handleClip(Reader& r);
+    void handleDestroy(uint32_t id);
+    void handleDestroyAll();
+    void handleActivateReport(Reader& r);
+    void surfaceDestroyed(uint32_t surfaceId);
+
+    void setLowLatency(bool on) { lowLatency_ = on; }
+    bool lowLatency() const { return lowLatency_; }
+    size_t streamCount() const { return streams_.size(); }
+    VideoStats stats() const;
+
+private:
+    struct FrameInfo {
+        uint32_t mmTime = 0;
+        qint64 arrivalNs = 0;
+        QRect dest;
+        QSize encoded; // the frame size the server declared (stream width x height)
+        QSize source;  // the part of the frame to show (src_width x src_height)
+    };
+    struct Scheduled {
+        std::shared_ptr<const DecodedFrame> frame;
+        FrameInfo info;
+    };
+    struct Stream;
+
+    void onDecoded(uint32_t id, uint64_t serial, std::shared_ptr<const DecodedFrame> frame);
+    void onDecodeError(uint32_t id, uint64_t serial, const QString& message);
+    void presentDue(Stream& s);
+    void present(Stream& s, const DecodedFrame& frame, const FrameInfo& info);
+    void erase(std::map<uint32_t, std::unique_ptr<Stream>>::iterator it);
+    void pollReports();
+    void sendReport(const std::optional<StreamReport>& report);
+
+    Host host_;
+    const SessionOptions& options_;
+    std::shared_ptr<const MultimediaClock> clock_;
+    bool lowLatency_ = true;
+    QElapsedTimer monotonic_;
+    QTimer reportTimer_;
+    uint64_t nextSerial_ = 1;
+    VideoStats stats_;
+    std::unique_ptr<FrameConverter> converter_;
+    // Declared before streams_: streams return their decoders to it when they go.
+    std::unique_ptr<VideoDecoderPool> pool_;
+    std::map<uint32_t, std::unique_ptr<Stream>> streams_;
+};
+
+} // namespace saffron

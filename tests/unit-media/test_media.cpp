@@ -1,0 +1,1006 @@
+// Unit tests of saffron_media's video path: decoder selection (with a fake element registry that
+// pretends hardware decoders exist, fail or are absent), real decoding with the software decoders
+// installed here, CPU colour conversion, hostile input, reset/reuse, mid-stream fallback, the
+// decoder pool and the bounded queue.
+
+#include "MediaTestSupport.h"
+#include "video/AccessUnit.h"
+#include "video/DecodedFrameNative.h"
+#include "video/DecoderOverrides.h"
+#include "video/DecoderProbe.h"
+#include "video/DecoderSelector.h"
+#include "video/SampleStreams.h"
+#include "video/VideoDecoderPool.h"
+
+#include <QTest>
+#include <random>
+
+using namespace saffron;
+using namespace saffron::test;
+using namespace std::chrono_literals;
+
+Q_DECLARE_METATYPE(saffron::VideoCodec)
+
+namespace {
+
+std::shared_ptr<DecoderSelector> selectorWith(std::shared_ptr<FakeRegistry> registry,
+                                              DecoderOverrides overrides = {}) {
+    DecoderSelector::Options options;
+    options.overrides = std::move(overrides);
+    return std::make_shared<DecoderSelector>(std::move(registry), options);
+}
+
+std::shared_ptr<DecoderSelector> realSelector() {
+    return std::make_shared<DecoderSelector>(std::make_shared<GstElementFactoryRegistry>(),
+                                             DecoderSelector::Options{});
+}
+
+std::vector<Bytes> sampleClip(VideoCodec codec) {
+    std::vector<Bytes> out;
+    for (auto frame : sampleFrames(codec)) {
+        out.emplace_back(frame.begin(), frame.end());
+    }
+    return out;
+}
+
+const CandidateStatus* findCandidate(const std::vector<CandidateStatus>& list, const std::string& element) {
+    for (const auto& c : list) {
+        if (c.candidate.element == element) {
+            return &c;
+        }
+    }
+    return nullptr;
+}
+
+// 75% SMPTE bars as videotestsrc draws them (pattern=smpte75), left to right.
+const Rgb kBars[7] = {{191, 191, 191}, {191, 191, 0}, {0, 191, 191}, {0, 191, 0},
+                      {191, 0, 191},   {191, 0, 0},   {0, 0, 191}};
+
+// Checks the middle of each bar of a converted frame of `width` x `height` pixels.
+bool barsMatch(const std::vector<uint32_t>& pixels, int width, int height, int stride, QString* why) {
+    for (int i = 0; i < 7; ++i) {
+        const int x = (2 * i + 1) * width / 14;
+        const int y = height / 2;
+        const Rgb got = rgbOf(pixels[static_cast<size_t>(y) * stride + x]);
+        if (!near(got, kBars[i], 24) || (pixels[static_cast<size_t>(y) * stride + x] >> 24) != 0xff) {
+            *why = QString("bar %1 at (%2,%3): got %4,%5,%6 alpha %7 want %8,%9,%10")
+                       .arg(i)
+                       .arg(x)
+                       .arg(y)
+                       .arg(got.r)
+                       .arg(got.g)
+                       .arg(got.b)
+                       .arg(pixels[static_cast<size_t>(y) * stride + x] >> 24)
+                       .arg(kBars[i].r)
+                       .arg(kBars[i].g)
+                       .arg(kBars[i].b);
+            return false;
+        }
+    }
+    return true;
+}
+
+// Minimal H.264 bit writer for hand-made parameter sets (exp-Golomb, RBSP trailing bits and
+// emulation prevention), to build headers no encoder would produce.
+class BitWriter {
+public:
+    void bits(uint32_t value, int count) {
+        for (int i = count - 1; i >= 0; --i) {
+            bit((value >> i) & 1);
+        }
+    }
+    void ue(uint32_t value) {
+        const uint32_t v = value + 1;
+        int len = 0;
+        while ((v >> len) > 1) {
+            ++len;
+        }
+        bits(0, len);
+        bits(v, len + 1);
+    }
+    void se(int32_t value) {
+        ue(value <= 0 ? static_cast<uint32_t>(-2 * value) : static_cast<uint32_t>(2 * value - 1));
+    }
+    Bytes nal(uint8_t header) {
+        bit(1); // rbsp_stop_one_bit
+        while (m_count % 8) {
+            bit(0);
+        }
+        Bytes out = {0, 0, 0, 1, header};
+        int zeros = 0;
+        for (uint8_t b : m_bytes) {
+            if (zeros >= 2 && b <= 3) {
+                out.push_back(3);
+                zeros = 0;
+            }
+            out.push_back(b);
+            zeros = b == 0 ? zeros + 1 : 0;
+        }
+        return out;
+    }
+
+private:
+    void bit(uint32_t b) {
+        if (m_count % 8 == 0) {
+            m_bytes.push_back(0);
+        }
+        if (b) {
+            m_bytes.back() |= static_cast<uint8_t>(0x80 >> (m_count % 8));
+        }
+        ++m_count;
+    }
+    Bytes m_bytes;
+    int m_count = 0;
+};
+
+// A baseline-profile access unit whose SPS declares widthMbs x heightMbs macroblocks.
+Bytes h264WithSize(uint32_t widthMbs, uint32_t heightMbs) {
+    BitWriter sps;
+    sps.bits(66, 8); // profile_idc baseline
+    sps.bits(0, 8);  // constraint flags
+    sps.bits(51, 8); // level 5.1
+    sps.ue(0);       // seq_parameter_set_id
+    sps.ue(0);       // log2_max_frame_num_minus4
+    sps.ue(2);       // pic_order_cnt_type
+    sps.ue(1);       // max_num_ref_frames
+    sps.bits(0, 1);  // gaps_in_frame_num_value_allowed_flag
+    sps.ue(widthMbs - 1);
+    sps.ue(heightMbs - 1);
+    sps.bits(1, 1); // frame_mbs_only_flag
+    sps.bits(1, 1); // direct_8x8_inference_flag
+    sps.bits(0, 1); // frame_cropping_flag
+    sps.bits(0, 1); // vui_parameters_present_flag
+    BitWriter pps;
+    pps.ue(0);      // pic_parameter_set_id
+    pps.ue(0);      // seq_parameter_set_id
+    pps.bits(0, 1); // entropy_coding_mode_flag
+    pps.bits(0, 1); // bottom_field_pic_order_in_frame_present_flag
+    pps.ue(0);      // num_slice_groups_minus1
+    pps.ue(0);      // num_ref_idx_l0_default_active_minus1
+    pps.ue(0);      // num_ref_idx_l1_default_active_minus1
+    pps.bits(0, 1); // weighted_pred_flag
+    pps.bits(0, 2); // weighted_bipred_idc
+    pps.se(0);      // pic_init_qp_minus26
+    pps.se(0);      // pic_init_qs_minus26
+    pps.se(0);      // chroma_qp_index_offset
+    pps.bits(1, 1); // deblocking_filter_control_present_flag
+    pps.bits(0, 1); // constrained_intra_pred_flag
+    pps.bits(0, 1); // redundant_pic_cnt_present_flag
+    BitWriter slice;
+    slice.ue(0);      // first_mb_in_slice
+    slice.ue(7);      // slice_type I (all slices)
+    slice.ue(0);      // pic_parameter_set_id
+    slice.bits(0, 4); // frame_num
+    slice.ue(0);      // idr_pic_id
+    slice.se(0);      // slice_qp_delta... followed by nothing useful
+    for (int i = 0; i < 64; ++i) {
+        slice.bits(0xa5, 8);
+    }
+    Bytes au = sps.nal(0x67);
+    const Bytes p = pps.nal(0x68);
+    const Bytes s = slice.nal(0x65);
+    au.insert(au.end(), p.begin(), p.end());
+    au.insert(au.end(), s.begin(), s.end());
+    return au;
+}
+
+} // namespace
+
+class TestMedia : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+
+    void codecNames();
+    void overridesParse();
+    void overridesEnvironmentWins();
+    void accessUnitInspection();
+
+    void selectionHardwarePresentAndWorking();
+    void selectionAbsentIsSkipped();
+    void selectionFailingProbeIsSkippedWithReason();
+    void selectionForcedByConfig();
+    void selectionForcedByEnvironment();
+    void selectionForcedButBrokenFallsBack();
+    void selectionProbesAreCached();
+    void selectionRealSoftware();
+    void preferenceOrder();
+
+    void decodeSoftware_data();
+    void decodeSoftware();
+    void solidColourConversion_data();
+    void solidColourConversion();
+    void scaledConversionAndBounds();
+
+    void corruptRandomBytes_data();
+    void corruptRandomBytes();
+    void corruptTruncatedFrames_data();
+    void corruptTruncatedFrames();
+    void absurdH264Size();
+    void absurdJpegSize();
+    void absurdVp8Size();
+
+    void resetAndReuseWithNewSize();
+    void resumeAtIntraRefreshRecoveryPoint();
+    void fallbackToNextCandidateAfterError();
+    void demotionAfterRepeatedStreamErrors();
+    void boundedQueueNeverBlocks();
+    void drainDeliversEverything();
+    void poolReusesDecoders();
+
+private:
+    bool haveEncoder(VideoCodec codec) { return haveElement(encoderElement(codec)); }
+};
+
+void TestMedia::initTestCase() {
+    // The tests choose their overrides themselves; a developer's setting must not leak in.
+    qunsetenv(kDecoderOverrideEnv);
+    QVERIFY(ensureGstInitialized());
+    qRegisterMetaType<VideoCodec>();
+}
+
+void TestMedia::codecNames() {
+    for (VideoCodec codec : kAllVideoCodecs) {
+        QCOMPARE(videoCodecFromName(videoCodecName(codec)), std::optional<VideoCodec>(codec));
+    }
+    QCOMPARE(videoCodecName(VideoCodec::H264), std::string_view("h264"));
+    QCOMPARE(videoCodecName(VideoCodec::Mjpeg), std::string_view("mjpeg"));
+    QCOMPARE(videoCodecFromName("HEVC"), std::optional<VideoCodec>(VideoCodec::H265));
+    QVERIFY(!videoCodecFromName("av1"));
+}
+
+void TestMedia::overridesParse() {
+    std::vector<std::string> problems;
+    const auto o = DecoderOverrides::parse(
+        " h264=avdec_h264 , vp8 = vp8dec,bogus,av1=dav1ddec,h265=bad name,,mjpeg=", &problems);
+    QCOMPARE(o.forced.size(), size_t(2));
+    QCOMPARE(o.forced.at(VideoCodec::H264), std::string("avdec_h264"));
+    QCOMPARE(o.forced.at(VideoCodec::Vp8), std::string("vp8dec"));
+    QCOMPARE(problems.size(), size_t(4)); // bogus, av1, "bad name", empty element
+    QVERIFY(DecoderOverrides::parse("").forced.empty());
+    // Pipeline syntax is refused: overrides name one element, they never build pipelines.
+    QVERIFY(DecoderOverrides::parse("h264=avdec_h264 ! fakesink").forced.empty());
+}
+
+void TestMedia::overridesEnvironmentWins() {
+    const auto config = DecoderOverrides::parse("h264=vah264dec,vp9=vp9dec");
+    const auto env = DecoderOverrides::parse("h264=avdec_h264");
+    const auto merged = DecoderOverrides::merge(config, env);
+    QCOMPARE(merged.forced.at(VideoCodec::H264), std::string("avdec_h264"));
+    QCOMPARE(merged.forced.at(VideoCodec::Vp9), std::string("vp9dec"));
+
+    qputenv(kDecoderOverrideEnv, "h264=avdec_h264");
+    const auto fromBoth = DecoderOverrides::fromConfigAndEnvironment("h264=vah264dec,vp8=avdec_vp8");
+    qunsetenv(kDecoderOverrideEnv);
+    QCOMPARE(fromBoth.forced.at(VideoCodec::H264), std::string("avdec_h264"));
+    QCOMPARE(fromBoth.forced.at(VideoCodec::Vp8), std::string("avdec_vp8"));
+}
+
+void TestMedia::accessUnitInspection() {
+    auto h264 = sampleClip(VideoCodec::H264);
+    QCOMPARE(h264.size(), size_t(2));
+    auto info = inspectAccessUnit(VideoCodec::H264, h264[0]);
+    QVERIFY(info.plausible);
+    QVERIFY(info.randomAccess);
+    QVERIFY(info.hasParameterSets);
+    info = inspectAccessUnit(VideoCodec::H264, h264[1]);
+    QVERIFY(info.plausible);
+    QVERIFY(!info.randomAccess);
+
+    auto vp8 = sampleClip(VideoCodec::Vp8);
+    info = inspectAccessUnit(VideoCodec::Vp8, vp8[0]);
+    QVERIFY(info.plausible && info.randomAccess);
+    QCOMPARE(info.width, kSampleWidth);
+    QCOMPARE(info.height, kSampleHeight);
+    QVERIFY(!inspectAccessUnit(VideoCodec::Vp8, vp8[1]).randomAccess);
+
+    auto vp9 = sampleClip(VideoCodec::Vp9);
+    QVERIFY(inspectAccessUnit(VideoCodec::Vp9, vp9[0]).randomAccess);
+    QVERIFY(!inspectAccessUnit(VideoCodec::Vp9, vp9[1]).randomAccess);
+    QVERIFY(inspectAccessUnit(VideoCodec::Vp9, vp9[1]).plausible);
+
+    auto jpeg = sampleClip(VideoCodec::Mjpeg);
+    QVERIFY(inspectAccessUnit(VideoCodec::Mjpeg, jpeg[0]).randomAccess);
+
+    auto h265 = sampleClip(VideoCodec::H265);
+    if (!h265.empty()) {
+        QVERIFY(inspectAccessUnit(VideoCodec::H265, h265[0]).randomAccess);
+        QVERIFY(!inspectAccessUnit(VideoCodec::H265, h265[1]).randomAccess);
+    }
+
+    // Intra refresh (spice-server's x264enc setting): no IDR after the first frame, recovery
+    // point SEIs instead, which must count as random access points.
+    const auto refresh =
+        encodeClip(encoderFor(VideoCodec::H264, "intra-refresh=true key-int-max=10"), 64, 64, 25);
+    if (!refresh.empty()) {
+        int rap = 0;
+        for (size_t i = 1; i < refresh.size(); ++i) {
+            rap += inspectAccessUnit(VideoCodec::H264, refresh[i]).randomAccess ? 1 : 0;
+        }
+        QVERIFY2(rap >= 1, "no recovery point recognised in an intra-refresh stream");
+    }
+
+    const Bytes garbage = {0x12, 0x34, 0x56, 0x78, 0x9a};
+    for (VideoCodec codec : kAllVideoCodecs) {
+        if (codec == VideoCodec::Vp8) {
+            continue; // almost any 3 bytes make a plausible VP8 inter-frame tag; key frames below
+        }
+        QVERIFY2(!inspectAccessUnit(codec, garbage).plausible, videoCodecName(codec).data());
+        QVERIFY(!inspectAccessUnit(codec, {}).plausible);
+        QVERIFY(!inspectAccessUnit(codec, {}).problem.empty());
+    }
+    const Bytes vp8BadKey = {0x10, 0x02, 0x00, 0x9d, 0x01, 0x2b, 0, 0, 0, 0};
+    QVERIFY(!inspectAccessUnit(VideoCodec::Vp8, vp8BadKey).plausible);
+    const Bytes onlyStartCode = {0, 0, 0, 1};
+    QVERIFY(!inspectAccessUnit(VideoCodec::H264, onlyStartCode).plausible);
+}
+
+void TestMedia::selectionHardwarePresentAndWorking() {
+    auto registry = std::make_shared<FakeRegistry>();
+    registry->alias("vah264dec", "avdec_h264");
+    auto selector = selectorWith(registry);
+    const auto support = selector->support(VideoCodec::H264);
+    QVERIFY(support.decodable);
+    QVERIFY(support.hardware);
+    QCOMPARE(support.element, std::string("vah264dec"));
+    QCOMPARE(support.summary, std::string("h264: vah264dec probe ok (hardware)"));
+}
+
+void TestMedia::selectionAbsentIsSkipped() {
+    auto registry = std::make_shared<FakeRegistry>();
+    auto selector = selectorWith(registry);
+    const auto support = selector->support(VideoCodec::H264);
+    QVERIFY(support.decodable);
+    QVERIFY(!support.hardware);
+    QCOMPARE(support.element, std::string("avdec_h264"));
+    QCOMPARE(support.summary,
+             std::string("h264: vah264dec absent, vaapih264dec absent, nvh264dec absent, "
+                         "v4l2slh264dec absent, v4l2h264dec absent, avdec_h264 probe ok (software)"));
+    const auto list = selector->candidates(VideoCodec::H264);
+    QCOMPARE(findCandidate(list, "nvh264dec")->state, CandidateState::Absent);
+    QCOMPARE(findCandidate(list, "avdec_h264")->state, CandidateState::Working);
+
+    // MJPEG's hardware names differ from the <codec>dec pattern.
+    const auto mjpeg = selector->support(VideoCodec::Mjpeg);
+    QVERIFY2(mjpeg.summary.find("vajpegdec absent") != std::string::npos, mjpeg.summary.c_str());
+    QVERIFY2(mjpeg.summary.find("nvjpegdec absent") != std::string::npos, mjpeg.summary.c_str());
+    QVERIFY2(mjpeg.summary.find("v4l2jpegdec absent") != std::string::npos, mjpeg.summary.c_str());
+}
+
+void TestMedia::selectionFailingProbeIsSkippedWithReason() {
+    auto registry = std::make_shared<FakeRegistry>();
+    // Present but errors on the first buffer (think: driver refuses the profile).
+    registry->bin("vah264dec", "identity error-after=1 ! avdec_h264");
+    // Present, decodes, but gives pictures of the wrong size.
+    registry->bin("vaapih264dec", "avdec_h264 ! videoscale ! capsfilter caps=video/x-raw,width=88,height=72");
+    // Present but cannot take H.264 at all (links to nothing useful).
+    registry->alias("nvh264dec", "vp8dec");
+    auto selector = selectorWith(registry);
+    const auto support = selector->support(VideoCodec::H264);
+    QCOMPARE(support.element, std::string("avdec_h264"));
+    QVERIFY(!support.hardware);
+
+    const auto list = selector->candidates(VideoCodec::H264);
+    const auto* va = findCandidate(list, "vah264dec");
+    QCOMPARE(va->state, CandidateState::Failed);
+    QVERIFY2(va->detail.find("error") != std::string::npos, va->detail.c_str());
+    const auto* vaapi = findCandidate(list, "vaapih264dec");
+    QCOMPARE(vaapi->state, CandidateState::Failed);
+    QVERIFY2(vaapi->detail.find("wrong picture size 88x72") != std::string::npos, vaapi->detail.c_str());
+    const auto* nv = findCandidate(list, "nvh264dec");
+    QCOMPARE(nv->state, CandidateState::Failed);
+    QVERIFY(!nv->detail.empty());
+    QVERIFY2(support.summary.find("vah264dec probe failed") != std::string::npos, support.summary.c_str());
+    QVERIFY2(support.summary.find("avdec_h264 probe ok (software)") != std::string::npos,
+             support.summary.c_str());
+}
+
+void TestMedia::selectionForcedByConfig() {
+    auto registry = std::make_shared<FakeRegistry>();
+    registry->alias("vah264dec", "avdec_h264");
+    auto selector = selectorWith(registry, DecoderOverrides::parse("h264=avdec_h264"));
+    const auto support = selector->support(VideoCodec::H264);
+    QCOMPARE(support.element, std::string("avdec_h264"));
+    QVERIFY(!support.hardware);
+    QCOMPARE(support.summary, std::string("h264: forced avdec_h264 probe ok (software)"));
+    // A forced element outside the built-in tables is fine too.
+    auto other = selectorWith(registry, DecoderOverrides::parse("vp8=avdec_vp8"));
+    QCOMPARE(other->support(VideoCodec::Vp8).element, std::string("avdec_vp8"));
+}
+
+void TestMedia::selectionForcedByEnvironment() {
+    auto registry = std::make_shared<FakeRegistry>();
+    qputenv(kDecoderOverrideEnv, "vp9=avdec_vp9");
+    auto selector = selectorWith(registry, DecoderOverrides::fromConfigAndEnvironment("vp9=vp9dec"));
+    qunsetenv(kDecoderOverrideEnv);
+    const auto support = selector->support(VideoCodec::Vp9);
+    QCOMPARE(support.element, std::string("avdec_vp9"));
+    QVERIFY(findCandidate(selector->candidates(VideoCodec::Vp9), "avdec_vp9")->candidate.forced);
+}
+
+void TestMedia::selectionForcedButBrokenFallsBack() {
+    auto registry = std::make_shared<FakeRegistry>();
+    registry->bin("vah264dec", "identity error-after=1 ! avdec_h264");
+    registry->alias("nvh264dec", "avdec_h264");
+    auto selector = selectorWith(registry, DecoderOverrides::parse("h264=vah264dec,vp8=nosuchdec"));
+    const auto support = selector->support(VideoCodec::H264);
+    // Normal selection resumes: the next candidate in the table that works.
+    QCOMPARE(support.element, std::string("nvh264dec"));
+    QVERIFY(support.hardware);
+    QVERIFY2(support.summary.rfind("h264: forced vah264dec probe failed", 0) == 0, support.summary.c_str());
+    const auto vp8 = selector->support(VideoCodec::Vp8);
+    QCOMPARE(vp8.element, std::string("vp8dec"));
+    QVERIFY2(vp8.summary.rfind("vp8: forced nosuchdec absent", 0) == 0, vp8.summary.c_str());
+}
+
+void TestMedia::selectionProbesAreCached() {
+    auto registry = std::make_shared<FakeRegistry>();
+    auto selector = selectorWith(registry);
+    QVERIFY(selector->select(VideoCodec::Vp8));
+    const int makes = registry->makes();
+    QVERIFY(makes >= 1);
+    for (int i = 0; i < 5; ++i) {
+        QCOMPARE(selector->select(VideoCodec::Vp8)->element, std::string("vp8dec"));
+        selector->support(VideoCodec::Vp8);
+    }
+    QCOMPARE(registry->makes(), makes);
+}
+
+void TestMedia::selectionRealSoftware() {
+    // The real registry on this machine: every codec with a sample must be decodable by something.
+    auto selector = realSelector();
+    const auto all = selector->probeAll();
+    QCOMPARE(all.size(), kAllVideoCodecs.size());
+    for (const auto& s : all) {
+        qInfo("%s", s.summary.c_str());
+        if (!sampleFrames(s.codec).empty()) {
+            QVERIFY2(s.decodable, s.summary.c_str());
+        }
+    }
+    const auto order = DecoderSelector::preferenceOrder(all);
+    QVERIFY(!order.empty());
+}
+
+void TestMedia::preferenceOrder() {
+    auto make = [](VideoCodec c, bool decodable, bool hardware) {
+        CodecSupport s;
+        s.codec = c;
+        s.decodable = decodable;
+        s.hardware = hardware;
+        return s;
+    };
+    std::vector<CodecSupport> support = {
+        make(VideoCodec::Mjpeg, true, false), make(VideoCodec::Vp8, true, true),
+        make(VideoCodec::Vp9, true, false), make(VideoCodec::H264, true, true),
+        make(VideoCodec::H265, false, false)};
+    auto order = DecoderSelector::preferenceOrder(support);
+    // Hardware first (H.264 before VP8), then software by cost; H.265 undecodable, left out.
+    QCOMPARE(order.size(), size_t(4));
+    QCOMPARE(order[0], VideoCodec::H264);
+    QCOMPARE(order[1], VideoCodec::Vp8);
+    QVERIFY(std::find(order.begin(), order.end(), VideoCodec::H265) == order.end());
+    // All software: the cost order.
+    for (auto& s : support) {
+        s.hardware = false;
+        s.decodable = true;
+    }
+    order = DecoderSelector::preferenceOrder(support);
+    QCOMPARE(order.size(), size_t(5));
+    QVERIFY(std::equal(order.begin(), order.end(), DecoderSelector::kSoftwareCostOrder.begin()));
+}
+
+void TestMedia::decodeSoftware_data() {
+    QTest::addColumn<VideoCodec>("codec");
+    for (VideoCodec codec : kAllVideoCodecs) {
+        QTest::newRow(videoCodecName(codec).data()) << codec;
+    }
+}
+
+void TestMedia::decodeSoftware() {
+    QFETCH(VideoCodec, codec);
+    const auto clip = sampleClip(codec);
+    if (clip.empty()) {
+        QSKIP("no sample for this codec");
+    }
+    Collector collector;
+    VideoDecoder decoder(codec, realSelector());
+    decoder.setCallbacks(collector.callbacks());
+    for (size_t i = 0; i < clip.size(); ++i) {
+        const auto result = decoder.submit(clip[i], 100 + i);
+        QVERIFY2(result == SubmitResult::Queued || result == SubmitResult::Backlogged,
+                 submitResultName(result));
+    }
+    QVERIFY(decoder.drain(60s));
+    QCOMPARE(collector.framesNow(), static_cast<int>(clip.size()));
+    QCOMPARE(collector.errorsNow(), size_t(0));
+
+    FrameConverter converter;
+    for (size_t i = 0; i < collector.frames.size(); ++i) {
+        const auto& frame = collector.frames[i];
+        QCOMPARE(frame->tag(), uint64_t(100 + i));
+        QCOMPARE(frame->width(), kSampleWidth);
+        QCOMPARE(frame->height(), kSampleHeight);
+        QVERIFY(frame->decodeNs() > 0);
+        QVERIFY(!frame->decoder().empty());
+        QVERIFY(frame->planeCount() >= 1);
+        QVERIFY(frame->format() == PixelFormat::I420 || frame->format() == PixelFormat::Nv12 ||
+                codec == VideoCodec::Mjpeg);
+        // SD content without colour signalling (or signalled so by the encoder): BT.601, TV range.
+        QCOMPARE(frame->colorimetry().matrix, ColorMatrix::Bt601);
+        const FramePlane& y = frame->plane(0);
+        QCOMPARE(y.width, kSampleWidth);
+        QCOMPARE(y.height, kSampleHeight);
+        QVERIFY(y.stride >= kSampleWidth);
+        QVERIFY(y.data.size() >= static_cast<size_t>(y.stride) * (kSampleHeight - 1) + kSampleWidth);
+
+        std::vector<uint32_t> pixels(static_cast<size_t>(kSampleWidth) * kSampleHeight);
+        QVERIFY(converter.convert(*frame, pixels, kSampleWidth));
+        QString why;
+        QVERIFY2(barsMatch(pixels, kSampleWidth, kSampleHeight, kSampleWidth, &why), qPrintable(why));
+    }
+    const DecoderStats stats = decoder.stats();
+    QCOMPARE(stats.submitted, uint64_t(clip.size()));
+    QCOMPARE(stats.decoded, uint64_t(clip.size()));
+    QCOMPARE(stats.dropped, uint64_t(0));
+    QCOMPARE(stats.queueDepth, 0u);
+    QVERIFY(stats.decodeNsMax >= stats.decodeNsTotal / stats.decoded);
+}
+
+void TestMedia::solidColourConversion_data() {
+    QTest::addColumn<VideoCodec>("codec");
+    for (VideoCodec codec : kAllVideoCodecs) {
+        QTest::newRow(videoCodecName(codec).data()) << codec;
+    }
+}
+
+void TestMedia::solidColourConversion() {
+    // A colour far from grey and from the bars, at an HD size so the stream is BT.709.
+    QFETCH(VideoCodec, codec);
+    if (!haveEncoder(codec)) {
+        QSKIP("encoder missing");
+    }
+    const auto clip =
+        encodeClip(encoderFor(codec), 1280, 720, 3, "pattern=solid-color foreground-color=0xff2080c0");
+    QCOMPARE(clip.size(), size_t(3));
+    Collector collector;
+    VideoDecoder decoder(codec, realSelector());
+    decoder.setCallbacks(collector.callbacks());
+    for (size_t i = 0; i < clip.size(); ++i) {
+        decoder.submit(clip[i], i);
+    }
+    QVERIFY(decoder.drain(60s));
+    QCOMPARE(collector.framesNow(), 3);
+    FrameConverter converter;
+    for (const auto& frame : collector.frames) {
+        QCOMPARE(frame->width(), 1280);
+        QCOMPARE(frame->height(), 720);
+        QCOMPARE(frame->colorimetry().matrix,
+                 codec == VideoCodec::Mjpeg ? ColorMatrix::Bt601 : ColorMatrix::Bt709);
+        QCOMPARE(frame->colorimetry().fullRange, codec == VideoCodec::Mjpeg);
+        std::vector<uint32_t> pixels(1280u * 720u);
+        QVERIFY(converter.convert(*frame, pixels, 1280));
+        for (auto [x, y] : {std::pair{10, 10}, {640, 360}, {1270, 710}}) {
+            const Rgb got = rgbOf(pixels[static_cast<size_t>(y) * 1280 + x]);
+            QVERIFY2(near(got, {0x20, 0x80, 0xc0}, 12),
+                     qPrintable(QString("(%1,%2) = %3,%4,%5 (%6)")
+                                    .arg(x)
+                                    .arg(y)
+                                    .arg(got.r)
+                                    .arg(got.g)
+                                    .arg(got.b)
+                                    .arg(int(frame->colorimetry().matrix))));
+            QCOMPARE(pixels[static_cast<size_t>(y) * 1280 + x] >> 24, 0xffu);
+        }
+    }
+}
+
+void TestMedia::scaledConversionAndBounds() {
+    Collector collector;
+    VideoDecoder decoder(VideoCodec::Vp8, realSelector());
+    decoder.setCallbacks(collector.callbacks());
+    for (const auto& f : sampleClip(VideoCodec::Vp8)) {
+        decoder.submit(f, 0);
+    }
+    QVERIFY(decoder.drain(60s));
+    QVERIFY(!collector.frames.empty());
+    const auto& frame = *collector.frames.front();
+
+    FrameConverter converter;
+    // Half size, into a wider destination (stride 100 pixels), sentinels beyond each row intact.
+    const int w = kSampleWidth / 2, h = kSampleHeight / 2, stride = 100;
+    std::vector<uint32_t> pixels(static_cast<size_t>(stride) * h, 0x12345678u);
+    QVERIFY(converter.convert(frame, pixels, stride, w, h));
+    QString why;
+    QVERIFY2(barsMatch(pixels, w, h, stride, &why), qPrintable(why));
+    for (int y = 0; y < h; ++y) {
+        QCOMPARE(pixels[static_cast<size_t>(y) * stride + w], 0x12345678u);
+    }
+    // Same and new sizes: cached converters, bounded.
+    QVERIFY(converter.convert(frame, pixels, stride, w, h));
+    QCOMPARE(converter.cachedConverters(), size_t(1));
+    for (int i = 1; i <= 6; ++i) {
+        QVERIFY(converter.convert(frame, pixels, stride, 10 * i, 10));
+    }
+    QCOMPARE(converter.cachedConverters(), FrameConverter::kMaxCached);
+    // Too small a destination, a stride below the width, empty sizes: refused, nothing written.
+    std::vector<uint32_t> small(static_cast<size_t>(kSampleWidth) * kSampleHeight - 1, 7u);
+    QVERIFY(!converter.convert(frame, small, kSampleWidth));
+    QVERIFY(std::all_of(small.begin(), small.end(), [](uint32_t p) { return p == 7u; }));
+    QVERIFY(!converter.convert(frame, pixels, 10, 20, 5));
+    QVERIFY(!converter.convert(frame, pixels, 10, 0, 5));
+}
+
+void TestMedia::corruptRandomBytes_data() {
+    decodeSoftware_data();
+}
+
+void TestMedia::corruptRandomBytes() {
+    QFETCH(VideoCodec, codec);
+    std::mt19937 rng(1234);
+    Collector collector;
+    VideoDecoder decoder(codec, realSelector());
+    decoder.setCallbacks(collector.callbacks());
+    int rejected = 0;
+    for (int i = 0; i < 40; ++i) {
+        Bytes data(static_cast<size_t>(1 + rng() % 4000));
+        for (auto& b : data) {
+            b = static_cast<uint8_t>(rng());
+        }
+        // Half of them disguised as the codec's framing so they reach the parser and decoder.
+        if (i % 2) {
+            switch (codec) {
+            case VideoCodec::H264:
+            case VideoCodec::H265:
+                data.insert(data.begin(), {0, 0, 0, 1});
+                data[4] &= 0x7f;
+                break;
+            case VideoCodec::Mjpeg:
+                data.insert(data.begin(), {0xff, 0xd8});
+                break;
+            case VideoCodec::Vp9:
+                data[0] = static_cast<uint8_t>((data[0] & 0x3f) | 0x80);
+                break;
+            case VideoCodec::Vp8:
+                break;
+            }
+        }
+        rejected += decoder.submit(data, static_cast<uint64_t>(i)) == SubmitResult::Rejected ? 1 : 0;
+    }
+    // Whatever the garbage did (rejected, refused by the parser, failed the decoder), it was
+    // reported, and a real stream decodes afterwards (frames submitted before an asynchronous
+    // error shows up may be lost with the failed pipeline, hence the drain before).
+    decoder.drain(60s);
+    QVERIFY(collector.errorsNow() >= 1);
+    const int before = collector.framesNow();
+    for (const auto& f : sampleClip(codec)) {
+        decoder.submit(f, 1000);
+    }
+    QVERIFY(decoder.drain(60s));
+    QCOMPARE(collector.framesNow(), before + static_cast<int>(sampleClip(codec).size()));
+    const DecoderStats stats = decoder.stats();
+    QCOMPARE(stats.rejected, uint64_t(rejected));
+    QCOMPARE(stats.submitted, uint64_t(40 + sampleClip(codec).size()));
+    qInfo("%s: %d rejected, %llu errors, %llu fallbacks, %d frames", videoCodecName(codec).data(), rejected,
+          static_cast<unsigned long long>(stats.errors), static_cast<unsigned long long>(stats.fallbacks),
+          collector.framesNow());
+}
+
+void TestMedia::corruptTruncatedFrames_data() {
+    decodeSoftware_data();
+}
+
+void TestMedia::corruptTruncatedFrames() {
+    QFETCH(VideoCodec, codec);
+    const auto clip = sampleClip(codec);
+    if (clip.empty()) {
+        QSKIP("no sample");
+    }
+    Collector collector;
+    VideoDecoder decoder(codec, realSelector());
+    decoder.setCallbacks(collector.callbacks());
+    for (size_t keep : {clip[0].size() / 2, clip[0].size() / 3, size_t(12), clip[0].size() - 1}) {
+        const Bytes cut(clip[0].begin(), clip[0].begin() + static_cast<std::ptrdiff_t>(keep));
+        decoder.submit(cut, keep);
+        decoder.drain(60s);
+    }
+    // Truncation either fails loudly (error callback) or yields a concealed picture of the right
+    // size; never a crash, never a picture of another size.
+    for (const auto& f : collector.frames) {
+        QCOMPARE(f->width(), kSampleWidth);
+        QCOMPARE(f->height(), kSampleHeight);
+    }
+    qInfo("%s: %zu errors, %d frames from 4 truncated key frames", videoCodecName(codec).data(),
+          collector.errorsNow(), collector.framesNow());
+    // Still decodes a good stream afterwards.
+    const int before = collector.framesNow();
+    for (const auto& f : clip) {
+        decoder.submit(f, 7);
+    }
+    QVERIFY(decoder.drain(60s));
+    QCOMPARE(collector.framesNow(), before + static_cast<int>(clip.size()));
+}
+
+void TestMedia::absurdH264Size() {
+    Collector collector;
+    VideoDecoder decoder(VideoCodec::H264, realSelector());
+    decoder.setCallbacks(collector.callbacks());
+    // 16384 x 16384: parses, but is over the 8192 limit; must fail before the decoder allocates.
+    const Bytes au = h264WithSize(1024, 1024);
+    QVERIFY(inspectAccessUnit(VideoCodec::H264, au).plausible);
+    QCOMPARE(decoder.submit(au, 1), SubmitResult::Queued);
+    QVERIFY(collector.waitErrors(1));
+    QVERIFY2(collector.errors[0].message.find("over the 8192x8192 limit") != std::string::npos,
+             collector.errors[0].message.c_str());
+    QCOMPARE(collector.framesNow(), 0);
+    // A small hand-made stream of the same kind is accepted by the size check (it is not a valid
+    // picture, so the decoder may still complain, but not about its size).
+    decoder.submit(h264WithSize(4, 4), 2);
+    decoder.drain(60s);
+    for (size_t i = 1; i < collector.errors.size(); ++i) {
+        QVERIFY(collector.errors[i].message.find("limit") == std::string::npos);
+    }
+}
+
+void TestMedia::absurdJpegSize() {
+    Bytes jpeg = sampleClip(VideoCodec::Mjpeg).at(0);
+    bool patched = false;
+    for (size_t i = 0; i + 8 < jpeg.size(); ++i) {
+        if (jpeg[i] == 0xff && jpeg[i + 1] == 0xc0) { // SOF0: length(2) precision(1) height(2) width(2)
+            jpeg[i + 5] = jpeg[i + 6] = jpeg[i + 7] = jpeg[i + 8] = 0xff;
+            patched = true;
+            break;
+        }
+    }
+    QVERIFY(patched);
+    Collector collector;
+    VideoDecoder decoder(VideoCodec::Mjpeg, realSelector());
+    decoder.setCallbacks(collector.callbacks());
+    decoder.submit(jpeg, 1);
+    decoder.drain(60s);
+    QVERIFY(collector.waitErrors(1));
+    QCOMPARE(collector.framesNow(), 0);
+    // And the next stream is fine.
+    for (const auto& f : sampleClip(VideoCodec::Mjpeg)) {
+        decoder.submit(f, 2);
+    }
+    QVERIFY(decoder.drain(60s));
+    QCOMPARE(collector.framesNow(), 2);
+}
+
+void TestMedia::absurdVp8Size() {
+    Bytes key = sampleClip(VideoCodec::Vp8).at(0);
+    key[6] = key[7] = key[8] = key[9] = 0xff; // 16383 x 16383, scale bits set
+    Collector collector;
+    VideoDecoder decoder(VideoCodec::Vp8, realSelector());
+    decoder.setCallbacks(collector.callbacks());
+    QCOMPARE(decoder.submit(key, 1), SubmitResult::Rejected);
+    QCOMPARE(collector.errorsNow(), size_t(1));
+    QVERIFY(collector.errors[0].message.find("over the limit") != std::string::npos);
+}
+
+void TestMedia::resetAndReuseWithNewSize() {
+    if (!haveEncoder(VideoCodec::H264)) {
+        QSKIP("x264enc missing");
+    }
+    const auto big = encodeClip(encoderFor(VideoCodec::H264), 320, 240, 4);
+    const auto small = sampleClip(VideoCodec::H264);
+    Collector collector;
+    VideoDecoder decoder(VideoCodec::H264, realSelector());
+    decoder.setCallbacks(collector.callbacks());
+    int expected = 0;
+    for (int round = 0; round < 3; ++round) {
+        const auto& clip = round % 2 ? big : small;
+        const int w = round % 2 ? 320 : kSampleWidth;
+        for (size_t i = 0; i < clip.size(); ++i) {
+            decoder.submit(clip[i], static_cast<uint64_t>(round * 100 + static_cast<int>(i)));
+        }
+        expected += static_cast<int>(clip.size());
+        QVERIFY(collector.waitFrames(expected));
+        {
+            std::lock_guard lock(collector.mutex);
+            QCOMPARE(collector.frames.back()->width(), w);
+            QCOMPARE(collector.frames.back()->tag(),
+                     uint64_t(round * 100 + static_cast<int>(clip.size()) - 1));
+        }
+        decoder.reset();
+    }
+    QCOMPARE(collector.errorsNow(), size_t(0));
+    // A reset in the middle of a stream: the rest of that stream (inter frames) is held back until
+    // the next key frame instead of being fed to a decoder that lost its references.
+    decoder.submit(big[0], 1);
+    decoder.reset();
+    QCOMPARE(decoder.submit(big[1], 2), SubmitResult::Dropped);
+    QCOMPARE(decoder.submit(big[0], 3), SubmitResult::Queued);
+}
+
+void TestMedia::resumeAtIntraRefreshRecoveryPoint() {
+    // spice-server's x264enc uses intra refresh: one IDR, then recovery points. A decoder that
+    // joins the stream later (after a fallback, or a refused frame) starts at a recovery point,
+    // with references it never saw: that must decode (progressively refreshed), not error.
+    if (!haveEncoder(VideoCodec::H264)) {
+        QSKIP("x264enc missing");
+    }
+    const auto clip = encodeClip(encoderFor(VideoCodec::H264, "intra-refresh=true key-int-max=10"), 160, 96,
+                                 40, "pattern=ball");
+    QCOMPARE(clip.size(), size_t(40));
+    size_t start = 0;
+    for (size_t i = 1; i < clip.size() && !start; ++i) {
+        start = inspectAccessUnit(VideoCodec::H264, clip[i]).randomAccess ? i : 0;
+    }
+    QVERIFY(start > 0);
+    Collector collector;
+    VideoDecoder decoder(VideoCodec::H264, realSelector());
+    decoder.setCallbacks(collector.callbacks());
+    // Inter frames before the recovery point are held back (nothing to decode them against).
+    for (size_t i = 1; i < clip.size(); ++i) {
+        QVERIFY(decoder.waitForSpace(60s));
+        const auto r = decoder.submit(clip[i], i);
+        QCOMPARE(r == SubmitResult::Dropped, i < start);
+    }
+    QVERIFY(decoder.drain(60s));
+    QCOMPARE(collector.errorsNow(), size_t(0));
+    QCOMPARE(collector.framesNow(), static_cast<int>(clip.size() - start));
+    QCOMPARE(collector.frames.front()->tag(), uint64_t(start));
+}
+
+void TestMedia::fallbackToNextCandidateAfterError() {
+    if (!haveEncoder(VideoCodec::H264)) {
+        QSKIP("x264enc missing");
+    }
+    auto registry = std::make_shared<FakeRegistry>();
+    // "Hardware" that passes the 2-frame probe and then fails on the 4th buffer of a stream.
+    registry->bin("vah264dec", "identity error-after=4 ! avdec_h264");
+    auto selector = selectorWith(registry);
+    QCOMPARE(selector->select(VideoCodec::H264)->element, std::string("vah264dec"));
+
+    const auto clip = encodeClip(encoderFor(VideoCodec::H264, "key-int-max=10"), 160, 96, 30);
+    QCOMPARE(clip.size(), size_t(30));
+    Collector collector;
+    VideoDecoder decoder(VideoCodec::H264, selector);
+    decoder.setCallbacks(collector.callbacks());
+    for (int i = 0; i < 5; ++i) {
+        decoder.submit(clip[static_cast<size_t>(i)], static_cast<uint64_t>(i));
+    }
+    QVERIFY(collector.waitErrors(1));
+    QCOMPARE(collector.errors[0].decoder, std::string("vah264dec"));
+    for (size_t i = 5; i < clip.size(); ++i) {
+        // Wait for room: this test is about the fallback, not about refusing frames.
+        QVERIFY(decoder.waitForSpace(60s));
+        decoder.submit(clip[i], i);
+    }
+    QVERIFY(decoder.drain(60s));
+    const DecoderStats stats = decoder.stats();
+    QCOMPARE(stats.fallbacks, uint64_t(1));
+    QCOMPARE(stats.decoder, std::string("avdec_h264"));
+    QVERIFY(!stats.hardware);
+    // Frames before the error came from vah264dec; after it, avdec_h264 from the key frame at 10.
+    std::lock_guard lock(collector.mutex);
+    QVERIFY(!collector.frames.empty());
+    uint64_t firstAfter = 0;
+    int fromFallback = 0;
+    for (const auto& f : collector.frames) {
+        if (f->decoder() == "avdec_h264") {
+            firstAfter = fromFallback++ ? firstAfter : f->tag();
+        } else {
+            QCOMPARE(f->decoder(), std::string("vah264dec"));
+            QVERIFY(f->tag() < 5);
+        }
+    }
+    QCOMPARE(fromFallback, 20);
+    QCOMPARE(firstAfter, uint64_t(10));
+    QCOMPARE(collector.errors.size(), size_t(1));
+}
+
+void TestMedia::demotionAfterRepeatedStreamErrors() {
+    auto registry = std::make_shared<FakeRegistry>();
+    registry->bin("vavp8dec", "identity error-after=3 ! vp8dec");
+    auto selector = selectorWith(registry);
+    QCOMPARE(selector->select(VideoCodec::Vp8)->element, std::string("vavp8dec"));
+    for (int i = 1; i < DecoderSelector::Options{}.demoteAfterStreamErrors; ++i) {
+        selector->reportStreamError(VideoCodec::Vp8, "vavp8dec", "test");
+        QCOMPARE(selector->select(VideoCodec::Vp8)->element, std::string("vavp8dec"));
+    }
+    selector->reportStreamError(VideoCodec::Vp8, "vavp8dec", "test");
+    // Demoted: new streams start on the software decoder; still a last resort after it.
+    QCOMPARE(selector->select(VideoCodec::Vp8)->element, std::string("vp8dec"));
+    QCOMPARE(selector->next(VideoCodec::Vp8, "vp8dec")->element, std::string("avdec_vp8"));
+    QCOMPARE(selector->next(VideoCodec::Vp8, "avdec_vp8")->element, std::string("vavp8dec"));
+    QVERIFY(!selector->next(VideoCodec::Vp8, "vavp8dec"));
+    QVERIFY(findCandidate(selector->candidates(VideoCodec::Vp8), "vavp8dec")->demoted);
+}
+
+void TestMedia::boundedQueueNeverBlocks() {
+    auto registry = std::make_shared<FakeRegistry>();
+    // A decoder that takes 200 ms a frame (identity sleeps before handing each buffer on).
+    registry->bin("vavp8dec", "identity sleep-time=200000 ! vp8dec");
+    auto selector = selectorWith(registry);
+    VideoDecoderOptions options;
+    options.softQueueLimit = 1;
+    options.hardQueueLimit = 2;
+    Collector collector;
+    VideoDecoder decoder(VideoCodec::Vp8, selector, options);
+    decoder.setCallbacks(collector.callbacks());
+    const auto clip = sampleClip(VideoCodec::Vp8);
+    int dropped = 0, backlogged = 0;
+    for (int i = 0; i < 20; ++i) {
+        // Key frame every time so a refusal does not hold back the rest.
+        const auto r = decoder.submit(clip[0], static_cast<uint64_t>(i));
+        dropped += r == SubmitResult::Dropped ? 1 : 0;
+        backlogged += r == SubmitResult::Backlogged ? 1 : 0;
+    }
+    QVERIFY2(dropped > 0, "a full queue must refuse frames rather than block");
+    QVERIFY(backlogged > 0);
+    const DecoderStats stats = decoder.stats();
+    QCOMPARE(stats.submitted, uint64_t(20));
+    QVERIFY(stats.dropped >= static_cast<uint64_t>(dropped));
+    QVERIFY(stats.queueDepth <= 3);
+    // Waiting for room is possible for callers that prefer it.
+    QVERIFY(decoder.waitForSpace(60s));
+    QVERIFY(decoder.submit(clip[0], 99) != SubmitResult::Dropped);
+}
+
+void TestMedia::drainDeliversEverything() {
+    if (!haveEncoder(VideoCodec::Vp9)) {
+        QSKIP("vp9enc missing");
+    }
+    const auto clip = encodeClip(encoderFor(VideoCodec::Vp9), 96, 64, 12);
+    Collector collector;
+    collector.keepFrames = false;
+    VideoDecoder decoder(VideoCodec::Vp9, realSelector());
+    decoder.setCallbacks(collector.callbacks());
+    for (size_t i = 0; i < clip.size(); ++i) {
+        decoder.waitForSpace(60s);
+        decoder.submit(clip[i], i);
+    }
+    QVERIFY(decoder.drain(60s));
+    QCOMPARE(collector.framesNow(), 12);
+    QCOMPARE(decoder.stats().queueDepth, 0u);
+    // After a drain the stream restarts at a key frame.
+    QCOMPARE(decoder.submit(clip[1], 1), SubmitResult::Dropped);
+    QVERIFY(decoder.submit(clip[0], 0) != SubmitResult::Dropped);
+}
+
+void TestMedia::poolReusesDecoders() {
+    auto registry = std::make_shared<FakeRegistry>();
+    VideoDecoderPool pool(selectorWith(registry), {}, 2);
+    Collector first, second;
+    const VideoDecoder* firstDecoder = nullptr;
+    {
+        auto decoder = pool.acquire(VideoCodec::Mjpeg, first.callbacks());
+        firstDecoder = decoder.get();
+        for (const auto& f : sampleClip(VideoCodec::Mjpeg)) {
+            decoder->submit(f, 1);
+        }
+        QVERIFY(first.waitFrames(2));
+    }
+    QCOMPARE(pool.idle(VideoCodec::Mjpeg), size_t(1));
+    {
+        auto decoder = pool.acquire(VideoCodec::Mjpeg, second.callbacks());
+        QCOMPARE(decoder.get(), firstDecoder);
+        QCOMPARE(pool.idle(VideoCodec::Mjpeg), size_t(0));
+        for (const auto& f : sampleClip(VideoCodec::Mjpeg)) {
+            decoder->submit(f, 2);
+        }
+        QVERIFY(decoder->drain(60s));
+        QCOMPARE(second.framesNow(), 2);
+        QCOMPARE(first.framesNow(), 2); // the first owner's callbacks were detached
+    }
+    // Bounded: three returned, two kept.
+    {
+        auto a = pool.acquire(VideoCodec::Mjpeg, {});
+        auto b = pool.acquire(VideoCodec::Mjpeg, {});
+        auto c = pool.acquire(VideoCodec::Mjpeg, {});
+    }
+    QCOMPARE(pool.idle(VideoCodec::Mjpeg), size_t(2));
+    // Handles may outlive the pool.
+    auto survivor = std::make_unique<VideoDecoderPool>(selectorWith(registry));
+    auto handle = survivor->acquire(VideoCodec::Vp8, {});
+    survivor.reset();
+    handle.reset();
+    pool.clear();
+    QCOMPARE(pool.idle(VideoCodec::Mjpeg), size_t(0));
+}
+
+QTEST_GUILESS_MAIN(TestMedia)
+#include "test_media.moc"
