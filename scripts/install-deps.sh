@@ -15,6 +15,8 @@ PKGS=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav
   # video tests/bench: x264enc for test clips, and libspice-server's GStreamer encoders
   gstreamer1.0-plugins-ugly
+  # audio: PipeWire's native API and Opus; the tests run a private pipewire + wireplumber
+  libpipewire-0.3-dev libopus-dev pipewire pipewire-bin wireplumber dbus
   # test peers: the real SPICE servers, the reference client, tools
   libspice-server-dev qemu-system-x86 seabios
   virt-viewer xvfb xauth x11-apps openssl socat procps iproute2 python3

@@ -62,6 +62,11 @@ void SessionCore::openChannels(const QList<ChannelId>& list) {
         switch (id.type) {
         case SPICE_CHANNEL_DISPLAY: {
             auto* d = new DisplayChannel(options_, id.id, clock_, this);
+            // Stream reports carry the audio playback latency, which spice-server adds to the
+            // mm-time margin it stamps video frames with.
+            d->videoStreams().setAudioDelaySource([this]() -> std::optional<uint32_t> {
+                return playback_ ? playback_->audioLatencyMs() : std::nullopt;
+            });
             channel = d;
             emit displayCreated(d);
             break;
@@ -78,6 +83,25 @@ void SessionCore::openChannels(const QList<ChannelId>& list) {
             emit cursorCreated(c);
             break;
         }
+        case SPICE_CHANNEL_PLAYBACK:
+            if (!playback_) {
+                playback_ = new PlaybackChannel(options_, id.id, this);
+                connect(playback_, &PlaybackChannel::audioUnavailable, this,
+                        [](const QString& why) { qCWarning(lcSession).noquote() << "no sound:" << why; });
+                channel = playback_;
+            }
+            break;
+        case SPICE_CHANNEL_RECORD:
+            if (!record_) {
+                record_ = new RecordChannel(options_, id.id, this);
+                // Recorded packets carry the session's mm-time so the server can align them.
+                record_->setMultimediaClock([clock = clock_] { return clock->now(); });
+                connect(record_, &RecordChannel::audioUnavailable, this, [](const QString& why) {
+                    qCWarning(lcSession).noquote() << "no microphone:" << why;
+                });
+                channel = record_;
+            }
+            break;
         default:
             unsupported_ << QStringLiteral("%1:%2").arg(Channel::typeName(id.type)).arg(id.id);
             continue;

@@ -5,6 +5,8 @@
 #include "channels/DisplayChannel.h"
 #include "channels/InputsChannel.h"
 #include "channels/MainChannel.h"
+#include "channels/PlaybackChannel.h"
+#include "channels/RecordChannel.h"
 #include "streams/MultimediaClock.h"
 
 #include <QObject>
@@ -46,6 +48,8 @@ private:
     const SessionOptions& options_;
     MainChannel* main_ = nullptr;
     InputsChannel* inputs_ = nullptr;
+    QPointer<PlaybackChannel> playback_;
+    QPointer<RecordChannel> record_;
     std::shared_ptr<MultimediaClock> clock_; // the server's mm-time, for video and audio
     std::shared_future<void> decoderProbe_;  // video decoders probed while the session links
     std::vector<QPointer<Channel>> channels_;

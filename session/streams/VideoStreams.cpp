@@ -355,9 +355,12 @@ void VideoStreams::pollReports() {
         sendReport(s->reporter.poll(now));
 }
 
-void VideoStreams::sendReport(const std::optional<StreamReport>& report) {
-    if (report)
-        host_.send(SPICE_MSGC_DISPLAY_STREAM_REPORT, report->encode());
+void VideoStreams::sendReport(std::optional<StreamReport> report) {
+    if (!report)
+        return;
+    if (audioDelay_)
+        report->audioDelay = audioDelay_().value_or(0xffffffffu);
+    host_.send(SPICE_MSGC_DISPLAY_STREAM_REPORT, report->encode());
 }
 
 void VideoStreams::onDecodeError(uint32_t id, uint64_t serial, const QString& message) {

@@ -81,6 +81,12 @@ public:
     void surfaceDestroyed(uint32_t surfaceId);
 
     void setLowLatency(bool on) { lowLatency_ = on; }
+    // The audio playback latency (ms) for stream reports' audio_delay; nullopt while no audio
+    // plays. (Audio plays as it arrives, like low-latency video, so video does not switch to
+    // lip-sync scheduling while audio plays: that would need audio scheduled by mm-time too.)
+    void setAudioDelaySource(std::function<std::optional<uint32_t>()> source) {
+        audioDelay_ = std::move(source);
+    }
     bool lowLatency() const { return lowLatency_; }
     size_t streamCount() const { return streams_.size(); }
     VideoStats stats() const;
@@ -105,12 +111,13 @@ private:
     void present(Stream& s, const DecodedFrame& frame, const FrameInfo& info);
     void erase(std::map<uint32_t, std::unique_ptr<Stream>>::iterator it);
     void pollReports();
-    void sendReport(const std::optional<StreamReport>& report);
+    void sendReport(std::optional<StreamReport> report);
 
     Host host_;
     const SessionOptions& options_;
     std::shared_ptr<const MultimediaClock> clock_;
     bool lowLatency_ = true;
+    std::function<std::optional<uint32_t>()> audioDelay_;
     QElapsedTimer monotonic_;
     QTimer reportTimer_;
     uint64_t nextSerial_ = 1;
