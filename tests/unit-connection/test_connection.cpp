@@ -260,6 +260,8 @@ void TestConnection::uriInvalid_data() {
                                      << "unexpected '5900' after the IPv6 address";
     QTest::newRow("not ipv6") << "spice://[192.0.2.1]:5900"
                               << "is not an IPv6 address";
+    QTest::newRow("control char in ipv6") << "spice://[2001:%0b8::1]:5100"
+                                          << "is not an IPv6 address";
     QTest::newRow("empty brackets") << "spice://[]:5900"
                                     << "missing host";
     QTest::newRow("missing host") << "spice://:5900"
