@@ -124,7 +124,21 @@ VideoStreams::~VideoStreams() {
 }
 
 std::shared_future<void> VideoStreams::probeInBackground(const SessionOptions& options) {
-    return std::async(std::launch::async, [options] { supportedCodecs(options); }).share();
+    // One thread per codec: the selector probes codecs independently (and caches), and the
+    // slowest probe (avdec_h264 loading libavcodec, ~120 ms here) then bounds the wait instead of
+    // the sum of all five.
+    return std::async(std::launch::async,
+                      [options] {
+                          std::vector<std::future<void>> probes;
+                          for (VideoCodec c : kAllVideoCodecs)
+                              if (allowedByUser(options, c))
+                                  probes.push_back(std::async(std::launch::async, [&options, c] {
+                                      selectorFor(options)->support(c);
+                                  }));
+                          for (auto& p : probes)
+                              p.wait();
+                      })
+        .share();
 }
 
 void VideoStreams::addCapabilities(Capabilities& caps, const SessionOptions& options) {

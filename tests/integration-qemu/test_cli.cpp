@@ -69,17 +69,34 @@ private slots:
     void screenshotEqualsScreendump() {
         QTemporaryDir dir;
         const QString png = dir.filePath(QStringLiteral("shot.png"));
-        // SeaBIOS blinks its cursor; a few tries land in the same phase as the screendump.
+        // SeaBIOS blinks its text cursor, and the screendump is taken a process lifetime after our
+        // screenshot: a few tries usually land in the same phase. When none does (a loaded
+        // machine stretches every run), the only difference allowed is inside one 9x16 text cell.
         int best = INT_MAX;
+        QRect bestBox;
         for (int attempt = 0; attempt < 10 && best != 0; ++attempt) {
             const Run r = runCli({QStringLiteral("screenshot"), uri, png});
             QVERIFY2(r.exitCode == 0, r.err.constData());
             const QImage dump = qemu.qmp().screendump().convertToFormat(QImage::Format_RGB32);
             const QImage ours = QImage(png).convertToFormat(QImage::Format_RGB32);
             QCOMPARE(ours.size(), dump.size());
-            best = std::min(best, differingPixels(ours, dump));
+            const int differing = differingPixels(ours, dump);
+            if (differing < best) {
+                best = differing;
+                bestBox = QRect();
+                for (int y = 0; y < ours.height(); ++y)
+                    for (int x = 0; x < ours.width(); ++x)
+                        if ((ours.pixel(x, y) ^ dump.pixel(x, y)) & 0xffffffu)
+                            bestBox |= QRect(x, y, 1, 1);
+            }
         }
-        QCOMPARE(best, 0);
+        QVERIFY2(best == 0 || (bestBox.width() <= 9 && bestBox.height() <= 16),
+                 qPrintable(QStringLiteral("%1 pixels differ in %2,%3 %4x%5")
+                                .arg(best)
+                                .arg(bestBox.x())
+                                .arg(bestBox.y())
+                                .arg(bestBox.width())
+                                .arg(bestBox.height())));
     }
 
     void stats() {
