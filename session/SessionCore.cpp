@@ -159,22 +159,7 @@ SessionInfo SessionCore::info() const {
             info.display.badDraws += s.badDraws;
             info.display.streamFrames += s.streamFrames;
             info.display.decodeNs += s.decodeNs;
-            VideoStats& v = info.display.video;
-            v.streamsCreated += s.video.streamsCreated;
-            v.streamsUndecodable += s.video.streamsUndecodable;
-            v.framesReceived += s.video.framesReceived;
-            v.framesDecoded += s.video.framesDecoded;
-            v.framesPresented += s.video.framesPresented;
-            v.dropsDecoder += s.video.dropsDecoder;
-            v.dropsLate += s.video.dropsLate;
-            v.decodeErrors += s.video.decodeErrors;
-            v.decodeNs += s.video.decodeNs;
-            v.queueNs += s.video.queueNs;
-            v.renderNs += s.video.renderNs;
-            v.arrivalToPresentNs += s.video.arrivalToPresentNs;
-            v.arrivalToPresentMaxNs = std::max(v.arrivalToPresentMaxNs, s.video.arrivalToPresentMaxNs);
-            if (!s.video.decoders.isEmpty())
-                v.decoders = (v.decoders + QLatin1Char(' ') + s.video.decoders).trimmed();
+            info.display.video += s.video;
             if (auto p = d->primarySurface())
                 info.primarySize = QSize(p->pixmap.width, p->pixmap.height);
             if (d->id() == 0)

@@ -170,14 +170,7 @@ const AudioCaptureOptions& AudioCapture::options() const {
 }
 
 std::string AudioCapture::error() const {
-    ThreadLoopLock lock(m_impl->connection->loop());
-    if (!m_impl->error.empty()) {
-        return m_impl->error;
-    }
-    if (m_impl->connection->broken()) {
-        return m_impl->connection->brokenReason();
-    }
-    return {};
+    return m_impl->connection->streamError(m_impl->error);
 }
 
 } // namespace saffron

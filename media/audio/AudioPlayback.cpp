@@ -352,14 +352,7 @@ const AudioPlaybackOptions& AudioPlayback::options() const {
 }
 
 std::string AudioPlayback::error() const {
-    ThreadLoopLock lock(m_impl->connection->loop());
-    if (!m_impl->error.empty()) {
-        return m_impl->error;
-    }
-    if (m_impl->connection->broken()) {
-        return m_impl->connection->brokenReason();
-    }
-    return {};
+    return m_impl->connection->streamError(m_impl->error);
 }
 
 } // namespace saffron

@@ -72,6 +72,13 @@ std::string PipeWireConnection::brokenReason() const {
     return m_brokenReason;
 }
 
+std::string PipeWireConnection::streamError(const std::string& streamError) const {
+    ThreadLoopLock lock(m_loop.get());
+    if (!streamError.empty())
+        return streamError;
+    return m_broken ? m_brokenReason : std::string();
+}
+
 void PipeWireConnection::onCoreError(void* data, uint32_t id, int /*seq*/, int res, const char* message) {
     auto* self = static_cast<PipeWireConnection*>(data);
     // Errors on other objects (a stream's node) reach the stream's own state callback; only an

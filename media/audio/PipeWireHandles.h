@@ -73,6 +73,9 @@ public:
     // itself, e.g. the daemon exited.
     bool broken() const { return m_broken; }
     std::string brokenReason() const;
+    // What went wrong for a stream on this connection: the stream's own error (`streamError`,
+    // written under the loop lock), else the connection's, else nothing. Takes the loop lock.
+    std::string streamError(const std::string& streamError) const;
 
 private:
     PipeWireConnection() = default;

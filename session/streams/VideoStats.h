@@ -23,6 +23,26 @@ struct VideoStats {
     quint64 arrivalToPresentNs = 0; // message parsed -> presented, over framesPresented
     quint64 arrivalToPresentMaxNs = 0;
     QString decoders; // the elements decoding the live streams, e.g. "h264:avdec_h264"
+
+    // Sums another display channel's figures into these (maxima stay maxima).
+    VideoStats& operator+=(const VideoStats& o) {
+        streamsCreated += o.streamsCreated;
+        streamsUndecodable += o.streamsUndecodable;
+        framesReceived += o.framesReceived;
+        framesDecoded += o.framesDecoded;
+        framesPresented += o.framesPresented;
+        dropsDecoder += o.dropsDecoder;
+        dropsLate += o.dropsLate;
+        decodeErrors += o.decodeErrors;
+        decodeNs += o.decodeNs;
+        queueNs += o.queueNs;
+        renderNs += o.renderNs;
+        arrivalToPresentNs += o.arrivalToPresentNs;
+        arrivalToPresentMaxNs = qMax(arrivalToPresentMaxNs, o.arrivalToPresentMaxNs);
+        if (!o.decoders.isEmpty())
+            decoders = (decoders + QLatin1Char(' ') + o.decoders).trimmed();
+        return *this;
+    }
 };
 
 } // namespace saffron
