@@ -9,6 +9,8 @@ namespace saffron {
 Session::Session(SessionOptions options, QObject* parent)
     : QObject(parent), options_(std::move(options)), thread_(std::make_unique<QThread>()) {
     qRegisterMetaType<saffron::SurfacePtr>();
+    qRegisterMetaType<saffron::SessionEnd>();
+    qRegisterMetaType<saffron::ConnectPhase>();
     qRegisterMetaType<saffron::CursorShapePtr>();
     qRegisterMetaType<QList<saffron::MonitorHead>>();
     thread_->setObjectName(QStringLiteral("saffron-session"));
@@ -16,7 +18,9 @@ Session::Session(SessionOptions options, QObject* parent)
     core_->moveToThread(thread_.get());
 
     connect(core_, &SessionCore::connected, this, &Session::connected);
+    connect(core_, &SessionCore::ended, this, &Session::ended);
     connect(core_, &SessionCore::disconnected, this, &Session::disconnected);
+    connect(core_, &SessionCore::phaseChanged, this, &Session::phaseChanged);
     connect(core_, &SessionCore::channelReady, this, &Session::channelReady);
     connect(core_, &SessionCore::channelClosed, this, &Session::channelClosed);
     // Channel objects are created on the session thread; connecting to them there makes their
@@ -36,6 +40,16 @@ Session::Session(SessionOptions options, QObject* parent)
             connect(d, &DisplayChannel::primaryUpdated, this, &Session::primaryUpdated);
             connect(d, &DisplayChannel::marked, this, &Session::displayMarked);
             connect(d, &DisplayChannel::monitorsConfigChanged, this, &Session::monitorsConfigChanged);
+        },
+        Qt::DirectConnection);
+    connect(
+        core_, &SessionCore::usbRedirCreated, core_,
+        [this](UsbRedirChannel* u) {
+            {
+                QMutexLocker lock(&usbMutex_);
+                usbRedir_ << u;
+            }
+            emit usbRedirChannelCreated(u);
         },
         Qt::DirectConnection);
     connect(
@@ -91,6 +105,11 @@ void Session::stop() {
 SurfacePtr Session::primarySurface() const {
     QMutexLocker lock(&surfaceMutex_);
     return primary_;
+}
+
+QList<QPointer<UsbRedirChannel>> Session::usbRedirChannels() const {
+    QMutexLocker lock(&usbMutex_);
+    return usbRedir_;
 }
 
 SessionInfo Session::info() const {

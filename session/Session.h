@@ -1,5 +1,6 @@
 #pragma once
 
+#include "SessionEnd.h"
 #include "SessionOptions.h"
 #include "channels/DisplayChannel.h"
 #include "cursor/CursorShape.h"
@@ -7,6 +8,7 @@
 #include "input/Scancodes.h"
 
 #include <QMutex>
+#include <QPointer>
 #include <QObject>
 #include <QPoint>
 #include <QRect>
@@ -21,6 +23,7 @@ class QThread;
 namespace saffron {
 
 class SessionCore;
+class UsbRedirChannel;
 
 struct ChannelInfo {
     QString name; // "display:0"
@@ -77,9 +80,16 @@ public:
     void setClientClipboardText(const QString& text);
     void requestGuestClipboard();
 
+    // USB redirection: the usbredir channels the server offered, in the order they were opened
+    // (ready or not; see UsbRedirChannel::isOpen). They stay valid until the Session is destroyed;
+    // only their thread-safe members may be used from this thread.
+    QList<QPointer<UsbRedirChannel>> usbRedirChannels() const;
+
 signals:
     void connected();
     void disconnected(const QString& error); // empty error: orderly end
+    void ended(const saffron::SessionEnd& end); // just before disconnected(), with the reason
+    void phaseChanged(saffron::ConnectPhase phase);
     void channelReady(const QString& name);
     void channelClosed(const QString& name, const QString& error);
     void primarySurfaceChanged(saffron::SurfacePtr surface);
@@ -93,6 +103,11 @@ signals:
     void guestClipboardGrabbed();
     void guestClipboardText(const QString& text);
     void monitorsConfigChanged(const QList<saffron::MonitorHead>& heads);
+    // Emitted on the SESSION thread, before the channel connects: connect with
+    // Qt::DirectConnection and hook a usbredir endpoint to channel->dataReceived there, so the
+    // guest's first bytes (its usbredir hello) are not missed. Ready/closed follow as
+    // channelReady/channelClosed with the channel's name ("usbredir:N").
+    void usbRedirChannelCreated(saffron::UsbRedirChannel* channel);
 
 private:
     template <typename F> void post(F&& fn);
@@ -102,6 +117,8 @@ private:
     SessionCore* core_ = nullptr; // lives on thread_; deleted there by ~Session
     mutable QMutex surfaceMutex_;
     SurfacePtr primary_;
+    mutable QMutex usbMutex_;
+    QList<QPointer<UsbRedirChannel>> usbRedir_;
 };
 
 } // namespace saffron

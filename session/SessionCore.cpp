@@ -24,19 +24,27 @@ void SessionCore::start() {
     track(main_);
     connect(main_, &MainChannel::multimediaTimeChanged, this, [this](uint32_t mm) { clock_->sync(mm); });
     connect(main_, &Channel::ready, this, &SessionCore::connected);
+    connect(main_, &Channel::phaseChanged, this, &SessionCore::phaseChanged);
+    connect(main_, &Channel::ready, this, [this] { emit phaseChanged(ConnectPhase::Channels); });
     connect(main_, &MainChannel::channelsListed, this, &SessionCore::openChannels);
     main_->open(0);
 }
 
 void SessionCore::track(Channel* c) {
     channels_.emplace_back(c);
-    connect(c, &Channel::ready, this, [this, c] { emit channelReady(c->name()); });
+    connect(c, &Channel::ready, this, [this, c] {
+        emit channelReady(c->name());
+        if (c->type() == SPICE_CHANNEL_DISPLAY && !displayReady_) {
+            displayReady_ = true;
+            emit phaseChanged(ConnectPhase::Ready);
+        }
+    });
     connect(c, &Channel::closed, this, [this, c](const QString& error) {
         emit channelClosed(c->name(), error);
         // Without main or display there is no session left to show; the other channels are
         // optional (a server may refuse inputs to a view-only client).
         if (c->type() == SPICE_CHANNEL_MAIN || c->type() == SPICE_CHANNEL_DISPLAY)
-            end(error);
+            end(error, c->endReason(), c->endDetails());
     });
 }
 
@@ -102,6 +110,13 @@ void SessionCore::openChannels(const QList<ChannelId>& list) {
                 channel = record_;
             }
             break;
+        case SPICE_CHANNEL_USBREDIR: {
+            // One per `-device usb-redir` on the server; each carries at most one USB device.
+            auto* u = new UsbRedirChannel(options_, id.id, this);
+            channel = u;
+            emit usbRedirCreated(u);
+            break;
+        }
         default:
             unsupported_ << QStringLiteral("%1:%2").arg(Channel::typeName(id.type)).arg(id.id);
             continue;
@@ -116,13 +131,14 @@ void SessionCore::openChannels(const QList<ChannelId>& list) {
                                     << unsupported_.join(QLatin1Char(' '));
 }
 
-void SessionCore::end(const QString& error) {
+void SessionCore::end(const QString& error, EndReason reason, const QString& details) {
     if (ended_)
         return;
     ended_ = true;
     for (const auto& c : channels_)
         if (c)
             c->close();
+    emit ended(SessionEnd{reason, error, details});
     emit disconnected(error);
 }
 

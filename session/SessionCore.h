@@ -7,6 +7,7 @@
 #include "channels/MainChannel.h"
 #include "channels/PlaybackChannel.h"
 #include "channels/RecordChannel.h"
+#include "channels/UsbRedirChannel.h"
 #include "streams/MultimediaClock.h"
 
 #include <QObject>
@@ -34,16 +35,21 @@ public:
 signals:
     void connected();
     void disconnected(const QString& error);
+    void ended(const saffron::SessionEnd& end); // emitted once, just before disconnected()
+    void phaseChanged(saffron::ConnectPhase phase);
     void channelReady(const QString& name);
     void channelClosed(const QString& name, const QString& error);
     void displayCreated(saffron::DisplayChannel* display);
     void cursorCreated(saffron::CursorChannel* cursor);
+    // Session thread, before the channel connects: attach a consumer (DirectConnection) here so
+    // that no byte from the guest side is missed.
+    void usbRedirCreated(saffron::UsbRedirChannel* channel);
 
 private:
     static constexpr int kMaxChannelsPerType = 8;
     void openChannels(const QList<ChannelId>& list);
     void track(Channel* c);
-    void end(const QString& error);
+    void end(const QString& error, EndReason reason = EndReason::None, const QString& details = {});
 
     const SessionOptions& options_;
     MainChannel* main_ = nullptr;
@@ -55,6 +61,7 @@ private:
     std::vector<QPointer<Channel>> channels_;
     QStringList unsupported_;
     bool ended_ = false;
+    bool displayReady_ = false;
 };
 
 } // namespace saffron

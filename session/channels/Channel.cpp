@@ -7,6 +7,7 @@
 #include "wire/Reader.h"
 #include "wire/Writer.h"
 
+#include <QCryptographicHash>
 #include <QLocalSocket>
 #include <QNetworkProxy>
 #include <QSslConfiguration>
@@ -15,6 +16,22 @@
 #include <spice/protocol.h>
 
 namespace saffron {
+
+namespace {
+
+// What a user needs to judge a refused certificate: who it names, who signed it, when it is
+// valid, and its fingerprint (to compare with the one the administrator knows).
+QString describeCertificate(const QSslCertificate& cert) {
+    const auto join = [](const QStringList& l) { return l.join(QStringLiteral(", ")); };
+    return QStringLiteral("Subject: %1\nIssuer: %2\nValid: %3 to %4\nSHA-256: %5")
+        .arg(cert.subjectDisplayName().isEmpty() ? join(cert.subjectInfo(QSslCertificate::CommonName))
+                                                 : cert.subjectDisplayName(),
+             cert.issuerDisplayName(), cert.effectiveDate().toString(Qt::ISODate),
+             cert.expiryDate().toString(Qt::ISODate),
+             QString::fromLatin1(cert.digest(QCryptographicHash::Sha256).toHex(':')));
+}
+
+} // namespace
 
 Channel::Channel(const SessionOptions& options, uint8_t type, uint8_t id, QObject* parent)
     : QObject(parent), options_(options), type_(type), id_(id) {}
@@ -79,6 +96,7 @@ void Channel::connectTransport(bool useTls) {
         connect(sock, &QLocalSocket::readyRead, this, &Channel::onReadyRead);
         connect(sock, &QLocalSocket::errorOccurred, this, &Channel::onSocketError);
         connect(sock, &QLocalSocket::disconnected, this, &Channel::onSocketError);
+        setPhase(ConnectPhase::Connecting);
         sock->connectToServer(options_.unixPath);
         return;
     }
@@ -97,6 +115,14 @@ void Channel::connectTransport(bool useTls) {
     connect(sock, &QSslSocket::readyRead, this, &Channel::onReadyRead);
     connect(sock, &QSslSocket::errorOccurred, this, &Channel::onSocketError);
     connect(sock, &QSslSocket::disconnected, this, &Channel::onSocketError);
+    connect(sock, &QAbstractSocket::stateChanged, this, [this, useTls](QAbstractSocket::SocketState s) {
+        if (s == QAbstractSocket::HostLookupState)
+            setPhase(ConnectPhase::Resolving);
+        else if (s == QAbstractSocket::ConnectingState)
+            setPhase(ConnectPhase::Connecting);
+        else if (s == QAbstractSocket::ConnectedState && useTls)
+            setPhase(ConnectPhase::Tls);
+    });
     if (useTls) {
         QSslConfiguration conf = QSslConfiguration::defaultConfiguration();
         conf.setProtocol(QSsl::TlsV1_2OrLater);
@@ -127,8 +153,17 @@ void Channel::onSslErrors(const QList<QSslError>& errors) {
             fatal << e.errorString();
     }
     if (!fatal.isEmpty()) {
+        QString details;
+        // The server's own certificate is what the user compares with what they were told;
+        // an error may name a CA further up the chain instead.
+        QSslCertificate cert = sock ? sock->peerCertificate() : QSslCertificate();
+        if (cert.isNull() && !errors.isEmpty())
+            cert = errors.first().certificate();
+        if (!cert.isNull())
+            details = describeCertificate(cert);
         fail(QStringLiteral("TLS certificate of %1 refused: %2")
-                 .arg(options_.host, fatal.join(QStringLiteral("; "))));
+                 .arg(options_.host, fatal.join(QStringLiteral("; "))),
+             EndReason::Certificate, details);
         return;
     }
     if (sock)
@@ -143,7 +178,8 @@ void Channel::onEncrypted() {
         const QSslCertificate cert = sock->peerCertificate();
         if (!HostSubject::matches(options_.hostSubject, cert.toDer())) {
             fail(QStringLiteral("TLS certificate subject \"%1\" does not match host-subject \"%2\"")
-                     .arg(cert.subjectDisplayName(), options_.hostSubject));
+                     .arg(cert.subjectDisplayName(), options_.hostSubject),
+                 EndReason::Certificate, describeCertificate(cert));
             return;
         }
     }
@@ -153,6 +189,7 @@ void Channel::onEncrypted() {
 
 void Channel::onConnected() {
     state_ = State::Linking;
+    setPhase(ConnectPhase::Linking);
     Capabilities common;
     common.set(SPICE_COMMON_CAP_PROTOCOL_AUTH_SELECTION);
     common.set(SPICE_COMMON_CAP_AUTH_SPICE);
@@ -167,13 +204,19 @@ void Channel::onSocketError() {
     if (state_ == State::Ready && socket_ && socket_->bytesAvailable() > 0)
         onReadyRead(); // deliver what the server said before hanging up
     QString why;
+    // Before the link completes nothing of the session exists yet: the server is unreachable
+    // (or went away mid-handshake). Afterwards the connection was lost, unless the server said
+    // goodbye first (SPICE_MSG_DISCONNECTING).
+    EndReason reason = state_ == State::Connecting ? EndReason::Unreachable
+                       : serverSaidGoodbye_        ? EndReason::ServerClosed
+                                                   : EndReason::Lost;
     if (auto* s = qobject_cast<QAbstractSocket*>(socket_.get()))
         why = s->error() == QAbstractSocket::RemoteHostClosedError && state_ == State::Ready
                   ? QStringLiteral("the server closed the connection")
                   : s->errorString();
     else if (auto* l = qobject_cast<QLocalSocket*>(socket_.get()))
         why = l->errorString();
-    fail(QStringLiteral("%1: %2").arg(name(), why));
+    fail(QStringLiteral("%1: %2").arg(name(), why), reason);
 }
 
 void Channel::close() {
@@ -187,10 +230,17 @@ void Channel::close() {
     emit closed(QString());
 }
 
-void Channel::fail(const QString& error) {
+void Channel::setPhase(ConnectPhase phase) {
+    if (state_ != State::Closed && state_ != State::Ready)
+        emit phaseChanged(phase);
+}
+
+void Channel::fail(const QString& error, EndReason reason, const QString& details) {
     if (state_ == State::Closed)
         return;
     qCWarning(lcSession).noquote() << error;
+    endReason_ = reason;
+    endDetails_ = details;
     state_ = State::Closed;
     if (socket_) {
         socket_->disconnect(this);
@@ -285,7 +335,8 @@ void Channel::processLink() {
                     QStringLiteral("%1: %2").arg(name(), QString::fromLatin1(link::errorText(reply.error)));
                 if (reply.error == SPICE_LINK_ERR_NEED_SECURED)
                     msg += QStringLiteral(" (no tls-port configured)");
-                fail(msg);
+                fail(msg, reply.error == SPICE_LINK_ERR_PERMISSION_DENIED ? EndReason::Authentication
+                                                                          : EndReason::ServerClosed);
                 return;
             }
             serverCommon_ = reply.commonCaps;
@@ -304,6 +355,7 @@ void Channel::processLink() {
             auth.bytes(encryptTicket(reply.publicKey, options_.password));
             writeRaw(auth.data());
             state_ = State::Authenticating;
+            setPhase(ConnectPhase::Authenticating);
         }
         if (state_ == State::Authenticating) {
             if (linkBuf_.size() < 4)
@@ -311,7 +363,9 @@ void Channel::processLink() {
             const uint32_t result = Reader(linkBuf_).u32();
             linkBuf_.erase(linkBuf_.begin(), linkBuf_.begin() + 4);
             if (result != SPICE_LINK_ERR_OK) {
-                fail(QStringLiteral("%1: %2").arg(name(), QString::fromLatin1(link::errorText(result))));
+                fail(QStringLiteral("%1: %2").arg(name(), QString::fromLatin1(link::errorText(result))),
+                     result == SPICE_LINK_ERR_PERMISSION_DENIED ? EndReason::Authentication
+                                                                : EndReason::ServerClosed);
                 return;
             }
             state_ = State::Ready;
@@ -399,6 +453,7 @@ void Channel::handleBaseMessage(uint16_t type, std::span<const uint8_t> body) {
     }
     case SPICE_MSG_DISCONNECTING:
         qCInfo(lcSession) << name() << "server is disconnecting";
+        serverSaidGoodbye_ = true;
         break;
     case SPICE_MSG_WAIT_FOR_CHANNELS:
         // All our channels are processed in order on one thread, so messages another channel

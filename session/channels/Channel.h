@@ -1,5 +1,6 @@
 #pragma once
 
+#include "SessionEnd.h"
 #include "SessionOptions.h"
 #include "channels/MessageFramer.h"
 #include "link/Capabilities.h"
@@ -48,6 +49,9 @@ public:
     State state() const { return state_; }
     bool isTls() const { return tls_; }
     QString name() const;
+    // Why the channel closed (valid once closed() was emitted), and details for the user.
+    EndReason endReason() const { return endReason_; }
+    const QString& endDetails() const { return endDetails_; }
     const Capabilities& serverCommonCaps() const { return serverCommon_; }
     const Capabilities& serverChannelCaps() const { return serverChannel_; }
     const ChannelStats& stats() const { return stats_; }
@@ -63,6 +67,8 @@ signals:
     void ready();
     // `error` is empty on an orderly close (server said goodbye or we closed).
     void closed(const QString& error);
+    // Connection progress before ready(): resolving, TCP, TLS, link, auth.
+    void phaseChanged(saffron::ConnectPhase phase);
 
 protected:
     virtual Capabilities channelCaps() const { return {}; }
@@ -75,7 +81,7 @@ protected:
 
     void send(uint16_t type, std::span<const uint8_t> body);
     void send(uint16_t type, const std::vector<uint8_t>& body) { send(type, std::span<const uint8_t>(body)); }
-    void fail(const QString& error);
+    void fail(const QString& error, EndReason reason = EndReason::Protocol, const QString& details = {});
     const SessionOptions& options() const { return options_; }
 
 private:
@@ -97,6 +103,10 @@ private:
     const uint8_t id_;
     uint32_t connectionId_ = 0;
     State state_ = State::Idle;
+    EndReason endReason_ = EndReason::None;
+    QString endDetails_;
+    bool serverSaidGoodbye_ = false;
+    void setPhase(ConnectPhase phase);
     bool tls_ = false;
     bool retriedWithTls_ = false;
     bool peerVerified_ = false;

@@ -14,4 +14,6 @@ target_sources(saffron_session PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/PlaybackChannel.h
     ${CMAKE_CURRENT_LIST_DIR}/PlaybackChannel.cpp
     ${CMAKE_CURRENT_LIST_DIR}/RecordChannel.h
-    ${CMAKE_CURRENT_LIST_DIR}/RecordChannel.cpp)
+    ${CMAKE_CURRENT_LIST_DIR}/RecordChannel.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/UsbRedirChannel.h
+    ${CMAKE_CURRENT_LIST_DIR}/UsbRedirChannel.cpp)
