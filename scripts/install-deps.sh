@@ -10,6 +10,14 @@ PKGS=(
   qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev
   libssl-dev liblz4-dev libjpeg-dev zlib1g-dev
   libspice-protocol-dev
+  # the Qt Quick shell: QML runtime modules, QRhi (private headers, for partial texture
+  # uploads), Qt Virtual Keyboard for touch kiosks, systemd notify/journal
+  qt6-declarative-dev qt6-declarative-private-dev qt6-base-private-dev qt6-shadertools-dev
+  qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-layouts
+  qml6-module-qtquick-window qml6-module-qtquick-templates qml6-module-qtqml-workerscript
+  qt6-virtualkeyboard-dev qml6-module-qtquick-virtualkeyboard libsystemd-dev
+  # USB redirection: libusb, usbredirhost/parser; umockdev fakes devices in the tests; usb.ids names
+  libusb-1.0-0-dev libusbredirhost-dev libusbredirparser-dev umockdev libumockdev-dev usb.ids
   # video: GStreamer 1.22 with explicit decoder pipelines (software, VA-API, nvcodec, V4L2)
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav

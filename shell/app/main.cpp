@@ -1,28 +1,27 @@
-// saffron: the client window. Until the Qt Quick kiosk shell lands this is a plain window
-// showing one session with keyboard, mouse, clipboard, cursor and resolution following the
-// window. Under QT_QPA_PLATFORM=offscreen it runs a short scripted demo instead, saving
-// screenshots, so it can show what it does on a machine with no display.
+// saffron: the Qt Quick shell. Connects to the desktop named on the command line (a spice://
+// URI or a .vv file, remote-viewer compatible), or shows the connection list. Under
+// QT_QPA_PLATFORM=offscreen with --demo-screenshots it runs a short scripted demo (type a
+// line into the guest, save screenshots) so it can show what it does without a display.
 #include "Session.h"
-#include "app/SessionWidget.h"
+#include "app/ShellApp.h"
 #include "common/ConnectionTarget.h"
+#include "common/appliance/CommandLine.h"
+#include "common/appliance/ConnectionCatalog.h"
+#include "common/appliance/JournalLog.h"
+#include "common/appliance/ShellSettings.h"
+#include "common/appliance/SystemdNotifier.h"
 
-#include <QApplication>
-#include <QClipboard>
-#include <QCommandLineParser>
 #include <QDir>
+#include <QFile>
+#include <QGuiApplication>
 #include <QHash>
+#include <QQuickWindow>
 #include <QTimer>
 #include <cstdio>
-#include <spice/enums.h>
 
 using namespace saffron;
 
 namespace {
-
-void say(const QString& s) {
-    std::fputs(qPrintable(QStringLiteral("saffron: ") + s + QLatin1Char('\n')), stdout);
-    std::fflush(stdout);
-}
 
 // Key presses (US layout) for the scripted demo. A real keyboard never delivers a whole line in
 // one instant, and the guest's emulated i8042 has a short queue: keys sent faster than the guest
@@ -67,101 +66,201 @@ QList<QPair<AtScancode, bool>> keystrokes(const QString& text) {
 
 } // namespace
 
-int main(int argc, char** argv) {
-    QApplication app(argc, argv);
-    QApplication::setApplicationName(QStringLiteral("saffron"));
-    QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("Saffron SPICE client"));
-    parser.addHelpOption();
-    parser.addPositionalArgument(QStringLiteral("target"), QStringLiteral("spice:// URI or .vv file"));
-    QCommandLineOption title(QStringLiteral("title"), QStringLiteral("window title"),
-                             QStringLiteral("TITLE"));
-    QCommandLineOption fullScreen(QStringLiteral("full-screen"), QStringLiteral("start full screen"));
-    QCommandLineOption shots(QStringLiteral("demo-screenshots"),
-                             QStringLiteral("offscreen demo: folder for screenshots (default ./demo-shots)"),
-                             QStringLiteral("DIR"), QStringLiteral("demo-shots"));
-    QCommandLineOption typeOpt(QStringLiteral("demo-type"), QStringLiteral("offscreen demo: text to type"),
-                               QStringLiteral("TEXT"), QStringLiteral("uname -a\n"));
-    parser.addOptions({title, fullScreen, shots, typeOpt});
-    parser.process(app);
-    if (parser.positionalArguments().isEmpty())
-        parser.showHelp(2);
+namespace {
 
-    QString error;
-    auto target = loadConnectionTarget(parser.positionalArguments().first(), &error);
-    if (!target) {
-        std::fprintf(stderr, "saffron: %s\n", qPrintable(error));
+QString scalingName(ScalingMode m) {
+    switch (m) {
+    case ScalingMode::OneToOne:
+        return QStringLiteral("1:1");
+    case ScalingMode::Fill:
+        return QStringLiteral("fill");
+    case ScalingMode::Fit:
+        break;
+    }
+    return QStringLiteral("fit");
+}
+
+// Engine options a command line may add to any target (the same as saffron-cli's).
+void applyEngineOptions(const CommandLineOptions& o, SessionOptions& options) {
+    if (o.imageCompression)
+        options.preferredCompression = o.imageCompression;
+    if (!o.videoCodecs.isEmpty())
+        options.videoCodecs = o.videoCodecs;
+    if (!o.videoDecoders.isEmpty())
+        options.videoDecoders = o.videoDecoders;
+    if (o.lipSync)
+        options.lowLatencyVideo = false;
+}
+
+QString statusLine(const SessionController& c) {
+    const QString& s = c.state();
+    if (s == QLatin1String("connected"))
+        return QStringLiteral("Connected to %1").arg(c.title());
+    if (s == QLatin1String("connecting"))
+        return QStringLiteral("Connecting to %1").arg(c.title());
+    if (s == QLatin1String("idle"))
+        return QStringLiteral("Not connected");
+    return QStringLiteral("%1: %2").arg(s, c.message());
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    QStringList arguments;
+    for (int i = 0; i < argc; ++i)
+        arguments << QString::fromLocal8Bit(argv[i]);
+    QCoreApplication::setApplicationName(QStringLiteral("saffron")); // for --help, before the app exists
+    QCoreApplication::setApplicationVersion(QStringLiteral(SAFFRON_VERSION));
+    const CommandLineResult cl = parseCommandLine(arguments);
+    if (cl.action == CommandLineResult::Action::ShowHelp ||
+        cl.action == CommandLineResult::Action::ShowVersion) {
+        std::fputs(qPrintable(cl.text + QLatin1Char('\n')), stdout);
+        return 0;
+    }
+    if (cl.action == CommandLineResult::Action::Error) {
+        std::fprintf(stderr, "saffron: %s\n", qPrintable(cl.text));
         return 2;
     }
+    const CommandLineOptions& o = cl.options;
 
-    Session session(target->options);
-    SessionWidget view(session);
-    view.setWindowTitle(parser.isSet(title)             ? parser.value(title)
-                        : !target->spec.title.isEmpty() ? target->spec.title
-                                                        : QStringLiteral("Saffron"));
-    view.resize(1024, 768);
+    // Settings come first: the virtual keyboard must be chosen before the GUI exists.
+    ShellSettings settings(o.settingsRoot);
+    settings.reload(o.kiosk);
+    if (settings.virtualKeyboard())
+        qputenv("QT_IM_MODULE", "qtvirtualkeyboard");
 
-    QObject::connect(&session, &Session::disconnected, &app, [&](const QString& e) {
-        std::fprintf(stderr, "saffron: %s\n", qPrintable(e.isEmpty() ? QStringLiteral("session ended") : e));
-        app.exit(e.isEmpty() ? 0 : 1);
-    });
-    const QString baseTitle = view.windowTitle();
-    QObject::connect(&view, &SessionWidget::pointerGrabChanged, &view, [&](bool grabbed) {
-        view.setWindowTitle(grabbed ? baseTitle + QStringLiteral(" (Shift+F12 releases the pointer)")
-                                    : baseTitle);
-    });
-    // Clipboard both ways through the agent.
-    bool applyingGuestClipboard = false;
-    QObject::connect(QGuiApplication::clipboard(), &QClipboard::dataChanged, &app, [&] {
-        if (!applyingGuestClipboard)
-            session.setClientClipboardText(QGuiApplication::clipboard()->text());
-    });
-    QObject::connect(&session, &Session::guestClipboardGrabbed, &app,
-                     [&] { session.requestGuestClipboard(); });
-    QObject::connect(&session, &Session::guestClipboardText, &app, [&](const QString& t) {
-        applyingGuestClipboard = true;
-        QGuiApplication::clipboard()->setText(t);
-        applyingGuestClipboard = false;
-    });
+    QGuiApplication app(argc, argv);
+    QGuiApplication::setApplicationName(QStringLiteral("saffron"));
+    QGuiApplication::setApplicationVersion(QStringLiteral(SAFFRON_VERSION));
+    JournalLog::install();
+    for (const SettingsProblem& p : settings.problems())
+        qWarning().noquote() << "settings:" << p.text();
 
-    const bool offscreen = QGuiApplication::platformName() == QLatin1String("offscreen");
-    if (offscreen) {
+    const auto fail = [](const QString& e) {
+        qCritical().noquote() << e;
+        std::fprintf(stderr, "saffron: %s\n", qPrintable(e));
+        return 2;
+    };
+
+    ShellStart start;
+    start.kiosk = settings.kiosk();
+    start.quitOnDisconnect = o.kioskQuit.value_or(settings.kioskQuit()) == KioskQuit::OnDisconnect;
+    start.scaling = scalingName(settings.scaling());
+    start.clipboard = settings.clipboardAllowed();
+    start.virtualKeyboard = settings.virtualKeyboard();
+    start.usbAllowed = settings.usbRedirectAllowed();
+    start.usbAutoFilter = settings.usbAutoRedirectFilter();
+    start.usbConnectFilter = settings.usbRedirectOnConnectFilter();
+    const QString usbRules = QDir(o.settingsRoot).filePath(QStringLiteral("etc/saffron/usb-policy.conf"));
+    if (QFile f(usbRules); f.open(QIODevice::ReadOnly))
+        start.usbPolicy = QString::fromUtf8(f.readAll());
+    start.backoffMinMs = int(settings.reconnectMin().count());
+    start.backoffMaxMs = int(settings.reconnectMax().count());
+
+    ConnectionSpec fileSpec;
+    if (!o.target.isEmpty()) {
+        QString error;
+        start.target = loadConnectionTarget(o.target, &error);
+        if (!start.target)
+            return fail(error);
+        JournalLog::addSecretsOf(start.target->spec);
+        fileSpec = start.target->spec;
+    } else {
+        ConnectionCatalog catalog;
+        catalog.load(ConnectionCatalog::systemDirForRoot(o.settingsRoot),
+                     start.kiosk ? QString() : ConnectionCatalog::defaultUserDir());
+        for (const CatalogProblem& p : catalog.problems())
+            qWarning().noquote() << "connections:" << p.text();
+        for (const CatalogEntry& e : catalog.entries()) {
+            QString error;
+            auto options = sessionOptionsFrom(e.spec, &error);
+            if (!options) {
+                qWarning().noquote() << "connections:" << e.source << error;
+                continue;
+            }
+            LauncherModel::Entry entry{e.name, e.description, ConnectionTarget{e.spec, *options}};
+            entry.needsPassword = e.needsPassword();
+            start.connections.push_back(std::move(entry));
+        }
+        // A kiosk shows one desktop and nothing else: the first configured connection.
+        if (start.kiosk) {
+            if (start.connections.empty())
+                return fail(QStringLiteral("kiosk mode needs a connection in /etc/saffron/connections.d"));
+            start.target = start.connections.front().target;
+            fileSpec = start.target->spec;
+        }
+    }
+    if (start.target)
+        applyEngineOptions(o, start.target->options);
+    for (auto& e : start.connections)
+        applyEngineOptions(o, e.target.options);
+    const Presentation look = mergePresentation(settings.hotkeys(), fileSpec, o);
+    for (const QString& w : look.warnings)
+        qWarning().noquote() << w;
+    for (auto it = look.hotkeys.cbegin(); it != look.hotkeys.cend(); ++it)
+        start.hotkeys.insert(it.key(), it.value());
+    start.fullScreen = look.fullScreen;
+    start.title = look.title;
+
+    ShellApp shell(std::move(start));
+    QObject::connect(&shell, &ShellApp::quitRequested, &app, &QCoreApplication::exit);
+    if (!shell.load())
+        return 3;
+    SessionController& controller = shell.controller();
+    QQuickWindow* window = shell.window();
+
+    // systemd: READY once the first screen has been drawn, STATUS as the session changes, and a
+    // watchdog fed from this (the GUI) thread, so a hung UI gets restarted.
+    GuiWatchdog watchdog;
+    watchdog.start();
+    QObject::connect(
+        window, &QQuickWindow::frameSwapped, &app,
+        [] {
+            static bool once = false;
+            if (!once) {
+                once = true;
+                SystemdNotifier::ready();
+            }
+        },
+        Qt::QueuedConnection);
+    QObject::connect(&controller, &SessionController::stateChanged, &app,
+                     [&controller] { SystemdNotifier::status(statusLine(controller)); });
+    QObject::connect(&app, &QCoreApplication::aboutToQuit, [] { SystemdNotifier::stopping(); });
+
+    if (!o.target.isEmpty() && QGuiApplication::platformName() == QLatin1String("offscreen")) {
         // Scripted demo: first frame -> screenshot -> type -> screenshot -> quit.
-        const QString dir = parser.value(shots);
+        const QString dir = o.demoScreenshots;
         QDir().mkpath(dir);
-        const QString text = parser.value(typeOpt);
-        auto save = [&](const QString& name) {
-            const QString path = QDir(dir).filePath(name);
-            view.grab().save(path);
-            say(QStringLiteral("saved %1 (%2x%3 guest screen)")
-                    .arg(path)
-                    .arg(view.frame().width())
-                    .arg(view.frame().height()));
+        const QString text = o.demoType;
+        const auto say = [](const QString& s) {
+            std::fputs(qPrintable(QStringLiteral("saffron: ") + s + QLatin1Char('\n')), stdout);
+            std::fflush(stdout);
         };
-        QObject::connect(&session, &Session::displayMarked, &app, [&] {
+        const auto save = [=](const QString& name) {
+            const QString path = QDir(dir).filePath(name);
+            window->grabWindow().save(path);
+            say(QStringLiteral("saved %1").arg(path));
+        };
+        QObject::connect(&controller, &SessionController::firstFrame, &app, [&, save, say, text] {
             say(QStringLiteral("connected; first frame received"));
-            QTimer::singleShot(1500, &app, [&] {
+            QTimer::singleShot(1500, &app, [&, save, say, text] {
                 save(QStringLiteral("1-connected.png"));
                 say(QStringLiteral("typing \"%1\" into the guest")
                         .arg(QString(text).replace(QLatin1Char('\n'), QStringLiteral("\\n"))));
                 auto strokes = std::make_shared<QList<QPair<AtScancode, bool>>>(keystrokes(text));
                 auto* pacer = new QTimer(&app);
-                QObject::connect(pacer, &QTimer::timeout, &app, [&session, strokes, pacer] {
-                    if (strokes->isEmpty()) {
+                QObject::connect(pacer, &QTimer::timeout, &app, [&controller, strokes, pacer] {
+                    Session* s = controller.session();
+                    if (strokes->isEmpty() || !s) {
                         pacer->stop();
                         return;
                     }
                     const auto [code, down] = strokes->takeFirst();
-                    down ? session.keyDown(code) : session.keyUp(code);
+                    down ? s->keyDown(code) : s->keyUp(code);
                 });
                 pacer->start(15);
-                QTimer::singleShot(int(strokes->size()) * 15 + 3000, &app, [&] {
+                QTimer::singleShot(int(strokes->size()) * 15 + 3000, &app, [&, save, say] {
                     save(QStringLiteral("2-typed.png"));
-                    const SessionInfo info = session.info();
-                    QStringList names;
-                    for (const auto& c : info.channels)
-                        names << c.name + QLatin1Char('=') + c.state;
-                    say(QStringLiteral("channels: %1").arg(names.join(QLatin1Char(' '))));
                     say(QStringLiteral("demo done"));
                     app.exit(0);
                 });
@@ -173,10 +272,6 @@ int main(int argc, char** argv) {
         });
     }
 
-    if (parser.isSet(fullScreen) || target->spec.fullscreen)
-        view.showFullScreen();
-    else
-        view.show();
-    session.start();
+    shell.begin();
     return app.exec();
 }

@@ -132,6 +132,10 @@ bool QemuInstance::start() {
         case Attempt::PortTaken:
             // Another process took a port between freeTcpPort() and QEMU's bind(): new ports.
             stop();
+            if (options_.fixedPort) {
+                error_ = QStringLiteral("port %1 is taken:\n%2").arg(options_.fixedPort).arg(stderr_);
+                return false;
+            }
             continue;
         case Attempt::Failed:
             stop();
@@ -146,7 +150,7 @@ bool QemuInstance::start() {
 
 QemuInstance::Attempt QemuInstance::tryStart(int timeoutMs) {
     const QDeadlineTimer deadline(timeoutMs);
-    port_ = options_.plainPort ? freeTcpPort() : 0;
+    port_ = !options_.plainPort ? 0 : options_.fixedPort ? options_.fixedPort : freeTcpPort();
     tlsPort_ = 0;
     if (!options_.x509Dir.isEmpty()) {
         do {

@@ -33,6 +33,9 @@ struct QemuOptions {
     // Set to false for a TLS-only server (requires x509Dir).
     bool plainPort = true;
     QString vga = QStringLiteral("qxl");
+    // Serve on this plain port instead of a free one (e.g. to restart a server where a client
+    // is reconnecting). A taken port then fails the start instead of moving elsewhere.
+    quint16 fixedPort = 0;
     // Bounds the whole start, QEMU launch plus QMP handshake, retries included.
     int startTimeoutMs = 60000;
 };

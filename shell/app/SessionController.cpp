@@ -1,0 +1,244 @@
+#include "SessionController.h"
+
+#include <QLoggingCategory>
+
+Q_LOGGING_CATEGORY(lcShell, "saffron.shell")
+
+namespace saffron {
+
+SessionController::SessionController(Policy policy, QObject* parent) : QObject(parent), policy_(policy) {
+    reconnectTimer_.setSingleShot(true);
+    connect(&reconnectTimer_, &QTimer::timeout, this, &SessionController::startAttempt);
+    countdown_.setInterval(1000);
+    connect(&countdown_, &QTimer::timeout, this, [this] {
+        reconnectIn_ = std::max(0, (reconnectTimer_.remainingTime() + 999) / 1000);
+        emit reconnectInChanged();
+    });
+    statsTimer_.setInterval(1000);
+    connect(&statsTimer_, &QTimer::timeout, this, &SessionController::sampleStats);
+}
+
+SessionController::~SessionController() = default;
+
+void SessionController::open(ConnectionTarget target) {
+    title_ = !target.spec.title.isEmpty() ? target.spec.title : target.spec.host;
+    emit titleChanged();
+    target_ = std::move(target);
+    everConnected_ = false;
+    backoffMs_ = 0;
+    startAttempt();
+}
+
+void SessionController::startAttempt() {
+    if (!target_)
+        return;
+    reconnectTimer_.stop();
+    countdown_.stop();
+    reconnectIn_ = -1;
+    emit reconnectInChanged();
+    if (session_) {
+        // We may be inside one of its signals: let the event loop delete it.
+        session_->disconnect(this);
+        session_->stop();
+        session_.release()->deleteLater();
+    }
+    ++attempt_;
+    session_ = std::make_unique<Session>(target_->options);
+    Session* s = session_.get();
+    connect(s, &Session::phaseChanged, this, [this](ConnectPhase p) {
+        phase_ = connectPhaseName(p);
+        emit phaseChanged();
+    });
+    connect(s, &Session::displayMarked, this, [this] {
+        if (state_ == QLatin1String("connected"))
+            return;
+        everConnected_ = true;
+        backoffMs_ = 0;
+        setState(QStringLiteral("connected"));
+        emit firstFrame();
+    });
+    connect(s, &Session::primaryUpdated, this, [this] { ++updates_; });
+    connect(s, &Session::ended, this, &SessionController::onEnded);
+    phase_ = connectPhaseName(ConnectPhase::Resolving);
+    emit phaseChanged();
+    setState(QStringLiteral("connecting"));
+    emit sessionChanged();
+    qCInfo(lcShell).noquote() << "connecting to" << target_->spec.describe() << "attempt" << attempt_;
+    s->start();
+}
+
+void SessionController::onEnded(const SessionEnd& end) {
+    qCInfo(lcShell).noquote() << "session ended:" << endReasonName(end.reason) << end.message;
+    switch (end.reason) {
+    case EndReason::None:
+        setState(QStringLiteral("idle"));
+        return;
+    case EndReason::Authentication:
+        setState(QStringLiteral("auth-failed"), end.message);
+        // A kiosk has nobody to type a password: its stored ticket may become valid again
+        // (a Proxmox ticket renewed by the administrator), so it keeps trying.
+        if (policy_.kiosk)
+            scheduleReconnect();
+        break;
+    case EndReason::Certificate:
+        setState(QStringLiteral("certificate"), end.message, end.details);
+        if (policy_.kiosk)
+            scheduleReconnect();
+        break;
+    case EndReason::Unreachable:
+        setState(QStringLiteral("unreachable"), end.message);
+        if (policy_.kiosk || everConnected_)
+            scheduleReconnect();
+        break;
+    case EndReason::Lost:
+        setState(QStringLiteral("lost"), end.message);
+        scheduleReconnect();
+        break;
+    case EndReason::ServerClosed:
+        setState(QStringLiteral("closed"), end.message);
+        if (policy_.kiosk)
+            scheduleReconnect();
+        break;
+    case EndReason::Protocol:
+        setState(QStringLiteral("error"), end.message);
+        if (policy_.kiosk || everConnected_)
+            scheduleReconnect();
+        break;
+    }
+    if (policy_.quitOnDisconnect) {
+        emit quitRequested(1);
+        return;
+    }
+}
+
+int SessionController::nextBackoffMs() {
+    backoffMs_ = backoffMs_ == 0 ? policy_.backoffMinMs : std::min(backoffMs_ * 2, policy_.backoffMaxMs);
+    // Up to 20 % jitter, so a room of thin clients does not reconnect in lock step after a
+    // server restart.
+    std::uniform_int_distribution<int> spread(0, backoffMs_ / 5);
+    return backoffMs_ + spread(jitter_);
+}
+
+void SessionController::scheduleReconnect() {
+    if (policy_.quitOnDisconnect)
+        return;
+    const int ms = nextBackoffMs();
+    reconnectTimer_.start(ms);
+    reconnectIn_ = (ms + 999) / 1000;
+    countdown_.start();
+    emit reconnectInChanged();
+}
+
+void SessionController::retry() {
+    backoffMs_ = 0;
+    startAttempt();
+}
+
+void SessionController::reconnectNow() {
+    startAttempt();
+}
+
+void SessionController::retryWithPassword(const QString& password) {
+    if (!target_)
+        return;
+    target_->options.password = password.toUtf8();
+    retry();
+}
+
+void SessionController::disconnectSession() {
+    if (policy_.kiosk)
+        return; // a kiosk has nowhere else to go
+    reconnectTimer_.stop();
+    countdown_.stop();
+    reconnectIn_ = -1;
+    emit reconnectInChanged();
+    if (session_) {
+        session_->disconnect(this);
+        session_->stop();
+        session_.release()->deleteLater();
+        emit sessionChanged();
+    }
+    target_.reset();
+    setState(QStringLiteral("idle"));
+}
+
+void SessionController::askPassword(ConnectionTarget target) {
+    title_ = !target.spec.title.isEmpty() ? target.spec.title : target.spec.host;
+    emit titleChanged();
+    target_ = std::move(target);
+    everConnected_ = false;
+    backoffMs_ = 0;
+    setState(QStringLiteral("password"));
+}
+
+void SessionController::closeSession() {
+    reconnectTimer_.stop();
+    countdown_.stop();
+    target_.reset();
+    if (session_) {
+        session_->disconnect(this);
+        session_.reset();
+        emit sessionChanged();
+    }
+}
+
+void SessionController::setState(const QString& state, const QString& message, const QString& details) {
+    state_ = state;
+    message_ = message;
+    details_ = details;
+    emit stateChanged();
+}
+
+void SessionController::setStatsEnabled(bool on) {
+    if (on == statsTimer_.isActive())
+        return;
+    if (on) {
+        lastInfo_ = session_ ? session_->info() : SessionInfo();
+        lastUpdates_ = updates_;
+        statsClock_.start();
+        statsTimer_.start();
+    } else {
+        statsTimer_.stop();
+    }
+    emit statsEnabledChanged();
+}
+
+void SessionController::sampleStats() {
+    if (!session_)
+        return;
+    const SessionInfo now = session_->info();
+    const double secs = std::max(0.001, statsClock_.restart() / 1000.0);
+    quint64 bytesNow = 0, bytesBefore = 0;
+    for (const auto& c : now.channels)
+        bytesNow += c.stats.bytesIn;
+    for (const auto& c : lastInfo_.channels)
+        bytesBefore += c.stats.bytesIn;
+    const VideoStats& v = now.display.video;
+    const VideoStats& v0 = lastInfo_.display.video;
+    const quint64 draws = now.display.draws - std::min(now.display.draws, lastInfo_.display.draws);
+    const quint64 decodeNs =
+        now.display.decodeNs - std::min(now.display.decodeNs, lastInfo_.display.decodeNs);
+    const quint64 vDecoded = v.framesDecoded - std::min(v.framesDecoded, v0.framesDecoded);
+    const quint64 vPresented = v.framesPresented - std::min(v.framesPresented, v0.framesPresented);
+    QVariantMap m;
+    m[QStringLiteral("fps")] = double(updates_ - lastUpdates_) / secs;
+    m[QStringLiteral("videoFps")] = double(vPresented) / secs;
+    m[QStringLiteral("imageDecodeMs")] = draws ? decodeNs / 1e6 / double(draws) : 0.0;
+    m[QStringLiteral("videoDecodeMs")] =
+        vDecoded ? (v.decodeNs - std::min(v.decodeNs, v0.decodeNs)) / 1e6 / double(vDecoded) : 0.0;
+    m[QStringLiteral("latencyMs")] =
+        vPresented ? (v.arrivalToPresentNs - std::min(v.arrivalToPresentNs, v0.arrivalToPresentNs)) / 1e6 /
+                         double(vPresented)
+                   : 0.0;
+    m[QStringLiteral("mbitPerSec")] = double(bytesNow - std::min(bytesNow, bytesBefore)) * 8 / 1e6 / secs;
+    m[QStringLiteral("drops")] = qulonglong(v.dropsDecoder + v.dropsLate);
+    m[QStringLiteral("decoders")] = v.decoders;
+    m[QStringLiteral("size")] =
+        QStringLiteral("%1x%2").arg(now.primarySize.width()).arg(now.primarySize.height());
+    stats_ = m;
+    lastInfo_ = now;
+    lastUpdates_ = updates_;
+    emit statsChanged();
+}
+
+} // namespace saffron

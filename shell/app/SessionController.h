@@ -1,0 +1,115 @@
+#pragma once
+
+#include "Session.h"
+#include "common/ConnectionTarget.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QTimer>
+#include <QVariantMap>
+#include <memory>
+#include <random>
+
+namespace saffron {
+
+// The life of one connection as the shell shows it: connecting (with the current step),
+// connected, and each way it can end, with automatic reconnection where that makes sense.
+// Owns the Session (recreated for every attempt, so a reconnect starts from a clean engine).
+// Lives on the GUI thread; QML binds to its properties.
+class SessionController : public QObject {
+    Q_OBJECT
+    Q_PROPERTY(QString state READ state NOTIFY stateChanged)
+    Q_PROPERTY(QString phase READ phase NOTIFY phaseChanged)
+    Q_PROPERTY(QString message READ message NOTIFY stateChanged)
+    Q_PROPERTY(QString details READ details NOTIFY stateChanged)
+    Q_PROPERTY(int reconnectIn READ reconnectIn NOTIFY reconnectInChanged)
+    Q_PROPERTY(int attempt READ attempt NOTIFY stateChanged)
+    Q_PROPERTY(QObject* session READ sessionObject NOTIFY sessionChanged)
+    Q_PROPERTY(QString title READ title NOTIFY titleChanged)
+    Q_PROPERTY(bool kiosk READ kiosk CONSTANT)
+    Q_PROPERTY(bool canDisconnect READ canDisconnect CONSTANT)
+    Q_PROPERTY(bool statsEnabled READ statsEnabled WRITE setStatsEnabled NOTIFY statsEnabledChanged)
+    Q_PROPERTY(QVariantMap stats READ stats NOTIFY statsChanged)
+public:
+    struct Policy {
+        bool kiosk = false;
+        bool quitOnDisconnect = false; // --kiosk-quit on-disconnect
+        int backoffMinMs = 1000;
+        int backoffMaxMs = 30000;
+    };
+
+    explicit SessionController(Policy policy, QObject* parent = nullptr);
+    ~SessionController() override;
+
+    // States: "idle", "password", "connecting", "connected", "auth-failed", "certificate", "unreachable",
+    // "lost", "closed", "error".
+    QString state() const { return state_; }
+    QString phase() const { return phase_; }
+    QString message() const { return message_; }
+    QString details() const { return details_; }
+    int reconnectIn() const { return reconnectIn_; }
+    int attempt() const { return attempt_; }
+    QObject* sessionObject() const { return session_.get(); }
+    Session* session() const { return session_.get(); }
+    QString title() const { return title_; }
+    bool kiosk() const { return policy_.kiosk; }
+    bool canDisconnect() const { return !policy_.kiosk; }
+    bool statsEnabled() const { return statsTimer_.isActive(); }
+    void setStatsEnabled(bool on);
+    QVariantMap stats() const { return stats_; }
+
+    void open(ConnectionTarget target);
+    // Ends the session now and deletes it before returning (not from inside its signals).
+    void closeSession();
+    // Shows the password prompt for `target` (state "password"); retryWithPassword() connects.
+    void askPassword(ConnectionTarget target);
+
+    Q_INVOKABLE void retry();
+    Q_INVOKABLE void retryWithPassword(const QString& password);
+    Q_INVOKABLE void disconnectSession();
+    Q_INVOKABLE void reconnectNow();
+
+signals:
+    void stateChanged();
+    void phaseChanged();
+    void reconnectInChanged();
+    void sessionChanged();
+    void titleChanged();
+    void statsEnabledChanged();
+    void statsChanged();
+    void firstFrame();       // the first complete picture of a session is on its way to screen
+    void quitRequested(int); // --kiosk-quit on-disconnect, or the user disconnected outside kiosk
+
+private:
+    void startAttempt();
+    void onEnded(const SessionEnd& end);
+    void scheduleReconnect();
+    void setState(const QString& state, const QString& message = {}, const QString& details = {});
+    void sampleStats();
+    int nextBackoffMs();
+
+    Policy policy_;
+    std::optional<ConnectionTarget> target_;
+    std::unique_ptr<Session> session_;
+    QString state_ = QStringLiteral("idle");
+    QString phase_;
+    QString message_;
+    QString details_;
+    QString title_;
+    int attempt_ = 0;
+    bool everConnected_ = false;
+    int backoffMs_ = 0;
+    int reconnectIn_ = -1;
+    QTimer reconnectTimer_;
+    QTimer countdown_;
+    std::minstd_rand jitter_{std::random_device{}()};
+
+    QTimer statsTimer_;
+    QVariantMap stats_;
+    QElapsedTimer statsClock_;
+    quint64 updates_ = 0;
+    SessionInfo lastInfo_;
+    quint64 lastUpdates_ = 0;
+};
+
+} // namespace saffron

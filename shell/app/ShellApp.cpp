@@ -1,0 +1,197 @@
+#include "app/ShellApp.h"
+
+#include "app/SurfaceItem.h"
+
+#include <QClipboard>
+#include <QGuiApplication>
+#include <QQmlEngine>
+#include <QQuickWindow>
+#include <mutex>
+
+namespace saffron {
+
+namespace {
+
+ShellApp* g_current = nullptr;
+
+// The QML singletons resolve to the live ShellApp's objects; the engine must not delete them.
+template <typename T> QObject* provide(T* (*get)(ShellApp&)) {
+    QObject* o = g_current ? get(*g_current) : nullptr;
+    if (o)
+        QJSEngine::setObjectOwnership(o, QJSEngine::CppOwnership);
+    return o;
+}
+
+void registerTypes() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        qmlRegisterType<SurfaceItem>("Saffron.Shell", 1, 0, "SurfaceView");
+        qmlRegisterSingletonType<SessionController>(
+            "Saffron.Shell", 1, 0, "Controller", [](QQmlEngine*, QJSEngine*) -> QObject* {
+                return provide<SessionController>([](ShellApp& a) { return &a.controller(); });
+            });
+        qmlRegisterSingletonType<ShellConfig>(
+            "Saffron.Shell", 1, 0, "Config", [](QQmlEngine*, QJSEngine*) -> QObject* {
+                return provide<ShellConfig>([](ShellApp& a) { return &a.config(); });
+            });
+        qmlRegisterSingletonType<UsbController>(
+            "Saffron.Shell", 1, 0, "Usb", [](QQmlEngine*, QJSEngine*) -> QObject* {
+                return provide<UsbController>([](ShellApp& a) { return &a.usb(); });
+            });
+        qmlRegisterSingletonType<LauncherModel>(
+            "Saffron.Shell", 1, 0, "Launcher", [](QQmlEngine*, QJSEngine*) -> QObject* {
+                return provide<LauncherModel>([](ShellApp& a) { return &a.launcher(); });
+            });
+    });
+}
+
+// The administrator's rules, then what the connection file asks for (it may narrow automatic
+// redirection, never widen what the rules deny: deny always wins inside UsbPolicy).
+UsbPolicy usbPolicyFor(const ShellStart& s) {
+    QString error;
+    std::optional<UsbPolicy> policy =
+        s.usbPolicy.isEmpty() ? UsbPolicy() : UsbPolicy::parse(s.usbPolicy, &error);
+    if (!policy) {
+        qWarning().noquote() << "USB policy:" << error << "- redirecting nothing";
+        policy = UsbPolicy::parse(QStringLiteral("deny all"), &error);
+    }
+    if (s.target) {
+        const ConnectionSpec& spec = s.target->spec;
+        const QString autoFilter = !s.usbAutoFilter.isEmpty() ? s.usbAutoFilter : spec.usbFilter;
+        const QString connectFilter =
+            !s.usbConnectFilter.isEmpty() ? s.usbConnectFilter : spec.usbRedirectOnConnect;
+        if (!autoFilter.isEmpty()) {
+            if (auto f = UsbFilter::parse(autoFilter, &error))
+                policy->setAutoRedirectFilter(*f);
+            else
+                qWarning().noquote() << "usb-filter:" << error;
+        }
+        if (!connectFilter.isEmpty()) {
+            if (auto f = UsbFilter::parse(connectFilter, &error))
+                policy->setConnectRedirectFilter(*f);
+            else
+                qWarning().noquote() << "usb-redirect-on-connect:" << error;
+        }
+    }
+    return *policy;
+}
+
+SessionController::Policy policyFor(const ShellStart& s) {
+    SessionController::Policy p;
+    p.kiosk = s.kiosk;
+    p.quitOnDisconnect = s.quitOnDisconnect;
+    p.backoffMinMs = s.backoffMinMs;
+    p.backoffMaxMs = s.backoffMaxMs;
+    return p;
+}
+
+} // namespace
+
+QVariantMap ShellApp::defaultHotkeys() {
+    // release-cursor and secure-attention as in remote-viewer; toggle-fullscreen takes Shift+F11
+    // so that plain F11 still reaches the guest.
+    return {{QStringLiteral("release-cursor"), QStringLiteral("Shift+F12")},
+            {QStringLiteral("toggle-fullscreen"), QStringLiteral("Shift+F11")},
+            {QStringLiteral("secure-attention"), QStringLiteral("Ctrl+Alt+End")},
+            {QStringLiteral("toggle-menu"), QStringLiteral("Ctrl+Alt+Shift+M")},
+            {QStringLiteral("stats-overlay"), QStringLiteral("Ctrl+Alt+Shift+S")}};
+}
+
+ShellApp::ShellApp(ShellStart start, QObject* parent)
+    : QObject(parent), start_(std::move(start)), controller_(policyFor(start_)) {
+    Q_ASSERT(!g_current);
+    g_current = this;
+    config_.version = QGuiApplication::applicationVersion();
+    config_.kiosk = start_.kiosk;
+    config_.scaling = start_.scaling;
+    config_.clipboard = start_.clipboard;
+    config_.virtualKeyboard = start_.virtualKeyboard;
+    config_.launcher = !start_.target;
+    QVariantMap keys = defaultHotkeys();
+    if (start_.target) {
+        const ConnectionSpec& spec = start_.target->spec;
+        for (auto it = spec.hotkeys.cbegin(); it != spec.hotkeys.cend(); ++it)
+            keys.insert(it.key(), it.value());
+        config_.fullScreen = spec.fullscreen;
+        if (!spec.title.isEmpty())
+            config_.windowTitle = spec.title;
+    }
+    for (auto it = start_.hotkeys.cbegin(); it != start_.hotkeys.cend(); ++it)
+        keys.insert(it.key(), it.value());
+    config_.sessionHotkeys = keys;
+    config_.fullScreen = config_.fullScreen || start_.fullScreen || start_.kiosk;
+    if (!start_.title.isEmpty())
+        config_.windowTitle = start_.title;
+    launcher_.setEntries(std::move(start_.connections));
+    usb_ = std::make_unique<UsbController>(usbPolicyFor(start_));
+    const bool usbAllowed =
+        start_.usbAllowed && (!start_.target || start_.target->spec.enableUsbRedir.value_or(true));
+    // The session is created and wired before it starts: its usbredir channels must meet their
+    // endpoints before the server's first bytes arrive.
+    connect(&controller_, &SessionController::sessionChanged, this,
+            [this, usbAllowed] { usb_->setSession(usbAllowed ? controller_.session() : nullptr); });
+
+    connect(&launcher_, &LauncherModel::activated, &controller_,
+            [this](const ConnectionTarget& t, bool needsPassword) {
+                needsPassword ? controller_.askPassword(t) : controller_.open(t);
+            });
+    connect(&controller_, &SessionController::quitRequested, this, &ShellApp::quitRequested);
+    if (start_.target && !start_.kiosk) {
+        // Like remote-viewer: a window opened for one connection closes when the user leaves it.
+        connect(&controller_, &SessionController::stateChanged, this, [this] {
+            if (controller_.state() == QLatin1String("idle"))
+                emit quitRequested(0);
+        });
+    }
+    wireClipboard();
+}
+
+ShellApp::~ShellApp() {
+    // Sessions first (their usbredir channels call into USB endpoints), then the USB side.
+    controller_.closeSession();
+    QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
+    usb_->setSession(nullptr);
+    usb_.reset();
+    engine_.clearSingletons();
+    g_current = nullptr;
+}
+
+bool ShellApp::load() {
+    registerTypes();
+    engine_.load(QUrl(QStringLiteral("qrc:/qml/Main.qml")));
+    if (engine_.rootObjects().isEmpty())
+        return false;
+    window_ = qobject_cast<QQuickWindow*>(engine_.rootObjects().first());
+    if (!window_)
+        return false;
+    if (config_.fullScreen)
+        window_->showFullScreen();
+    return true;
+}
+
+void ShellApp::begin() {
+    if (start_.target)
+        controller_.open(*start_.target);
+}
+
+void ShellApp::wireClipboard() {
+    if (!config_.clipboard)
+        return; // the administrator turned it off: nothing crosses in either direction
+    connect(&controller_, &SessionController::sessionChanged, this, [this] {
+        Session* s = controller_.session();
+        if (!s)
+            return;
+        connect(s, &Session::guestClipboardGrabbed, s, [s] { s->requestGuestClipboard(); });
+        connect(s, &Session::guestClipboardText, this, [this](const QString& t) {
+            applyingGuestClipboard_ = true;
+            QGuiApplication::clipboard()->setText(t);
+            applyingGuestClipboard_ = false;
+        });
+    });
+    connect(QGuiApplication::clipboard(), &QClipboard::dataChanged, this, [this] {
+        if (!applyingGuestClipboard_ && controller_.session())
+            controller_.session()->setClientClipboardText(QGuiApplication::clipboard()->text());
+    });
+}
+
+} // namespace saffron

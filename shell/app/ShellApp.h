@@ -1,0 +1,77 @@
+#pragma once
+
+#include "app/LauncherModel.h"
+#include "app/SessionController.h"
+#include "app/ShellConfig.h"
+#include "app/UsbController.h"
+
+#include <QQmlApplicationEngine>
+#include <memory>
+#include <optional>
+
+class QQuickWindow;
+
+namespace saffron {
+
+// How the shell was asked to start: from the command line (main.cpp) or from a test.
+struct ShellStart {
+    bool kiosk = false;
+    bool quitOnDisconnect = false;
+    bool fullScreen = false;
+    QString title;
+    QString scaling = QStringLiteral("fit");
+    QVariantMap hotkeys; // merged over the defaults
+    bool clipboard = true;
+    std::optional<ConnectionTarget> target; // none: the launcher
+    std::vector<LauncherModel::Entry> connections;
+    // USB policy in our rule format (usb/core/README.md); the target's usb-filter and
+    // usb-redirect-on-connect (.vv) become its auto-redirect filters.
+    QString usbPolicy;
+    bool usbAllowed = true;   // the administrator's switch for USB redirection as a whole
+    QString usbAutoFilter;    // spice-gtk filter strings from the settings; they replace the
+    QString usbConnectFilter; // connection file's, which come from the server's side
+    bool virtualKeyboard = false;
+    int backoffMinMs = 1000;
+    int backoffMaxMs = 30000;
+};
+
+// The Qt Quick shell: configuration, the session controller, the launcher model and the QML
+// window, wired together. One at a time per process (QML singletons point at it).
+class ShellApp : public QObject {
+    Q_OBJECT
+public:
+    explicit ShellApp(ShellStart start, QObject* parent = nullptr);
+    ~ShellApp() override;
+
+    // Loads the QML window; false (with the QML errors logged) if it could not be created.
+    bool load();
+    // Connects to the start target, if any. Separate from load() so callers can hook signals.
+    void begin();
+
+    QQuickWindow* window() const { return window_; }
+    SessionController& controller() { return controller_; }
+    ShellConfig& config() { return config_; }
+    LauncherModel& launcher() { return launcher_; }
+    UsbController& usb() { return *usb_; }
+    QQmlApplicationEngine& engine() { return engine_; }
+
+    // remote-viewer's defaults where it has one, ours for the rest.
+    static QVariantMap defaultHotkeys();
+
+signals:
+    void quitRequested(int code);
+
+private:
+    void wireClipboard();
+
+    ShellStart start_;
+    ShellConfig config_;
+    SessionController controller_;
+    LauncherModel launcher_;
+    std::unique_ptr<UsbController> usb_;
+    QQmlApplicationEngine engine_;
+    QQuickWindow* window_ = nullptr;
+    bool applyingGuestClipboard_ = false;
+};
+
+} // namespace saffron

@@ -1,0 +1,523 @@
+#include "SurfaceItem.h"
+
+#include "SurfaceTexture.h"
+#include "common/KeyMapping.h"
+#include "common/SurfaceImage.h"
+
+#include <QCursor>
+#include <QKeySequence>
+#include <QLoggingCategory>
+#include <QQuickWindow>
+#include <QSGImageNode>
+#include <QSGRectangleNode>
+#include <QSGRendererInterface>
+#include <cstring>
+#include <spice/enums.h>
+
+Q_LOGGING_CATEGORY(lcView, "saffron.view")
+
+namespace saffron {
+
+namespace {
+
+// Above this many rectangles one bounding upload is cheaper than many small ones (each upload
+// is a separate copy and, on GL, a separate glTexSubImage2D call).
+constexpr int kMaxUploadRects = 32;
+
+// Copies one region of the surface into a tight image for upload; the surface keeps being drawn
+// by the session thread, so the texture must never read its memory directly.
+QImage copyRegion(const Surface& s, const QRect& r) {
+    QImage out(r.size(), QImage::Format_RGB32);
+    const Pixmap& p = s.pixmap;
+    for (int y = 0; y < r.height(); ++y)
+        std::memcpy(out.scanLine(y), p.row(r.top() + y).data() + r.left(), size_t(r.width()) * 4);
+    return out;
+}
+
+struct SessionNode : QSGNode {
+    QSGImageNode* picture = nullptr;
+    QSGRectangleNode* blank = nullptr;
+    QSGImageNode* cursor = nullptr;
+    SurfaceTexture* texture = nullptr; // owned by `picture`
+};
+
+std::optional<int> qtKeyForName(const QString& name) {
+    const QString n = name.trimmed().toLower();
+    if (n == QLatin1String("ctrl") || n == QLatin1String("control"))
+        return Qt::Key_Control;
+    if (n == QLatin1String("alt"))
+        return Qt::Key_Alt;
+    if (n == QLatin1String("shift"))
+        return Qt::Key_Shift;
+    if (n == QLatin1String("super") || n == QLatin1String("meta") || n == QLatin1String("win"))
+        return Qt::Key_Meta;
+    const QKeySequence seq = QKeySequence::fromString(name, QKeySequence::PortableText);
+    if (seq.isEmpty())
+        return std::nullopt;
+    return int(seq[0].key());
+}
+
+} // namespace
+
+SurfaceItem::SurfaceItem(QQuickItem* parent) : QQuickItem(parent) {
+    setFlag(ItemHasContents);
+    setFlag(ItemIsFocusScope, false);
+    setActiveFocusOnTab(false);
+    setAcceptedMouseButtons(Qt::AllButtons);
+    setAcceptHoverEvents(true);
+    resizeDebounce_.setSingleShot(true);
+    // The guest re-lays out its desktop on every monitors-config: wait until the window stops
+    // changing size (a user dragging the edge, or a compositor's initial configure sequence).
+    resizeDebounce_.setInterval(300);
+    connect(&resizeDebounce_, &QTimer::timeout, this, &SurfaceItem::sendMonitors);
+    setHotkeys({{QStringLiteral("release-cursor"), QStringLiteral("Shift+F12")}});
+}
+
+SurfaceItem::~SurfaceItem() = default;
+
+QObject* SurfaceItem::sessionObject() const {
+    return session_.data();
+}
+
+void SurfaceItem::setSessionObject(QObject* object) {
+    auto* session = qobject_cast<Session*>(object);
+    if (session == session_)
+        return;
+    if (session_)
+        session_->disconnect(this);
+    releasePointer();
+    held_.clear();
+    session_ = session;
+    surface_.reset();
+    surfaceSize_ = {};
+    mirror_ = QImage();
+    cursorImage_ = QImage();
+    cursorImageChanged_ = true;
+    mouseMode_ = 0;
+    if (session_) {
+        connect(session_, &Session::primarySurfaceChanged, this, &SurfaceItem::onSurface);
+        connect(session_, &Session::primaryUpdated, this, &SurfaceItem::onUpdate);
+        connect(session_, &Session::cursorShapeChanged, this, &SurfaceItem::onCursorShape);
+        connect(session_, &Session::cursorMoved, this, [this](const QPoint& p) {
+            cursorPos_ = p;
+            if (serverMouse())
+                update();
+        });
+        connect(session_, &Session::cursorVisibilityChanged, this, [this](bool v) {
+            cursorVisible_ = v;
+            update();
+        });
+        connect(session_, &Session::mouseModeChanged, this, [this](uint32_t mode) {
+            mouseMode_ = mode;
+            if (!serverMouse())
+                releasePointer();
+            applyCursor();
+            emit serverMouseChanged();
+        });
+        connect(session_, &Session::agentConnectedChanged, this, [this](bool on) {
+            if (on) {
+                lastMonitors_ = {};
+                resizeDebounce_.start();
+            }
+        });
+        if (SurfacePtr s = session_->primarySurface())
+            onSurface(s);
+    }
+    emit sessionChanged();
+    emit guestSizeChanged();
+    update();
+}
+
+void SurfaceItem::setScaling(const QString& mode) {
+    const QString m =
+        mode == QLatin1String("1:1") || mode == QLatin1String("fill") ? mode : QStringLiteral("fit");
+    if (m == scaling_)
+        return;
+    scaling_ = m;
+    // 1:1 and fill show the guest at its own size; only "fit" asks the guest to match the window.
+    emit scalingChanged();
+    update();
+}
+
+void SurfaceItem::setResizeGuest(bool on) {
+    if (on == resizeGuest_)
+        return;
+    resizeGuest_ = on;
+    emit resizeGuestChanged();
+    if (on)
+        resizeDebounce_.start();
+}
+
+void SurfaceItem::setHotkeys(const QVariantMap& map) {
+    hotkeys_.clear();
+    hotkeyNames_.clear();
+    for (auto it = map.begin(); it != map.end(); ++it) {
+        const QString text = it.value().toString();
+        if (text.isEmpty())
+            continue; // an empty binding unbinds the action (virt-viewer semantics)
+        const QKeySequence seq = QKeySequence::fromString(text, QKeySequence::PortableText);
+        if (seq.isEmpty() || seq.count() != 1) {
+            qCWarning(lcView).noquote()
+                << "hotkey" << it.key() << "=" << text << "is not one key combination; ignored";
+            continue;
+        }
+        hotkeys_.insert(seq[0].toCombined(), it.key());
+        hotkeyNames_.insert(it.key(), text);
+    }
+    emit hotkeysChanged();
+}
+
+bool SurfaceItem::serverMouse() const {
+    return mouseMode_ == SPICE_MOUSE_MODE_SERVER;
+}
+
+void SurfaceItem::onSurface(SurfacePtr s) {
+    surface_ = std::move(s);
+    surfaceSize_ = surface_ ? QSize(surface_->pixmap.width, surface_->pixmap.height) : QSize();
+    newSurface_ = true;
+    dirty_ = QRegion();
+    if (surface_ && window() &&
+        window()->rendererInterface()->graphicsApi() == QSGRendererInterface::Software)
+        mirror_ = copySurface(*surface_);
+    else
+        mirror_ = QImage();
+    emit guestSizeChanged();
+    update();
+}
+
+void SurfaceItem::onUpdate(const QRect& dirty) {
+    if (!surface_)
+        return;
+    if (!mirror_.isNull()) {
+        copySurfaceRegion(*surface_, dirty, mirror_);
+        mirrorChanged_ = true;
+    } else
+        dirty_ += dirty;
+    update();
+}
+
+QRectF SurfaceItem::targetRect() const {
+    if (surfaceSize_.isEmpty())
+        return boundingRect();
+    const qreal dpr = window() ? window()->effectiveDevicePixelRatio() : 1.0;
+    QSizeF s = QSizeF(surfaceSize_) / dpr; // 1:1 = one guest pixel per device pixel
+    if (scaling_ == QLatin1String("fit"))
+        s.scale(size(), Qt::KeepAspectRatio);
+    else if (scaling_ == QLatin1String("fill"))
+        s.scale(size(), Qt::KeepAspectRatioByExpanding);
+    return QRectF(QPointF((width() - s.width()) / 2, (height() - s.height()) / 2), s);
+}
+
+QSGNode* SurfaceItem::updatePaintNode(QSGNode* old, UpdatePaintNodeData*) {
+    auto* root = static_cast<SessionNode*>(old);
+    QQuickWindow* win = window();
+    if (!root) {
+        root = new SessionNode;
+        root->blank = win->createRectangleNode();
+        root->blank->setColor(Qt::black);
+        root->appendChildNode(root->blank);
+    }
+    root->blank->setRect(boundingRect());
+
+    const bool software = win->rendererInterface()->graphicsApi() == QSGRendererInterface::Software;
+    if (!surface_) {
+        if (root->picture) {
+            root->removeChildNode(root->picture);
+            delete root->picture;
+            root->picture = nullptr;
+            root->texture = nullptr;
+        }
+    } else {
+        // The node joins the tree only once it has a texture: the software renderer reads
+        // the texture as soon as a node is inserted.
+        const bool fresh = !root->picture;
+        if (fresh) {
+            root->picture = win->createImageNode();
+            root->picture->setOwnsTexture(true);
+        }
+        if (software) {
+            // The software renderer paints from a QPixmap: hand it the mirror (implicitly
+            // shared; only regions changed since the last frame were copied into it).
+            if (mirror_.isNull() || mirror_.size() != surfaceSize_) {
+                mirror_ = copySurface(*surface_); // first frame in this window, or a new size
+                mirrorChanged_ = true;
+            }
+            if (newSurface_ || mirrorChanged_ || !root->picture->texture())
+                root->picture->setTexture(win->createTextureFromImage(mirror_));
+            mirrorChanged_ = false;
+            dirty_ = QRegion();
+        } else {
+            if (newSurface_ || !root->texture || root->texture->textureSize() != surfaceSize_) {
+                auto* tex = new SurfaceTexture(surfaceSize_);
+                root->texture = tex;
+                root->picture->setTexture(tex);
+                dirty_ = QRegion(surface_->bounds());
+            }
+            if (!dirty_.isEmpty()) {
+                QMutexLocker lock(&surface_->mutex);
+                const QRect bounds = surface_->bounds();
+                const bool many = dirty_.rectCount() > kMaxUploadRects;
+                const auto queue = [&](const QRect& r) {
+                    const QRect c = r.intersected(bounds);
+                    if (!c.isEmpty())
+                        root->texture->queueUpload(copyRegion(*surface_, c), c.topLeft());
+                };
+                if (many)
+                    queue(dirty_.boundingRect());
+                else
+                    for (const QRect& r : dirty_)
+                        queue(r);
+                dirty_ = QRegion();
+                root->picture->markDirty(QSGNode::DirtyMaterial);
+            }
+            uploadedBytes_ = root->texture->uploadedBytes();
+        }
+        if (fresh)
+            root->insertChildNodeAfter(root->picture, root->blank);
+        newSurface_ = false;
+        const QRectF target = targetRect();
+        root->picture->setRect(target);
+        root->picture->setSourceRect(QRectF(QPointF(0, 0), QSizeF(surfaceSize_)));
+        const bool exact =
+            qFuzzyCompare(target.width() * win->effectiveDevicePixelRatio(), qreal(surfaceSize_.width()));
+        root->picture->setFiltering(exact ? QSGTexture::Nearest : QSGTexture::Linear);
+    }
+
+    // Server mouse mode: the guest owns the pointer and the cursor channel says where it is, so
+    // its image is drawn here (the local pointer is hidden). Client mode uses the local pointer.
+    const bool drawCursor = surface_ && serverMouse() && cursorVisible_ && !cursorImage_.isNull();
+    if (!drawCursor || cursorImageChanged_) {
+        if (root->cursor) {
+            root->removeChildNode(root->cursor);
+            delete root->cursor;
+            root->cursor = nullptr;
+        }
+        cursorImageChanged_ = false;
+    }
+    if (drawCursor) {
+        if (!root->cursor) {
+            root->cursor = win->createImageNode();
+            root->cursor->setOwnsTexture(true);
+            root->cursor->setTexture(win->createTextureFromImage(cursorImage_));
+            root->appendChildNode(root->cursor);
+        }
+        const QRectF t = targetRect();
+        const qreal sx = t.width() / surfaceSize_.width(), sy = t.height() / surfaceSize_.height();
+        const QPointF tl = cursorPos_ - cursorHot_;
+        root->cursor->setRect(QRectF(t.left() + tl.x() * sx, t.top() + tl.y() * sy, cursorImage_.width() * sx,
+                                     cursorImage_.height() * sy));
+    }
+    emit framePresented();
+    return root;
+}
+
+void SurfaceItem::releaseResources() {
+    // The scene graph is going away (window closed or hidden): the next paint rebuilds the
+    // texture from the full surface.
+    newSurface_ = true;
+}
+
+void SurfaceItem::geometryChange(const QRectF& newGeometry, const QRectF& oldGeometry) {
+    QQuickItem::geometryChange(newGeometry, oldGeometry);
+    if (newGeometry.size() != oldGeometry.size()) {
+        resizeDebounce_.start();
+        update();
+    }
+}
+
+void SurfaceItem::sendMonitors() {
+    if (!session_ || !resizeGuest_ || scaling_ != QLatin1String("fit") || !window())
+        return;
+    const QSize px = (size() * window()->effectiveDevicePixelRatio()).toSize();
+    // spice-vdagent and the QXL driver want widths that are a multiple of 8.
+    const QSize want(px.width() & ~7, px.height());
+    if (want.width() < 320 || want.height() < 200 || want == lastMonitors_)
+        return;
+    lastMonitors_ = want;
+    session_->setMonitors({QRect(QPoint(0, 0), want)});
+}
+
+void SurfaceItem::onCursorShape(CursorShapePtr shape) {
+    if (shape) {
+        const Pixmap& p = shape->image;
+        cursorImage_ = QImage(reinterpret_cast<const uchar*>(p.pixels.data()), p.width, p.height, p.width * 4,
+                              QImage::Format_ARGB32_Premultiplied)
+                           .copy();
+        cursorHot_ = QPoint(shape->hotX, shape->hotY);
+    } else {
+        cursorImage_ = QImage();
+    }
+    cursorImageChanged_ = true;
+    applyCursor();
+}
+
+void SurfaceItem::applyCursor() {
+    if (serverMouse())
+        setCursor(Qt::BlankCursor);
+    else if (!cursorImage_.isNull())
+        setCursor(QCursor(QPixmap::fromImage(cursorImage_), cursorHot_.x(), cursorHot_.y()));
+    else
+        unsetCursor();
+    update();
+}
+
+QPoint SurfaceItem::toGuest(QPointF local) const {
+    const QRectF t = targetRect();
+    if (surfaceSize_.isEmpty() || t.isEmpty())
+        return {};
+    const double x = (local.x() - t.left()) * surfaceSize_.width() / t.width();
+    const double y = (local.y() - t.top()) * surfaceSize_.height() / t.height();
+    return QPoint(std::clamp(int(x), 0, surfaceSize_.width() - 1),
+                  std::clamp(int(y), 0, surfaceSize_.height() - 1));
+}
+
+QString SurfaceItem::hotkeyFor(const QKeyEvent& e) const {
+    if (hotkeys_.isEmpty())
+        return {};
+    const Qt::KeyboardModifiers mods = e.modifiers() & ~Qt::KeypadModifier;
+    const auto it = hotkeys_.find(QKeyCombination(mods, Qt::Key(e.key())).toCombined());
+    return it == hotkeys_.end() ? QString() : *it;
+}
+
+void SurfaceItem::releaseHeldKeys() {
+    if (session_)
+        for (AtScancode code : std::as_const(held_))
+            session_->keyUp(code);
+    held_.clear();
+}
+
+void SurfaceItem::keyPressEvent(QKeyEvent* e) {
+    const QString action = hotkeyFor(*e);
+    if (!action.isEmpty()) {
+        // The guest saw the modifiers go down; let them go up before the shell acts.
+        releaseHeldKeys();
+        if (action == QLatin1String("release-cursor"))
+            releasePointer();
+        emit hotkeyActivated(action);
+        return;
+    }
+    if (!session_)
+        return;
+    if (e->isAutoRepeat() && e->key() == Qt::Key_Pause)
+        return;
+    if (auto code = scancodeForKeyEvent(*e)) {
+        held_.insert(*code);
+        session_->keyDown(*code);
+    }
+}
+
+void SurfaceItem::keyReleaseEvent(QKeyEvent* e) {
+    if (e->isAutoRepeat() || !session_)
+        return; // the guest's own typematic repeat takes over while the key is held
+    if (auto code = scancodeForKeyEvent(*e)) {
+        if (held_.remove(*code))
+            session_->keyUp(*code);
+    }
+}
+
+void SurfaceItem::focusOutEvent(QFocusEvent* e) {
+    releaseHeldKeys();
+    QQuickItem::focusOutEvent(e);
+}
+
+void SurfaceItem::sendKeys(const QStringList& keys) {
+    if (!session_)
+        return;
+    QList<AtScancode> codes;
+    for (const QString& k : keys) {
+        const auto key = qtKeyForName(k);
+        const auto code = key ? scancodeFromQtKey(*key) : std::nullopt;
+        if (!code) {
+            qCWarning(lcView).noquote() << "send keys: unknown key" << k;
+            return;
+        }
+        codes << *code;
+    }
+    for (AtScancode c : codes)
+        session_->keyDown(c);
+    for (auto it = codes.crbegin(); it != codes.crend(); ++it)
+        session_->keyUp(*it);
+}
+
+void SurfaceItem::grabPointer() {
+    if (grabbed_ || !window())
+        return;
+    grabbed_ = true;
+    grabMouse();
+    window()->setMouseGrabEnabled(true);
+    window()->setKeyboardGrabEnabled(true);
+    QCursor::setPos(mapToGlobal(boundingRect().center()).toPoint());
+    emit pointerGrabbedChanged();
+}
+
+void SurfaceItem::releasePointer() {
+    if (!grabbed_)
+        return;
+    grabbed_ = false;
+    ungrabMouse();
+    if (window()) {
+        window()->setMouseGrabEnabled(false);
+        window()->setKeyboardGrabEnabled(false);
+    }
+    emit pointerGrabbedChanged();
+}
+
+void SurfaceItem::hoverMoveEvent(QHoverEvent* e) {
+    if (session_ && !serverMouse() && !surfaceSize_.isEmpty())
+        session_->mousePosition(toGuest(e->position()), 0);
+}
+
+void SurfaceItem::mouseMoveEvent(QMouseEvent* e) {
+    if (!session_)
+        return;
+    if (!serverMouse()) {
+        session_->mousePosition(toGuest(e->position()), spiceButtonMask(e->buttons()));
+        return;
+    }
+    if (!grabbed_)
+        return;
+    // Server mode: the guest only takes relative motion. Keep the local pointer pinned to the
+    // centre so it never hits the screen edge, and send how far it moved.
+    const QPointF centre = boundingRect().center();
+    const QPoint delta = (e->position() - centre).toPoint();
+    if (delta.isNull())
+        return;
+    session_->mouseMotion(delta, spiceButtonMask(e->buttons()));
+    QCursor::setPos(mapToGlobal(centre).toPoint());
+}
+
+void SurfaceItem::mousePressEvent(QMouseEvent* e) {
+    forceActiveFocus(Qt::MouseFocusReason);
+    if (!session_)
+        return;
+    if (serverMouse()) {
+        if (!grabbed_) {
+            grabPointer(); // the first click only captures the pointer
+            return;
+        }
+    } else {
+        session_->mousePosition(toGuest(e->position()), spiceButtonMask(e->buttons()));
+    }
+    session_->mousePress(spiceButton(e->button()), spiceButtonMask(e->buttons()));
+}
+
+void SurfaceItem::mouseReleaseEvent(QMouseEvent* e) {
+    if (!session_ || (serverMouse() && !grabbed_))
+        return;
+    session_->mouseRelease(spiceButton(e->button()), spiceButtonMask(e->buttons()));
+}
+
+void SurfaceItem::wheelEvent(QWheelEvent* e) {
+    if (!session_)
+        return;
+    // SPICE has wheel "buttons": one press+release per notch (spice.proto mouse_button UP/DOWN).
+    const int notches = e->angleDelta().y() / 120;
+    const uint8_t button = notches > 0 ? SPICE_MOUSE_BUTTON_UP : SPICE_MOUSE_BUTTON_DOWN;
+    const uint16_t mask = spiceButtonMask(e->buttons());
+    for (int i = 0; i < std::abs(notches); ++i) {
+        session_->mousePress(button, mask);
+        session_->mouseRelease(button, mask);
+    }
+}
+
+} // namespace saffron

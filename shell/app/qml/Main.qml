@@ -1,0 +1,52 @@
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Window
+import Saffron.Shell 1.0
+
+// The shell's one window: the connection list, the session, or a status screen, never a
+// frozen picture. In kiosk mode it cannot be closed and there is nothing else to reach.
+ApplicationWindow {
+    id: root
+    objectName: "shellWindow"
+    width: 1024
+    height: 768
+    visible: true
+    color: "black"
+    title: Controller.title !== "" ? Controller.title + " – " + Config.windowTitle : Config.windowTitle
+
+    onClosing: (close) => { close.accepted = !Config.kiosk }
+
+    readonly property string page: Controller.state === "connected" ? "session"
+                                 : Controller.state === "idle" && Config.launcher ? "launcher"
+                                 : "status"
+
+    function toggleFullScreen() {
+        root.visibility = root.visibility === Window.FullScreen ? Window.Windowed : Window.FullScreen
+    }
+
+    SessionView {
+        id: sessionView
+        anchors.fill: parent
+        visible: root.page === "session"
+        fullScreen: root.visibility === Window.FullScreen
+        onToggleFullScreenRequested: root.toggleFullScreen()
+    }
+
+    Loader {
+        anchors.fill: parent
+        active: root.page === "launcher"
+        source: "Launcher.qml"
+    }
+
+    StatusScreen {
+        anchors.fill: parent
+        visible: root.page === "status"
+    }
+
+    Loader {
+        anchors { left: parent.left; right: parent.right; bottom: parent.bottom; top: parent.top }
+        active: Config.virtualKeyboard
+        source: "KeyboardPanel.qml"
+        z: 100
+    }
+}

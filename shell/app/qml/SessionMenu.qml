@@ -1,0 +1,116 @@
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import Saffron.Shell 1.0
+
+// The in-session menu: keys the local keyboard cannot send, view settings, statistics, and
+// leaving the session (never in kiosk mode).
+Popup {
+    id: menu
+    objectName: "sessionMenu"
+    property var surface
+    property bool fullScreen: false
+    signal toggleFullScreenRequested()
+    modal: true
+    focus: true
+    padding: 16
+    width: Math.min(parent ? parent.width - 40 : 640, 720)
+    background: Rectangle { color: "#f0202830"; radius: 8 }
+
+    ColumnLayout {
+        width: parent.width
+        spacing: 10
+        Label { text: Controller.title; color: "white"; font.pixelSize: 20 }
+
+        Label { text: qsTr("Send keys"); color: "#a0b0c0" }
+        Flow {
+            Layout.fillWidth: true
+            spacing: 8
+            Button { objectName: "sendCtrlAltDel"; text: "Ctrl+Alt+Del"; onClicked: { surface.sendKeys(["Ctrl", "Alt", "Del"]); menu.close() } }
+            Button { text: "Ctrl+Alt+Backspace"; onClicked: { surface.sendKeys(["Ctrl", "Alt", "Backspace"]); menu.close() } }
+            Repeater {
+                model: 12
+                Button { text: "Ctrl+Alt+F" + (index + 1); onClicked: { surface.sendKeys(["Ctrl", "Alt", "F" + (index + 1)]); menu.close() } }
+            }
+        }
+
+        Label {
+            text: Usb.available ? qsTr("USB devices (%1 redirection channels)").arg(Usb.channels)
+                                : qsTr("USB devices: unavailable (%1)").arg(Usb.unavailableReason)
+            color: "#a0b0c0"
+        }
+        Label {
+            visible: Usb.available && usbList.count === 0
+            text: qsTr("No USB devices are plugged in.")
+            color: "white"
+        }
+        ListView {
+            id: usbList
+            objectName: "usbList"
+            Layout.fillWidth: true
+            Layout.preferredHeight: Math.min(contentHeight, 240)
+            clip: true
+            model: Usb
+            delegate: RowLayout {
+                width: usbList.width
+                spacing: 10
+                Switch {
+                    objectName: "usbSwitch-" + model.deviceId
+                    enabled: model.allowed && Usb.channels > 0
+                    checked: model.state === "redirected"
+                    onToggled: checked ? Usb.redirect(model.deviceId) : Usb.release(model.deviceId)
+                }
+                Column {
+                    Layout.fillWidth: true
+                    Label { text: model.name; color: "white"; font.pixelSize: 15 }
+                    Label {
+                        text: model.reason !== "" ? model.detail + " – " + model.reason : model.detail
+                        color: model.state === "error" || model.state === "denied" ? "#e0a080" : "#a0b0c0"
+                        font.pixelSize: 12
+                    }
+                }
+            }
+        }
+        Label {
+            visible: Usb.lastError !== ""
+            text: Usb.lastError
+            color: "#e0a080"
+            wrapMode: Text.Wrap
+            Layout.fillWidth: true
+        }
+
+        Label { text: qsTr("View"); color: "#a0b0c0" }
+        RowLayout {
+            spacing: 8
+            Repeater {
+                model: [["fit", qsTr("Fit to window")], ["1:1", qsTr("Actual size")], ["fill", qsTr("Fill")]]
+                RadioButton {
+                    text: modelData[1]
+                    checked: Config.scaling === modelData[0]
+                    onClicked: Config.scaling = modelData[0]
+                    palette.windowText: "white"
+                }
+            }
+        }
+        RowLayout {
+            spacing: 8
+            Button {
+                visible: !Config.kiosk
+                text: menu.fullScreen ? qsTr("Leave full screen") : qsTr("Full screen")
+                onClicked: { menu.toggleFullScreenRequested(); menu.close() }
+            }
+            Button {
+                objectName: "statsToggle"
+                text: Controller.statsEnabled ? qsTr("Hide statistics") : qsTr("Show statistics")
+                onClicked: Controller.statsEnabled = !Controller.statsEnabled
+            }
+            Item { Layout.fillWidth: true }
+            Button {
+                objectName: "disconnectButton"
+                visible: Controller.canDisconnect
+                text: qsTr("Disconnect")
+                onClicked: { menu.close(); Controller.disconnectSession() }
+            }
+        }
+    }
+}

@@ -1,0 +1,196 @@
+#include "common/appliance/CommandLine.h"
+
+#include "common/ConnectionTarget.h"
+#include "common/appliance/KeySequenceSpec.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+
+namespace saffron {
+
+QStringList allHotkeyActions() {
+    return kHotkeyActions + kShellHotkeyActions;
+}
+
+std::optional<QMap<QString, QString>> parseHotkeys(const QString& text, QString* error) {
+    QMap<QString, QString> out;
+    // virt-viewer splits on ',' and then on the first '='; an empty list is allowed.
+    for (const QString& item : text.split(u',', Qt::SkipEmptyParts)) {
+        const qsizetype equals = item.indexOf(u'=');
+        if (equals < 0) {
+            *error = QStringLiteral("hotkey '%1' is not action=key").arg(item.left(60));
+            return std::nullopt;
+        }
+        const QString action = item.left(equals).trimmed().toLower();
+        const QString key = item.mid(equals + 1).trimmed();
+        if (!allHotkeyActions().contains(action)) {
+            *error = QStringLiteral("unknown hotkey action '%1' (valid: %2)")
+                         .arg(action.left(40), allHotkeyActions().join(QStringLiteral(", ")));
+            return std::nullopt;
+        }
+        if (out.contains(action)) {
+            *error = QStringLiteral("hotkey action '%1' is given twice").arg(action);
+            return std::nullopt;
+        }
+        QString keyError;
+        if (!key.isEmpty() && !KeySequenceSpec::parse(key, &keyError)) {
+            *error = QStringLiteral("hotkey %1: %2").arg(action, keyError);
+            return std::nullopt;
+        }
+        out.insert(action, key);
+    }
+    return out;
+}
+
+CommandLineResult parseCommandLine(const QStringList& arguments) {
+    CommandLineResult result;
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Saffron SPICE client (remote-viewer compatible)"));
+    parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsCompactedShortOptions);
+    const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")},
+                                  QStringLiteral("show this help"));
+    const QCommandLineOption version({QStringLiteral("V"), QStringLiteral("version")},
+                                     QStringLiteral("show the version"));
+    const QCommandLineOption kiosk({QStringLiteral("k"), QStringLiteral("kiosk")},
+                                   QStringLiteral("kiosk mode: full screen, no way out, reconnect forever"));
+    const QCommandLineOption kioskQuit(
+        QStringLiteral("kiosk-quit"),
+        QStringLiteral("in kiosk mode, quit when the session ends (never | on-disconnect)"),
+        QStringLiteral("WHEN"));
+    const QCommandLineOption fullScreen({QStringLiteral("f"), QStringLiteral("full-screen")},
+                                        QStringLiteral("start full screen"));
+    const QCommandLineOption hotkeys(
+        QStringLiteral("hotkeys"),
+        QStringLiteral("hotkeys, e.g. toggle-fullscreen=shift+f11,release-cursor=shift+f12"),
+        QStringLiteral("LIST"));
+    const QCommandLineOption title({QStringLiteral("t"), QStringLiteral("title")},
+                                   QStringLiteral("window title"), QStringLiteral("TITLE"));
+    const QCommandLineOption verbose({QStringLiteral("v"), QStringLiteral("verbose")},
+                                     QStringLiteral("show more messages"));
+    const QCommandLineOption debug({QStringLiteral("d"), QStringLiteral("debug")},
+                                   QStringLiteral("show debug messages"));
+    const QCommandLineOption zoom({QStringLiteral("z"), QStringLiteral("zoom")},
+                                  QStringLiteral("zoom level in percent (10-400)"),
+                                  QStringLiteral("PERCENT"));
+    const QCommandLineOption settingsRoot(
+        QStringLiteral("settings-root"),
+        QStringLiteral("read /etc/saffron and /var/lib/saffron under DIR (tests)"), QStringLiteral("DIR"));
+    const QCommandLineOption compression(QStringLiteral("image-compression"),
+                                         QStringLiteral("ask the server for this image compression"),
+                                         QStringLiteral("NAME"));
+    const QCommandLineOption videoCodecs(QStringLiteral("video-codecs"),
+                                         QStringLiteral("video codecs the server may stream, preferred first "
+                                                        "(h264,vp9,vp8,mjpeg,h265)"),
+                                         QStringLiteral("LIST"));
+    const QCommandLineOption videoDecoder(QStringLiteral("video-decoder"),
+                                          QStringLiteral("force decoder elements, e.g. h264=avdec_h264"),
+                                          QStringLiteral("LIST"));
+    const QCommandLineOption lipSync(QStringLiteral("lip-sync"),
+                                     QStringLiteral("show video frames at the server's mm-time"));
+    const QCommandLineOption shots(QStringLiteral("demo-screenshots"),
+                                   QStringLiteral("offscreen demo: folder for screenshots"),
+                                   QStringLiteral("DIR"), QStringLiteral("demo-shots"));
+    const QCommandLineOption typeOpt(QStringLiteral("demo-type"),
+                                     QStringLiteral("offscreen demo: text to type"), QStringLiteral("TEXT"),
+                                     QStringLiteral("uname -a\n"));
+    parser.addOptions({help, version, kiosk, kioskQuit, fullScreen, hotkeys, title, verbose, debug, zoom,
+                       settingsRoot, compression, videoCodecs, videoDecoder, lipSync, shots, typeOpt});
+    parser.addPositionalArgument(QStringLiteral("target"), QStringLiteral("spice:// URI or .vv file"),
+                                 QStringLiteral("[spice://URI | FILE.vv]"));
+
+    auto error = [&](const QString& message) {
+        result.action = CommandLineResult::Action::Error;
+        result.text = message;
+        return result;
+    };
+    if (!parser.parse(arguments))
+        return error(parser.errorText());
+    if (parser.isSet(help)) {
+        result.action = CommandLineResult::Action::ShowHelp;
+        result.text = parser.helpText();
+        return result;
+    }
+    if (parser.isSet(version)) {
+        result.action = CommandLineResult::Action::ShowVersion;
+        result.text = QStringLiteral("saffron %1").arg(QCoreApplication::applicationVersion());
+        return result;
+    }
+
+    CommandLineOptions& o = result.options;
+    const QStringList positional = parser.positionalArguments();
+    if (positional.size() > 1)
+        return error(
+            QStringLiteral("more than one target given: %1").arg(positional.join(QStringLiteral(" "))));
+    if (!positional.isEmpty())
+        o.target = positional.first();
+    o.kiosk = parser.isSet(kiosk);
+    if (parser.isSet(kioskQuit)) {
+        const QString v = parser.value(kioskQuit);
+        if (v == u"never")
+            o.kioskQuit = KioskQuit::Never;
+        else if (v == u"on-disconnect")
+            o.kioskQuit = KioskQuit::OnDisconnect;
+        else
+            return error(QStringLiteral("--kiosk-quit: '%1' is not never or on-disconnect").arg(v.left(40)));
+    }
+    o.fullScreen = parser.isSet(fullScreen);
+    if (parser.isSet(hotkeys)) {
+        QString hotkeyError;
+        auto map = parseHotkeys(parser.value(hotkeys), &hotkeyError);
+        if (!map)
+            return error(QStringLiteral("--hotkeys: %1").arg(hotkeyError));
+        o.hotkeys = *map;
+    }
+    if (parser.isSet(title))
+        o.title = parser.value(title);
+    o.verbose = parser.isSet(verbose);
+    o.debug = parser.isSet(debug);
+    if (parser.isSet(zoom)) {
+        bool ok = false;
+        const int z = parser.value(zoom).toInt(&ok);
+        if (!ok || z < 10 || z > 400)
+            return error(QStringLiteral("--zoom: '%1' is not a percentage from 10 to 400")
+                             .arg(parser.value(zoom).left(20)));
+        o.zoomPercent = z;
+    }
+    if (parser.isSet(settingsRoot))
+        o.settingsRoot = parser.value(settingsRoot);
+    if (parser.isSet(compression)) {
+        o.imageCompression = parseImageCompression(parser.value(compression));
+        if (!o.imageCompression)
+            return error(QStringLiteral("--image-compression: unknown compression '%1' "
+                                        "(off, auto_glz, auto_lz, quic, glz, lz, lz4)")
+                             .arg(parser.value(compression).left(40)));
+    }
+    if (parser.isSet(videoCodecs))
+        o.videoCodecs = parser.value(videoCodecs).split(u',', Qt::SkipEmptyParts);
+    if (parser.isSet(videoDecoder))
+        o.videoDecoders = parser.value(videoDecoder);
+    o.lipSync = parser.isSet(lipSync);
+    o.demoScreenshots = parser.value(shots);
+    o.demoType = parser.value(typeOpt);
+    result.action = CommandLineResult::Action::Run;
+    return result;
+}
+
+Presentation mergePresentation(const QMap<QString, QString>& settingsHotkeys, const ConnectionSpec& file,
+                               const CommandLineOptions& commandLine) {
+    Presentation p;
+    p.hotkeys = settingsHotkeys;
+    for (auto it = file.hotkeys.constBegin(); it != file.hotkeys.constEnd(); ++it) {
+        QString keyError;
+        if (!it.value().isEmpty() && !KeySequenceSpec::parse(it.value(), &keyError)) {
+            p.warnings
+                << QStringLiteral("hotkey %1 from the connection file ignored: %2").arg(it.key(), keyError);
+            continue;
+        }
+        p.hotkeys.insert(it.key(), it.value());
+    }
+    for (auto it = commandLine.hotkeys.constBegin(); it != commandLine.hotkeys.constEnd(); ++it)
+        p.hotkeys.insert(it.key(), it.value());
+    p.fullScreen = file.fullscreen || commandLine.fullScreen || commandLine.kiosk;
+    p.title = !commandLine.title.isEmpty() ? commandLine.title : file.title;
+    return p;
+}
+
+} // namespace saffron
