@@ -2,6 +2,7 @@
 
 #include "DecoderProbe.h"
 #include "MediaLog.h"
+#include "ProbeCache.h"
 
 #include <algorithm>
 
@@ -45,6 +46,7 @@ std::shared_ptr<DecoderSelector> DecoderSelector::processDefault() {
     if (!g_default) {
         Options options;
         options.overrides = DecoderOverrides::fromConfigAndEnvironment({});
+        options.probeCache = std::make_shared<ProbeCache>();
         g_default = std::make_shared<DecoderSelector>(std::make_shared<GstElementFactoryRegistry>(), options);
     }
     return g_default;
@@ -53,6 +55,7 @@ std::shared_ptr<DecoderSelector> DecoderSelector::processDefault() {
 void DecoderSelector::configureProcessDefault(std::string_view configOverrides) {
     Options options;
     options.overrides = DecoderOverrides::fromConfigAndEnvironment(configOverrides);
+    options.probeCache = std::make_shared<ProbeCache>();
     auto selector = std::make_shared<DecoderSelector>(std::make_shared<GstElementFactoryRegistry>(), options);
     std::lock_guard lock(g_defaultMutex);
     g_default = std::move(selector);
@@ -99,10 +102,22 @@ bool DecoderSelector::ensureProbedLocked(VideoCodec codec, CodecState& s, size_t
     if (c.state != CandidateState::Untested) {
         return c.state == CandidateState::Working;
     }
-    const ProbeResult result = probeDecoder(*m_registry, codec, c.candidate.element, m_options.probeTimeout);
+    ProbeResult result;
+    const auto cached =
+        m_options.probeCache ? m_options.probeCache->find(codec, c.candidate.element) : std::nullopt;
+    if (cached && m_registry->exists(c.candidate.element)) {
+        result.ok = cached->ok;
+        result.detail = cached->ok ? "probe ok (cached)" : cached->detail;
+    } else {
+        result = probeDecoder(*m_registry, codec, c.candidate.element, m_options.probeTimeout);
+        // "absent" is a registry lookup, not worth remembering; a timeout may be a busy machine.
+        if (m_options.probeCache && result.detail != "absent" &&
+            result.detail.find("timeout") == std::string::npos)
+            m_options.probeCache->store(codec, c.candidate.element, {result.ok, result.detail});
+    }
     c.state = result.ok ? CandidateState::Working
                         : (result.detail == "absent" ? CandidateState::Absent : CandidateState::Failed);
-    c.detail = result.ok ? "probe ok" : result.detail;
+    c.detail = result.ok ? (cached ? "probe ok (cached)" : "probe ok") : result.detail;
     if (c.candidate.forced && !result.ok) {
         qCWarning(lcMedia).noquote() << QString::fromUtf8(videoCodecName(codec).data()) + ":"
                                      << "forced decoder" << QString::fromStdString(c.candidate.element) << "("
@@ -169,7 +184,7 @@ std::string DecoderSelector::summaryLocked(VideoCodec codec, const CodecState& s
         } else if (c.state == CandidateState::Failed) {
             text += " probe failed (" + c.detail + ")";
         } else {
-            text += " probe ok";
+            text += c.detail == "probe ok (cached)" ? " probe ok (cached)" : " probe ok";
             if (chosen == i) {
                 text += c.candidate.hardware ? " (hardware)" : " (software)";
             }

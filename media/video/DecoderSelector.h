@@ -16,6 +16,8 @@
 
 namespace saffron {
 
+class ProbeCache;
+
 enum class CandidateState {
     Untested, // not needed yet (a better candidate works)
     Absent,   // no such element here
@@ -54,6 +56,8 @@ public:
         std::chrono::milliseconds probeTimeout{10000};
         // Stream errors after which a decoder that passed its probe is demoted for new streams.
         int demoteAfterStreamErrors = 3;
+        // Probe results kept between runs (the process default uses one; tests do not).
+        std::shared_ptr<ProbeCache> probeCache;
     };
 
     DecoderSelector(std::shared_ptr<const ElementFactoryRegistry> registry, Options options);

@@ -9,9 +9,12 @@
 #include "video/DecoderOverrides.h"
 #include "video/DecoderProbe.h"
 #include "video/DecoderSelector.h"
+#include "video/ProbeCache.h"
 #include "video/SampleStreams.h"
 #include "video/VideoDecoderPool.h"
 
+#include <QFile>
+#include <QTemporaryDir>
 #include <QTest>
 #include <random>
 
@@ -191,6 +194,7 @@ class TestMedia : public QObject {
 
 private slots:
     void initTestCase();
+    void probeCacheRoundTrip();
 
     void codecNames();
     void overridesParse();
@@ -394,6 +398,36 @@ void TestMedia::selectionFailingProbeIsSkippedWithReason() {
     QVERIFY2(support.summary.find("vah264dec probe failed") != std::string::npos, support.summary.c_str());
     QVERIFY2(support.summary.find("avdec_h264 probe ok (software)") != std::string::npos,
              support.summary.c_str());
+}
+
+void TestMedia::probeCacheRoundTrip() {
+    if (ProbeCache::environmentKey().isEmpty())
+        QSKIP("no GStreamer registry file to key the cache on");
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("probes"));
+    {
+        ProbeCache cache(path);
+        QVERIFY(!cache.find(VideoCodec::H264, "avdec_h264"));
+        cache.store(VideoCodec::H264, "avdec_h264", {true, "ok"});
+        cache.store(VideoCodec::Vp8, "vp8dec", {false, "error: a\tb\nc"});
+    }
+    ProbeCache again(path);
+    const auto h264 = again.find(VideoCodec::H264, "avdec_h264");
+    QVERIFY(h264 && h264->ok);
+    const auto vp8 = again.find(VideoCodec::Vp8, "vp8dec");
+    QVERIFY(vp8 && !vp8->ok);
+    QCOMPARE(vp8->detail, std::string("error: a b c"));
+    QVERIFY(!again.find(VideoCodec::Vp8, "avdec_h264"));
+    // Results made under another GStreamer/registry/GPU setup are not trusted.
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QByteArray text = f.readAll();
+    f.close();
+    text.replace(0, text.indexOf('\n'), "gst=0.0.0.0 registry=1:1 gpu=");
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    f.write(text);
+    f.close();
+    QVERIFY(!ProbeCache(path).find(VideoCodec::H264, "avdec_h264"));
 }
 
 void TestMedia::selectionForcedByConfig() {
