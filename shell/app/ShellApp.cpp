@@ -38,6 +38,10 @@ void registerTypes() {
             "Saffron.Shell", 1, 0, "Usb", [](QQmlEngine*, QJSEngine*) -> QObject* {
                 return provide<UsbController>([](ShellApp& a) { return &a.usb(); });
             });
+        qmlRegisterSingletonType<AdminController>(
+            "Saffron.Shell", 1, 0, "Admin", [](QQmlEngine*, QJSEngine*) -> QObject* {
+                return provide<AdminController>([](ShellApp& a) { return &a.admin(); });
+            });
         qmlRegisterSingletonType<LauncherModel>(
             "Saffron.Shell", 1, 0, "Launcher", [](QQmlEngine*, QJSEngine*) -> QObject* {
                 return provide<LauncherModel>([](ShellApp& a) { return &a.launcher(); });
@@ -124,6 +128,12 @@ ShellApp::ShellApp(ShellStart start, QObject* parent)
         config_.windowTitle = start_.title;
     launcher_.setEntries(std::move(start_.connections));
     usb_ = std::make_unique<UsbController>(usbPolicyFor(start_));
+    std::unique_ptr<ShellSettings> settings;
+    if (!start_.settingsRoot.isEmpty()) {
+        settings = std::make_unique<ShellSettings>(start_.settingsRoot);
+        settings->reload(start_.kiosk);
+    }
+    admin_ = std::make_unique<AdminController>(std::move(settings), start_.kiosk);
     const bool usbAllowed =
         start_.usbAllowed && (!start_.target || start_.target->spec.enableUsbRedir.value_or(true));
     // The session is created and wired before it starts: its usbredir channels must meet their

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "app/AdminController.h"
 #include "app/LauncherModel.h"
 #include "app/SessionController.h"
 #include "app/ShellConfig.h"
@@ -31,6 +32,7 @@ struct ShellStart {
     QString usbAutoFilter;    // spice-gtk filter strings from the settings; they replace the
     QString usbConnectFilter; // connection file's, which come from the server's side
     bool virtualKeyboard = false;
+    QString settingsRoot; // the administrator's settings live under it; empty = none
     int backoffMinMs = 1000;
     int backoffMaxMs = 30000;
 };
@@ -53,6 +55,7 @@ public:
     ShellConfig& config() { return config_; }
     LauncherModel& launcher() { return launcher_; }
     UsbController& usb() { return *usb_; }
+    AdminController& admin() { return *admin_; }
     QQmlApplicationEngine& engine() { return engine_; }
 
     // remote-viewer's defaults where it has one, ours for the rest.
@@ -69,6 +72,7 @@ private:
     SessionController controller_;
     LauncherModel launcher_;
     std::unique_ptr<UsbController> usb_;
+    std::unique_ptr<AdminController> admin_;
     QQmlApplicationEngine engine_;
     QQuickWindow* window_ = nullptr;
     bool applyingGuestClipboard_ = false;

@@ -34,12 +34,25 @@ QImage copyRegion(const Surface& s, const QRect& r) {
     return out;
 }
 
+// The software scene graph repaints a node as a whole when its texture changes, and scales it
+// on the CPU: the picture is cut into tiles so that a small update (a blinking cursor, one
+// window) repaints and rescales one tile, not the screen.
+constexpr int kSoftwareTile = 256;
+
+} // namespace
+
 struct SessionNode : QSGNode {
     QSGImageNode* picture = nullptr;
+    QSGNode* tileLayer = nullptr; // software scene graph: one image node per tile
+    std::vector<QSGImageNode*> tiles;
+    QSize tileGrid;
+    QRectF tileTarget;
     QSGRectangleNode* blank = nullptr;
     QSGImageNode* cursor = nullptr;
     SurfaceTexture* texture = nullptr; // owned by `picture`
 };
+
+namespace {
 
 std::optional<int> qtKeyForName(const QString& name) {
     const QString n = name.trimmed().toLower();
@@ -190,7 +203,7 @@ void SurfaceItem::onUpdate(const QRect& dirty) {
         return;
     if (!mirror_.isNull()) {
         copySurfaceRegion(*surface_, dirty, mirror_);
-        mirrorChanged_ = true;
+        mirrorDirty_ += dirty;
     } else
         dirty_ += dirty;
     update();
@@ -220,7 +233,14 @@ QSGNode* SurfaceItem::updatePaintNode(QSGNode* old, UpdatePaintNodeData*) {
     root->blank->setRect(boundingRect());
 
     const bool software = win->rendererInterface()->graphicsApi() == QSGRendererInterface::Software;
-    if (!surface_) {
+    if (surface_ && software) {
+        updateSoftwareTiles(root, win);
+    } else if (root->tileLayer) {
+        delete root->tileLayer; // deletes the tiles with it
+        root->tileLayer = nullptr;
+        root->tiles.clear();
+    }
+    if (!surface_ || software) {
         if (root->picture) {
             root->removeChildNode(root->picture);
             delete root->picture;
@@ -235,18 +255,7 @@ QSGNode* SurfaceItem::updatePaintNode(QSGNode* old, UpdatePaintNodeData*) {
             root->picture = win->createImageNode();
             root->picture->setOwnsTexture(true);
         }
-        if (software) {
-            // The software renderer paints from a QPixmap: hand it the mirror (implicitly
-            // shared; only regions changed since the last frame were copied into it).
-            if (mirror_.isNull() || mirror_.size() != surfaceSize_) {
-                mirror_ = copySurface(*surface_); // first frame in this window, or a new size
-                mirrorChanged_ = true;
-            }
-            if (newSurface_ || mirrorChanged_ || !root->picture->texture())
-                root->picture->setTexture(win->createTextureFromImage(mirror_));
-            mirrorChanged_ = false;
-            dirty_ = QRegion();
-        } else {
+        { // GPU: one texture, only the redrawn rectangles uploaded
             if (newSurface_ || !root->texture || root->texture->textureSize() != surfaceSize_) {
                 auto* tex = new SurfaceTexture(surfaceSize_);
                 root->texture = tex;
@@ -309,6 +318,60 @@ QSGNode* SurfaceItem::updatePaintNode(QSGNode* old, UpdatePaintNodeData*) {
     }
     emit framePresented();
     return root;
+}
+
+void SurfaceItem::updateSoftwareTiles(SessionNode* root, QQuickWindow* win) {
+    if (mirror_.isNull() || mirror_.size() != surfaceSize_) {
+        mirror_ = copySurface(*surface_); // first frame in this window, or a new size
+        mirrorDirty_ = QRegion(mirror_.rect());
+    }
+    const QSize grid((surfaceSize_.width() + kSoftwareTile - 1) / kSoftwareTile,
+                     (surfaceSize_.height() + kSoftwareTile - 1) / kSoftwareTile);
+    const auto tileRect = [&](int i) {
+        const int col = i % grid.width(), row = i / grid.width();
+        return QRect(col * kSoftwareTile, row * kSoftwareTile, kSoftwareTile, kSoftwareTile)
+            .intersected(mirror_.rect());
+    };
+    const bool rebuild = !root->tileLayer || newSurface_ || root->tileGrid != grid;
+    if (rebuild) {
+        delete root->tileLayer;
+        root->tiles.clear();
+        root->tileLayer = new QSGNode;
+        root->tileGrid = grid;
+        root->tileTarget = {};
+        for (int i = 0; i < grid.width() * grid.height(); ++i) {
+            QSGImageNode* tile = win->createImageNode();
+            tile->setOwnsTexture(true);
+            tile->setTexture(win->createTextureFromImage(mirror_.copy(tileRect(i))));
+            root->tileLayer->appendChildNode(tile);
+            root->tiles.push_back(tile);
+        }
+        root->insertChildNodeAfter(root->tileLayer, root->blank);
+    } else if (!mirrorDirty_.isEmpty()) {
+        for (int i = 0; i < int(root->tiles.size()); ++i) {
+            const QRect r = tileRect(i);
+            if (mirrorDirty_.intersects(r))
+                root->tiles[size_t(i)]->setTexture(win->createTextureFromImage(mirror_.copy(r)));
+        }
+    }
+    mirrorDirty_ = QRegion();
+    dirty_ = QRegion();
+    newSurface_ = false;
+    const QRectF target = targetRect();
+    if (target == root->tileTarget)
+        return; // setRect marks a node dirty: only move the tiles when the picture moved
+    root->tileTarget = target;
+    const qreal sx = target.width() / surfaceSize_.width(), sy = target.height() / surfaceSize_.height();
+    const bool exact =
+        qFuzzyCompare(target.width() * win->effectiveDevicePixelRatio(), qreal(surfaceSize_.width()));
+    for (int i = 0; i < int(root->tiles.size()); ++i) {
+        const QRect r = tileRect(i);
+        QSGImageNode* tile = root->tiles[size_t(i)];
+        tile->setRect(QRectF(target.left() + r.left() * sx, target.top() + r.top() * sy, r.width() * sx,
+                             r.height() * sy));
+        tile->setSourceRect(QRectF(QPointF(0, 0), QSizeF(r.size())));
+        tile->setFiltering(exact ? QSGTexture::Nearest : QSGTexture::Linear);
+    }
 }
 
 void SurfaceItem::releaseResources() {

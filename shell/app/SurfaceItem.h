@@ -67,6 +67,7 @@ signals:
 
 protected:
     QSGNode* updatePaintNode(QSGNode* old, UpdatePaintNodeData*) override;
+    void updateSoftwareTiles(struct SessionNode* root, QQuickWindow* win);
     void geometryChange(const QRectF& newGeometry, const QRectF& oldGeometry) override;
     void keyPressEvent(QKeyEvent*) override;
     void keyReleaseEvent(QKeyEvent*) override;
@@ -94,8 +95,8 @@ private:
     QSize surfaceSize_;
     QRegion dirty_;
     bool newSurface_ = false;
-    QImage mirror_; // software scene graph only
-    bool mirrorChanged_ = false;
+    QImage mirror_;       // software scene graph only
+    QRegion mirrorDirty_; // regions of the mirror not yet handed to the scene graph
     QString scaling_ = QStringLiteral("fit");
     bool resizeGuest_ = true;
     QTimer resizeDebounce_;

@@ -154,6 +154,7 @@ int main(int argc, char** argv) {
     const QString usbRules = QDir(o.settingsRoot).filePath(QStringLiteral("etc/saffron/usb-policy.conf"));
     if (QFile f(usbRules); f.open(QIODevice::ReadOnly))
         start.usbPolicy = QString::fromUtf8(f.readAll());
+    start.settingsRoot = o.settingsRoot;
     start.backoffMinMs = int(settings.reconnectMin().count());
     start.backoffMaxMs = int(settings.reconnectMax().count());
 

@@ -8,10 +8,12 @@
 #include "app/ShellApp.h"
 
 #include <QDir>
+#include <QFile>
 #include <QQuickItem>
 #include <QQuickWindow>
 #include <QSGRendererInterface>
 #include <QSslCertificate>
+#include <QTemporaryDir>
 #include <QtTest>
 
 using namespace saffron;
@@ -77,6 +79,7 @@ private slots:
     void certificateRefusedShowsDetails();
     void reconnectsAfterServerRestart();
     void kioskCannotBeClosed();
+    void kioskWithoutPinKeepsSettingsLocked();
     void launcherListsConnections();
 };
 
@@ -214,8 +217,19 @@ void TestShell::reconnectsAfterServerRestart() {
 void TestShell::kioskCannotBeClosed() {
     QemuInstance q;
     QVERIFY2(q.start(), qPrintable(q.errorString()));
+    QTemporaryDir settingsRoot;
+    QVERIFY(settingsRoot.isValid());
+    QVERIFY(QDir().mkpath(settingsRoot.filePath(QStringLiteral("etc/saffron"))));
+    QString error;
+    const QString hash = AdminPin::hash(QStringLiteral("2468"), &error, AdminPin::kMinIterations);
+    QVERIFY2(!hash.isEmpty(), qPrintable(error));
+    QFile conf(settingsRoot.filePath(QStringLiteral("etc/saffron/saffron.conf")));
+    QVERIFY(conf.open(QIODevice::WriteOnly));
+    conf.write("[admin]\npin-hash=" + hash.toUtf8() + "\n");
+    conf.close();
     ShellStart s = startFor(targetFor(q.port()));
     s.kiosk = true;
+    s.settingsRoot = settingsRoot.path();
     ShellApp app(std::move(s));
     QVERIFY(app.load());
     app.begin();
@@ -238,6 +252,35 @@ void TestShell::kioskCannotBeClosed() {
     QCOMPARE(app.controller().state(), QStringLiteral("connected"));
     QVERIFY(!visible(w, "disconnectButton"));
     QCOMPARE(quits.count(), 0);
+
+    // Settings need the administrator PIN (hashed in the settings file).
+    AdminController& admin = app.admin();
+    QVERIFY(admin.available());
+    QVERIFY(!admin.unlocked());
+    QVERIFY(!admin.setValue(QStringLiteral("policy/clipboard"), QStringLiteral("false")));
+    QVERIFY(!admin.unlock(QStringLiteral("1111")));
+    QCOMPARE(admin.message(), QStringLiteral("Wrong PIN"));
+    QVERIFY(admin.unlock(QStringLiteral("2468")));
+    QVERIFY2(admin.setValue(QStringLiteral("policy/clipboard"), QStringLiteral("false")),
+             qPrintable(admin.message()));
+    const QString state = settingsRoot.filePath(QStringLiteral("var/lib/saffron/settings.conf"));
+    QFile written(state);
+    QVERIFY2(written.open(QIODevice::ReadOnly), qPrintable(state));
+    QVERIFY(written.readAll().contains("clipboard=false"));
+    QCOMPARE(written.permissions() & (QFile::ReadGroup | QFile::ReadOther), QFile::Permissions());
+}
+
+void TestShell::kioskWithoutPinKeepsSettingsLocked() {
+    QTemporaryDir root;
+    QVERIFY(root.isValid());
+    ShellStart s = startFor(std::nullopt);
+    s.kiosk = true;
+    s.settingsRoot = root.path();
+    ShellApp app(std::move(s));
+    QVERIFY(!app.admin().unlocked());
+    QVERIFY(!app.admin().unlock(QStringLiteral("0000")));
+    QVERIFY2(app.admin().message().contains(QStringLiteral("No administrator PIN")),
+             qPrintable(app.admin().message()));
 }
 
 void TestShell::launcherListsConnections() {

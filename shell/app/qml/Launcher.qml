@@ -12,7 +12,16 @@ Rectangle {
         anchors.fill: parent
         anchors.margins: 48
         spacing: 24
-        Label { text: qsTr("Choose a desktop"); color: "white"; font.pixelSize: 34 }
+        RowLayout {
+            Layout.fillWidth: true
+            Label { text: qsTr("Choose a desktop"); color: "white"; font.pixelSize: 34; Layout.fillWidth: true }
+            Button {
+                objectName: "launcherAdmin"
+                visible: Admin.available
+                text: qsTr("Administration…")
+                onClicked: root.openAdmin()
+            }
+        }
         Label {
             visible: grid.count === 0
             text: qsTr("No connections are configured. An administrator adds them in /etc/saffron/connections.d/.")

@@ -43,6 +43,9 @@ ApplicationWindow {
         visible: root.page === "status"
     }
 
+    AdminPanel { id: adminPanel }
+    function openAdmin() { adminPanel.open() }
+
     Loader {
         anchors { left: parent.left; right: parent.right; bottom: parent.bottom; top: parent.top }
         active: Config.virtualKeyboard

@@ -104,6 +104,12 @@ Popup {
                 text: Controller.statsEnabled ? qsTr("Hide statistics") : qsTr("Show statistics")
                 onClicked: Controller.statsEnabled = !Controller.statsEnabled
             }
+            Button {
+                objectName: "adminButton"
+                visible: Admin.available
+                text: qsTr("Administration…")
+                onClicked: { menu.close(); root.openAdmin() }
+            }
             Item { Layout.fillWidth: true }
             Button {
                 objectName: "disconnectButton"
