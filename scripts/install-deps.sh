@@ -27,7 +27,7 @@ PKGS=(
   libpipewire-0.3-dev libopus-dev pipewire pipewire-bin wireplumber dbus
   # test peers: the real SPICE servers, the reference client, tools
   libspice-server-dev qemu-system-x86 seabios
-  virt-viewer xvfb xauth x11-apps openssl socat procps iproute2 python3
+  virt-viewer xvfb xauth x11-apps libx11-6 libxtst6 openssl socat procps iproute2 python3
   # demo guest: a busybox initramfs booting Debian's kernel
   busybox-static cpio gzip
   # fonts so offscreen screenshots have readable text
