@@ -5,7 +5,7 @@ FUZZ_BUILD ?= build-test
 FUZZ_SECONDS ?= 300
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build demo test test-tsan fuzz bench clean
+.PHONY: all deps build demo test test-tsan fuzz bench image test-image clean
 
 all: build
 
@@ -27,7 +27,7 @@ test: deps
 	cmake --build $(TEST_BUILD) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
-	ctest --test-dir $(TEST_BUILD) --output-on-failure -j 2
+	ctest --test-dir $(TEST_BUILD) --output-on-failure -j 2 -LE image
 
 # ThreadSanitizer build of the session engine and the suites that drive its thread.
 TSAN_BUILD ?= build-tsan
@@ -42,6 +42,19 @@ fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSAFFRON_FUZZ=ON
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
 	bash scripts/run-fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# The appliance image (root, Debian mirror reachable): RECIPE=kiosk|thin-client|pc-installer.
+RECIPE    ?= kiosk
+IMAGE_OUT ?= $(CURDIR)/image-out
+image:
+	bash scripts/install-deps.sh image
+	bash image-build/build-image.sh $(RECIPE) $(IMAGE_OUT)/$(RECIPE)
+
+# Builds the kiosk image and boots it under QEMU TCG against a SeaBIOS SPICE desktop (slow).
+test-image:
+	bash scripts/install-deps.sh image
+	bash image-build/build-image.sh kiosk $(IMAGE_OUT)/kiosk
+	python3 tests/image/boot_test.py --image $(IMAGE_OUT)/kiosk/saffron-kiosk.raw --keep $(IMAGE_OUT)/kiosk-boot
 
 bench: build
 	cmake --build $(BUILD) --target bench

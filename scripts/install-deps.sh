@@ -34,6 +34,12 @@ PKGS=(
   fonts-dejavu-core
 )
 
+# `install-deps.sh image`: also what building and boot-testing the appliance image needs.
+if [[ "${1:-}" == image ]]; then
+  PKGS+=(mkosi debootstrap systemd-container squashfs-tools dosfstools mtools fdisk binutils zstd
+         e2fsprogs dpkg-dev systemd-boot-efi ovmf)
+fi
+
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,333 @@
+#!/usr/bin/env python3
+"""Boot test of the kiosk appliance image under QEMU TCG (no KVM).
+
+1. A "hosted desktop" QEMU on this machine shows SeaBIOS's text screen through a SPICE server on
+   127.0.0.1:PORT (a guest with user networking reaches the host's loopback at 10.0.2.2).
+2. The thin-client VM boots the kiosk image with OVMF, no display of its own (virtio-gpu,
+   -display none), serial to a file and QMP.
+3. Pass when a QMP screendump of the thin-client VM shows the hosted desktop's screen: both dumps
+   are reduced to a grid of cell brightnesses and correlated, trying the placements a client can
+   choose (aspect-fit letterbox, 1:1 centred or top-left, stretched), with a few pixels of slack.
+4. Then the VM is shut down cleanly and the journal is read from its /var partition (debugfs,
+   no mount): no failed units, no start job failures.
+
+Timings are host wall clock under TCG and say so. Exit 77 (ctest SKIP_RETURN_CODE) when not
+root or when the image is missing.
+"""
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+SKIP = 77
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+MSG_JOB_FAILED = "be02cf6855d2428ba40df7e9d022f03d"
+MSG_UNIT_FAILED = "d9b373ed55a64feb8242e02dbe79a49c"
+MSG_RESTART_SCHEDULED = "5eb03494b6584870a536b337290809b3"
+
+
+def log(msg):
+    print(f"boot_test: {msg}", flush=True)
+
+
+class Qmp:
+    """Minimal QMP client (one command at a time, events skipped)."""
+
+    def __init__(self, path, timeout=60):
+        deadline = time.time() + timeout
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.2)
+        self.sock.settimeout(60)
+        self.buf = b""
+        self._read()  # greeting
+        self.cmd("qmp_capabilities")
+
+    def _read(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("QMP closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def cmd(self, name, **args):
+        self.sock.sendall(json.dumps({"execute": name, "arguments": args}).encode() + b"\n")
+        while True:
+            reply = self._read()
+            if "return" in reply:
+                return reply["return"]
+            if "error" in reply:
+                raise RuntimeError(f"QMP {name}: {reply['error']}")
+
+
+def read_ppm(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    # QEMU writes "P6\n<w> <h>\n255\n" then RGB bytes.
+    parts = data.split(b"\n", 3)
+    if parts[0] != b"P6":
+        raise ValueError(f"{path}: not a P6 PPM")
+    w, h = map(int, parts[1].split())
+    return w, h, parts[3]
+
+
+def cell_grid(img, rect, cols, rows):
+    """Mean brightness (sum of RGB) of cols x rows cells covering rect=(x, y, w, h) of img."""
+    w, h, px = img
+    x0, y0, rw, rh = rect
+    out = []
+    for r in range(rows):
+        ya = y0 + r * rh // rows
+        yb = max(ya + 1, y0 + (r + 1) * rh // rows)
+        row_sums = [0] * cols
+        for y in range(max(0, ya), min(h, yb)):
+            base = y * w * 3
+            for c in range(cols):
+                xa = x0 + c * rw // cols
+                xb = max(xa + 1, x0 + (c + 1) * rw // cols)
+                xa, xb = max(0, xa), min(w, xb)
+                if xb > xa:
+                    row_sums[c] += sum(px[base + xa * 3 : base + xb * 3]) / (xb - xa)
+        out.extend(s / max(1, yb - ya) for s in row_sums)
+    return out
+
+
+def correlation(a, b):
+    n = len(a)
+    ma, mb = sum(a) / n, sum(b) / n
+    va = sum((x - ma) ** 2 for x in a)
+    vb = sum((y - mb) ** 2 for y in b)
+    if va == 0 or vb == 0:
+        return 0.0
+    return sum((x - ma) * (y - mb) for x, y in zip(a, b)) / (va * vb) ** 0.5
+
+
+def best_match(host, client):
+    """Highest correlation of the host screen against plausible placements in the client dump."""
+    hw, hh, _ = host
+    cw, ch, _ = client
+    cols, rows = max(8, hw // 8), max(8, hh // 8)
+    ref = cell_grid(host, (0, 0, hw, hh), cols, rows)
+    if max(ref) - min(ref) < 30:
+        raise RuntimeError("the hosted desktop's own screen is blank; nothing to compare")
+    scale = min(cw / hw, ch / hh)
+    fw, fh = int(hw * scale), int(hh * scale)
+    placements = {
+        "aspect-fit centred": ((cw - fw) // 2, (ch - fh) // 2, fw, fh),
+        "1:1 centred": ((cw - hw) // 2, (ch - hh) // 2, hw, hh),
+        "1:1 top-left": (0, 0, hw, hh),
+        "stretched": (0, 0, cw, ch),
+    }
+    best = (-1.0, "", None)
+    for name, (x, y, w, h) in placements.items():
+        slack = max(2, int(4 * w / hw))
+        for dx in (-slack, 0, slack):
+            for dy in (-slack, 0, slack):
+                score = correlation(ref, cell_grid(client, (x + dx, y + dy, w, h), cols, rows))
+                if score > best[0]:
+                    best = (score, name, (x + dx, y + dy, w, h))
+    return best
+
+
+def free_port(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def gpt_partition(disk, name):
+    out = subprocess.run(["sfdisk", "-J", disk], check=True, capture_output=True, text=True).stdout
+    for p in json.loads(out)["partitiontable"]["partitions"]:
+        if p.get("name") == name:
+            return p["start"] * 512, p["size"] * 512
+    raise RuntimeError(f"{disk}: no partition {name}")
+
+
+def journal_check(disk, work, qemu_start_realtime):
+    off, size = gpt_partition(disk, "saffron-var")
+    var_img = os.path.join(work, "var.img")
+    with open(disk, "rb") as src, open(var_img, "wb") as dst:
+        src.seek(off)
+        left = size
+        while left:
+            chunk = src.read(min(left, 8 << 20))
+            dst.write(chunk)
+            left -= len(chunk)
+    jdir = os.path.join(work, "journal")
+    os.makedirs(jdir)
+    subprocess.run(["debugfs", "-R", f"rdump /log/journal {jdir}", var_img], check=True, capture_output=True)
+    jdir = os.path.join(jdir, "journal")  # rdump recreates the folder itself inside the target
+    raw = subprocess.run(["journalctl", "-D", jdir, "-o", "json", "--no-pager"], capture_output=True,
+                         text=True).stdout
+    entries = [json.loads(l) for l in raw.splitlines() if l.strip()]
+    if not entries:
+        raise RuntimeError("the guest journal on /var is empty")
+    text_path = os.path.join(work, "journal.txt")
+    with open(text_path, "w") as f:
+        subprocess.run(["journalctl", "-D", jdir, "-o", "short-monotonic", "--no-pager"], stdout=f)
+    failed, restarts, timings = [], 0, {}
+    for e in entries:
+        mid = e.get("MESSAGE_ID", "")
+        unit = e.get("UNIT") or e.get("USER_UNIT") or ""
+        if mid in (MSG_JOB_FAILED, MSG_UNIT_FAILED):
+            failed.append(f"{unit}: {e.get('MESSAGE', '')}")
+        if mid == MSG_RESTART_SCHEDULED and unit.startswith("saffron-kiosk@"):
+            restarts += 1
+        msg = e.get("MESSAGE", "")
+        if isinstance(msg, str) and e.get("_PID") == "1":
+            for target in ("multi-user.target", "graphical.target"):
+                if msg.startswith("Reached target") and target in (unit or msg) and target not in timings:
+                    timings[target] = (int(e["__MONOTONIC_TIMESTAMP"]) / 1e6,
+                                       int(e["__REALTIME_TIMESTAMP"]) / 1e6 - qemu_start_realtime)
+    return failed, restarts, timings, text_path
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--image", required=True, help="saffron-kiosk.raw from image-build/build-image.sh")
+    ap.add_argument("--port", type=int, default=5960, help="SPICE port the kiosk recipe connects to")
+    ap.add_argument("--timeout", type=int, default=900, help="seconds to wait for the first frame")
+    ap.add_argument("--keep", help="folder to keep screendumps, serial log and journal in")
+    a = ap.parse_args()
+
+    if os.geteuid() != 0:
+        log("SKIP: needs root (the image build it depends on runs as root)")
+        return SKIP
+    if not os.path.exists(a.image):
+        log(f"SKIP: no image at {a.image}: build it with `make image RECIPE=kiosk`")
+        return SKIP
+    for tool in ("qemu-system-x86_64", "sfdisk", "debugfs", "journalctl"):
+        if not shutil.which(tool):
+            log(f"SKIP: {tool} missing")
+            return SKIP
+    if not os.path.exists(OVMF_CODE):
+        log("SKIP: OVMF missing (package ovmf)")
+        return SKIP
+    if not free_port(a.port):
+        log(f"FAIL: port {a.port} on 127.0.0.1 is in use; the kiosk recipe connects to 10.0.2.2:{a.port}")
+        return 1
+
+    work = a.keep or tempfile.mkdtemp(prefix="saffron-boot-")
+    os.makedirs(work, exist_ok=True)
+    procs = []
+    try:
+        # The disk is copied (sparse) so the built image stays pristine.
+        disk = os.path.join(work, "disk.raw")
+        subprocess.run(["cp", "--sparse=always", a.image, disk], check=True)
+        vars_fd = os.path.join(work, "ovmf-vars.fd")
+        shutil.copy(OVMF_VARS, vars_fd)
+
+        host_qmp = os.path.join(work, "desktop.qmp")
+        procs.append(subprocess.Popen(
+            ["qemu-system-x86_64", "-nodefaults", "-machine", "pc", "-accel", "tcg", "-m", "64",
+             "-vga", "qxl", "-spice", f"port={a.port},addr=127.0.0.1,disable-ticketing=on",
+             "-display", "none", "-qmp", f"unix:{host_qmp},server=on,wait=off"],
+            stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "desktop.log"), "w")))
+        desktop = Qmp(host_qmp)
+
+        serial = os.path.join(work, "serial.log")
+        tc_qmp = os.path.join(work, "thinclient.qmp")
+        t0 = time.time()
+        procs.append(subprocess.Popen(
+            ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,thread=multi", "-smp", "2",
+             "-m", "2048", "-cpu", "max",
+             "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+             "-drive", f"if=pflash,format=raw,file={vars_fd}",
+             "-drive", f"file={disk},if=virtio,format=raw",
+             "-nic", "user,model=virtio-net-pci",
+             "-display", "none", "-vga", "none", "-device", "virtio-gpu-pci",
+             "-serial", f"file:{serial}", "-qmp", f"unix:{tc_qmp},server=on,wait=off"],
+            stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "thinclient.log"), "w")))
+        vm = Qmp(tc_qmp)
+        log(f"thin-client VM started (TCG, OVMF); waiting up to {a.timeout} s for the hosted desktop to appear")
+
+        first_frame = None
+        best = (0.0, "", None)
+        host_dump = os.path.join(work, "desktop.ppm")
+        vm_dump = os.path.join(work, "thinclient.ppm")
+        while time.time() - t0 < a.timeout:
+            time.sleep(3)
+            if procs[1].poll() is not None:
+                raise RuntimeError("the thin-client VM exited")
+            desktop.cmd("screendump", filename=host_dump)
+            vm.cmd("screendump", filename=vm_dump)
+            try:
+                host, client = read_ppm(host_dump), read_ppm(vm_dump)
+            except (ValueError, IndexError):
+                continue  # display not initialised yet
+            best = best_match(host, client)
+            if best[0] >= 0.85:
+                first_frame = time.time() - t0
+                break
+        desktop.cmd("screendump", filename=os.path.join(work, "desktop.png"), format="png")
+        vm.cmd("screendump", filename=os.path.join(work, "thinclient.png"), format="png")
+        log(f"screendumps: {work}/desktop.png {work}/thinclient.png "
+            f"(best match {best[0]:.3f}, {best[1]}, region {best[2]})")
+        if first_frame is not None:
+            log(f"PASS screen: hosted SeaBIOS screen shown by the kiosk (correlation {best[0]:.3f}, {best[1]})")
+
+        # Clean shutdown so the journal on /var is complete, then read it from the disk (also
+        # after a failure: the kiosk unit's messages say why nothing appeared).
+        vm.cmd("system_powerdown")
+        try:
+            procs[1].wait(timeout=180)
+        except subprocess.TimeoutExpired:
+            log("warning: no clean shutdown within 180 s; reading the journal as it is")
+            procs[1].kill()
+            procs[1].wait()
+        failed, restarts, timings, jtext = journal_check(disk, work, t0)
+        log(f"journal: {jtext}")
+        if first_frame is None:
+            log(f"FAIL: the hosted desktop's screen never appeared in the thin-client VM within {a.timeout} s")
+            with open(jtext, errors="replace") as f:
+                lines = [l for l in f if "saffron" in l or "cage" in l or "seatd" in l or "Failed" in l]
+            sys.stdout.write("".join(lines[-80:]))
+            if failed:
+                log("failed units:\n  " + "\n  ".join(failed))
+            return 1
+        mu = timings.get("multi-user.target")
+        gr = timings.get("graphical.target")
+        print("boot_test: --- timings (QEMU TCG, no KVM, 2 vCPUs; host wall clock from QEMU start) ---")
+        if mu:
+            print(f"boot_test: boot to multi-user.target: {mu[1]:.1f} s (kernel start -> target: {mu[0]:.1f} s)")
+        if gr:
+            print(f"boot_test: boot to graphical.target:  {gr[1]:.1f} s (kernel start -> target: {gr[0]:.1f} s)")
+        print(f"boot_test: boot to first SPICE frame on screen: {first_frame:.1f} s (screendump every 3 s)")
+        if mu:
+            print(f"boot_test: shell start-up cost (first frame - multi-user): {first_frame - mu[1]:.1f} s")
+        if restarts:
+            log(f"note: saffron-kiosk@tty1 was restarted {restarts} time(s)")
+        if failed:
+            log("FAIL journal: failed units:\n  " + "\n  ".join(failed))
+            return 1
+        log("PASS journal: no failed units")
+        return 0
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        if not a.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
