@@ -29,19 +29,29 @@ void SessionController::open(ConnectionTarget target) {
     startAttempt();
 }
 
-void SessionController::startAttempt() {
-    if (!target_)
-        return;
+void SessionController::cancelReconnect() {
     reconnectTimer_.stop();
     countdown_.stop();
     reconnectIn_ = -1;
     emit reconnectInChanged();
-    if (session_) {
-        // We may be inside one of its signals: let the event loop delete it.
-        session_->disconnect(this);
-        session_->stop();
-        session_.release()->deleteLater();
-    }
+}
+
+void SessionController::dropSession(bool now) {
+    if (!session_)
+        return;
+    session_->disconnect(this);
+    session_->stop();
+    if (now)
+        session_.reset();
+    else
+        session_.release()->deleteLater(); // we may be inside one of its signals
+}
+
+void SessionController::startAttempt() {
+    if (!target_)
+        return;
+    cancelReconnect();
+    dropSession(false);
     ++attempt_;
     session_ = std::make_unique<Session>(target_->options);
     Session* s = session_.get();
@@ -148,16 +158,11 @@ void SessionController::retryWithPassword(const QString& password) {
 void SessionController::disconnectSession() {
     if (policy_.kiosk)
         return; // a kiosk has nowhere else to go
-    reconnectTimer_.stop();
-    countdown_.stop();
-    reconnectIn_ = -1;
-    emit reconnectInChanged();
-    if (session_) {
-        session_->disconnect(this);
-        session_->stop();
-        session_.release()->deleteLater();
+    cancelReconnect();
+    const bool had = session_ != nullptr;
+    dropSession(false);
+    if (had)
         emit sessionChanged();
-    }
     target_.reset();
     setState(QStringLiteral("idle"));
 }
@@ -172,14 +177,12 @@ void SessionController::askPassword(ConnectionTarget target) {
 }
 
 void SessionController::closeSession() {
-    reconnectTimer_.stop();
-    countdown_.stop();
+    cancelReconnect();
     target_.reset();
-    if (session_) {
-        session_->disconnect(this);
-        session_.reset();
+    const bool had = session_ != nullptr;
+    dropSession(true);
+    if (had)
         emit sessionChanged();
-    }
 }
 
 void SessionController::setState(const QString& state, const QString& message, const QString& details) {

@@ -82,6 +82,9 @@ signals:
 
 private:
     void startAttempt();
+    void cancelReconnect();
+    // Ends the current session; `now` deletes it at once, else when the event loop next runs.
+    void dropSession(bool now);
     void onEnded(const SessionEnd& end);
     void scheduleReconnect();
     void setState(const QString& state, const QString& message = {}, const QString& details = {});
