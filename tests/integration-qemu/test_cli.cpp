@@ -17,8 +17,15 @@ QString cli;
 
 struct Run {
     int exitCode = -1;
+    bool crashed = false;
     QByteArray out;
     QByteArray err;
+    // For failure messages: how it ended and the end of stderr (where a sanitizer report or
+    // the final error is; QTest truncates long messages).
+    QByteArray why() const {
+        return (crashed ? QByteArray("crashed; ") : "exit " + QByteArray::number(exitCode) + "; ") +
+               "stderr ends: " + err.right(700);
+    }
 };
 
 Run runCli(const QStringList& args) {
@@ -30,6 +37,7 @@ Run runCli(const QStringList& args) {
         p.waitForFinished();
     }
     r.exitCode = p.exitCode();
+    r.crashed = p.exitStatus() == QProcess::CrashExit;
     r.out = p.readAllStandardOutput();
     r.err = p.readAllStandardError();
     return r;
@@ -54,7 +62,7 @@ private slots:
 
     void infoJson() {
         const Run r = runCli({QStringLiteral("info"), uri, QStringLiteral("--json")});
-        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY2(r.exitCode == 0 && !r.crashed, r.why().constData());
         const QJsonObject o = lastJsonLine(r.out);
         QCOMPARE(o[QStringLiteral("surfaceWidth")].toInt(), 720);
         QCOMPARE(o[QStringLiteral("surfaceHeight")].toInt(), 400);
@@ -76,7 +84,7 @@ private slots:
         QRect bestBox;
         for (int attempt = 0; attempt < 10 && best != 0; ++attempt) {
             const Run r = runCli({QStringLiteral("screenshot"), uri, png});
-            QVERIFY2(r.exitCode == 0, r.err.constData());
+            QVERIFY2(r.exitCode == 0 && !r.crashed, r.why().constData());
             const QImage dump = qemu.qmp().screendump().convertToFormat(QImage::Format_RGB32);
             const QImage ours = QImage(png).convertToFormat(QImage::Format_RGB32);
             QCOMPARE(ours.size(), dump.size());
@@ -102,7 +110,7 @@ private slots:
     void stats() {
         const Run r = runCli({QStringLiteral("stats"), uri, QStringLiteral("--seconds"), QStringLiteral("2"),
                               QStringLiteral("--json")});
-        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY2(r.exitCode == 0 && !r.crashed, r.why().constData());
         const QJsonObject o = lastJsonLine(r.out);
         QVERIFY(o[QStringLiteral("seconds")].toDouble() > 0);
         QVERIFY(o.contains(QStringLiteral("framesPerSecond")));
@@ -121,7 +129,7 @@ private slots:
                     .toUtf8());
         f.close();
         const Run r = runCli({QStringLiteral("info"), vv});
-        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY2(r.exitCode == 0 && !r.crashed, r.why().constData());
         QVERIFY(r.out.contains("surface:       720x400"));
         QVERIFY(!QFile::exists(vv));
     }
