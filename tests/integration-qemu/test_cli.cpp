@@ -60,6 +60,19 @@ private slots:
         uri = QStringLiteral("spice://127.0.0.1:%1").arg(qemu.port());
     }
 
+    // spice-server takes a moment to tear down the previous client's channels after its process
+    // exits; a new client arriving meanwhile may have a channel closed under it. Each case starts
+    // once HMP lists no channel (bounded: a leftover is then the case's own problem to report).
+    void init() {
+        waitUntil(
+            [&] {
+                return !qemu.qmp()
+                            .humanMonitorCommand(QStringLiteral("info spice"))
+                            .contains(QLatin1String("channel name:"));
+            },
+            10000);
+    }
+
     void infoJson() {
         const Run r = runCli({QStringLiteral("info"), uri, QStringLiteral("--json")});
         QVERIFY2(r.exitCode == 0 && !r.crashed, r.why().constData());
