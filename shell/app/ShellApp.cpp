@@ -92,13 +92,11 @@ SessionController::Policy policyFor(const ShellStart& s) {
 } // namespace
 
 QVariantMap ShellApp::defaultHotkeys() {
-    // release-cursor and secure-attention as in remote-viewer; toggle-fullscreen takes Shift+F11
-    // so that plain F11 still reaches the guest.
-    return {{QStringLiteral("release-cursor"), QStringLiteral("Shift+F12")},
-            {QStringLiteral("toggle-fullscreen"), QStringLiteral("Shift+F11")},
-            {QStringLiteral("secure-attention"), QStringLiteral("Ctrl+Alt+End")},
-            {QStringLiteral("toggle-menu"), QStringLiteral("Ctrl+Alt+Shift+M")},
-            {QStringLiteral("stats-overlay"), QStringLiteral("Ctrl+Alt+Shift+S")}};
+    QVariantMap keys;
+    const QMap<QString, QString> defaults = ShellSettings::defaultHotkeys();
+    for (auto it = defaults.cbegin(); it != defaults.cend(); ++it)
+        keys.insert(it.key(), it.value());
+    return keys;
 }
 
 ShellApp::ShellApp(ShellStart start, QObject* parent)

@@ -36,6 +36,8 @@ constexpr KeyInfo kKeys[] = {
     {"usb/auto-redirect-filter", "", Kind::UsbFilter, false},
     {"usb/redirect-on-connect-filter", "", Kind::UsbFilter, false},
     {"hotkeys/release-cursor", "Shift+F12", Kind::Hotkey, true},
+    {"hotkeys/toggle-fullscreen", "Shift+F11", Kind::Hotkey, true},
+    {"hotkeys/secure-attention", "Ctrl+Alt+End", Kind::Hotkey, true},
     {"hotkeys/toggle-menu", "Ctrl+Alt+Shift+M", Kind::Hotkey, true},
     {"hotkeys/stats-overlay", "Ctrl+Alt+Shift+S", Kind::Hotkey, true},
     {"reconnect/min-delay-ms", "1000", Kind::DelayMs, false},
@@ -344,6 +346,16 @@ QMap<QString, QString> ShellSettings::hotkeys() const {
         const QString key = QLatin1String(info.key);
         if (key.startsWith(u"hotkeys/"))
             out.insert(key.mid(8), value(key));
+    }
+    return out;
+}
+
+QMap<QString, QString> ShellSettings::defaultHotkeys() {
+    QMap<QString, QString> out;
+    for (const KeyInfo& info : kKeys) {
+        const QString key = QLatin1String(info.key);
+        if (key.startsWith(u"hotkeys/"))
+            out.insert(key.mid(8), QLatin1String(info.defaultValue));
     }
     return out;
 }

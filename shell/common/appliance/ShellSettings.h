@@ -56,6 +56,8 @@ struct SettingsProblem {
 //   policy/clipboard = true          policy/usb-redirect = true
 //   usb/auto-redirect-filter = ""    usb/redirect-on-connect-filter = ""  (usbredir filters)
 //   hotkeys/release-cursor = Shift+F12        (as remote-viewer)
+//   hotkeys/toggle-fullscreen = Shift+F11     (plain F11 still reaches the guest)
+//   hotkeys/secure-attention = Ctrl+Alt+End   (as remote-viewer: sends Ctrl+Alt+Del)
 //   hotkeys/toggle-menu = Ctrl+Alt+Shift+M    (remote-viewer has none; Shift+F12 is taken by
 //                                              release-cursor, and a plain F-key would be
 //                                              stolen from the guest)
@@ -82,10 +84,12 @@ public:
     QString usbAutoRedirectFilter() const;
     QString usbRedirectOnConnectFilter() const;
     // Key sequences as written (validated with KeySequenceSpec): "release-cursor",
-    // "toggle-menu", "stats-overlay".
+    // "toggle-fullscreen", "secure-attention", "toggle-menu", "stats-overlay".
     QString hotkey(const QString& action) const;
     // Every hotkeys/ key that is set (defaults included): action -> key string.
     QMap<QString, QString> hotkeys() const;
+    // The built-in defaults of every hotkey action: the one table the shell starts from.
+    static QMap<QString, QString> defaultHotkeys();
     std::chrono::milliseconds reconnectMin() const;
     std::chrono::milliseconds reconnectMax() const;
     QString adminPinHash() const;
