@@ -1,5 +1,7 @@
 #include "SessionController.h"
 
+#include "SessionRates.h"
+
 #include <QLoggingCategory>
 
 Q_LOGGING_CATEGORY(lcShell, "saffron.shell")
@@ -210,32 +212,17 @@ void SessionController::sampleStats() {
     if (!session_)
         return;
     const SessionInfo now = session_->info();
-    const double secs = std::max(0.001, statsClock_.restart() / 1000.0);
-    quint64 bytesNow = 0, bytesBefore = 0;
-    for (const auto& c : now.channels)
-        bytesNow += c.stats.bytesIn;
-    for (const auto& c : lastInfo_.channels)
-        bytesBefore += c.stats.bytesIn;
-    const VideoStats& v = now.display.video;
-    const VideoStats& v0 = lastInfo_.display.video;
-    const quint64 draws = now.display.draws - std::min(now.display.draws, lastInfo_.display.draws);
-    const quint64 decodeNs =
-        now.display.decodeNs - std::min(now.display.decodeNs, lastInfo_.display.decodeNs);
-    const quint64 vDecoded = v.framesDecoded - std::min(v.framesDecoded, v0.framesDecoded);
-    const quint64 vPresented = v.framesPresented - std::min(v.framesPresented, v0.framesPresented);
+    const SessionRates r = sessionRates(lastInfo_, now, statsClock_.restart() / 1000.0);
     QVariantMap m;
-    m[QStringLiteral("fps")] = double(updates_ - lastUpdates_) / secs;
-    m[QStringLiteral("videoFps")] = double(vPresented) / secs;
-    m[QStringLiteral("imageDecodeMs")] = draws ? decodeNs / 1e6 / double(draws) : 0.0;
-    m[QStringLiteral("videoDecodeMs")] =
-        vDecoded ? (v.decodeNs - std::min(v.decodeNs, v0.decodeNs)) / 1e6 / double(vDecoded) : 0.0;
-    m[QStringLiteral("latencyMs")] =
-        vPresented ? (v.arrivalToPresentNs - std::min(v.arrivalToPresentNs, v0.arrivalToPresentNs)) / 1e6 /
-                         double(vPresented)
-                   : 0.0;
-    m[QStringLiteral("mbitPerSec")] = double(bytesNow - std::min(bytesNow, bytesBefore)) * 8 / 1e6 / secs;
+    m[QStringLiteral("fps")] = double(updates_ - lastUpdates_) / r.seconds;
+    m[QStringLiteral("videoFps")] = r.video.presentedPerSecond;
+    m[QStringLiteral("imageDecodeMs")] = r.decodeMsPerDraw;
+    m[QStringLiteral("videoDecodeMs")] = r.video.decodeMs;
+    m[QStringLiteral("latencyMs")] = r.video.arrivalToPresentMs;
+    m[QStringLiteral("mbitPerSec")] = r.bytesPerSecond * 8 / 1e6;
+    const VideoStats& v = now.display.video; // drops: session totals, not the window's
     m[QStringLiteral("drops")] = qulonglong(v.dropsDecoder + v.dropsLate);
-    m[QStringLiteral("decoders")] = v.decoders;
+    m[QStringLiteral("decoders")] = r.video.decoders;
     m[QStringLiteral("size")] =
         QStringLiteral("%1x%2").arg(now.primarySize.width()).arg(now.primarySize.height());
     stats_ = m;
