@@ -81,17 +81,6 @@ QString scalingName(ScalingMode m) {
 }
 
 // Engine options a command line may add to any target (the same as saffron-cli's).
-void applyEngineOptions(const CommandLineOptions& o, SessionOptions& options) {
-    if (o.imageCompression)
-        options.preferredCompression = o.imageCompression;
-    if (!o.videoCodecs.isEmpty())
-        options.videoCodecs = o.videoCodecs;
-    if (!o.videoDecoders.isEmpty())
-        options.videoDecoders = o.videoDecoders;
-    if (o.lipSync)
-        options.lowLatencyVideo = false;
-}
-
 QString statusLine(const SessionController& c) {
     const QString& s = c.state();
     if (s == QLatin1String("connected"))
@@ -192,9 +181,9 @@ int main(int argc, char** argv) {
         }
     }
     if (start.target)
-        applyEngineOptions(o, start.target->options);
+        o.engine.applyTo(start.target->options);
     for (auto& e : start.connections)
-        applyEngineOptions(o, e.target.options);
+        o.engine.applyTo(e.target.options);
     const Presentation look = mergePresentation(settings.hotkeys(), fileSpec, o);
     for (const QString& w : look.warnings)
         qWarning().noquote() << w;

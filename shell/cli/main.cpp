@@ -3,7 +3,9 @@
 //   saffron-cli screenshot URI|FILE.vv OUT  the first complete frame, as PNG
 //   saffron-cli stats URI|FILE.vv --seconds N
 #include "Session.h"
+#include "SessionRates.h"
 #include "common/ConnectionTarget.h"
+#include "common/EngineOptions.h"
 #include "common/SurfaceImage.h"
 
 #include <QCommandLineParser>
@@ -112,27 +114,14 @@ int main(int argc, char** argv) {
         QStringLiteral("settle-max"),
         QStringLiteral("screenshot: take it after MS milliseconds even if the screen still changes"),
         QStringLiteral("MS"), QStringLiteral("5000"));
-    QCommandLineOption compression(QStringLiteral("image-compression"),
-                                   QStringLiteral("ask the server for this image compression"),
-                                   QStringLiteral("NAME"));
     QCommandLineOption caFile(QStringLiteral("ca-file"), QStringLiteral("CA certificate(s) for TLS"),
                               QStringLiteral("PEM"));
     QCommandLineOption hostSubject(QStringLiteral("host-subject"),
                                    QStringLiteral("expected certificate subject"), QStringLiteral("SUBJECT"));
     QCommandLineOption json(QStringLiteral("json"), QStringLiteral("machine-readable output"));
-    QCommandLineOption videoCodecs(QStringLiteral("video-codecs"),
-                                   QStringLiteral("video codecs the server may stream, preferred first "
-                                                  "(h264,vp9,vp8,mjpeg,h265)"),
-                                   QStringLiteral("LIST"));
-    QCommandLineOption videoDecoder(QStringLiteral("video-decoder"),
-                                    QStringLiteral("force decoder elements, e.g. h264=avdec_h264 "
-                                                   "(SAFFRON_VIDEO_DECODER wins)"),
-                                    QStringLiteral("LIST"));
-    QCommandLineOption lipSync(QStringLiteral("lip-sync"),
-                               QStringLiteral("show video frames at the server's mm-time instead of "
-                                              "as soon as they are decoded"));
-    parser.addOptions({seconds, timeout, settle, settleMax, compression, caFile, hostSubject, json,
-                       videoCodecs, videoDecoder, lipSync});
+    const EngineOptionSet engine;
+    parser.addOptions({seconds, timeout, settle, settleMax, caFile, hostSubject, json});
+    engine.addTo(parser);
     parser.process(app);
 
     const QStringList args = parser.positionalArguments();
@@ -157,14 +146,13 @@ int main(int argc, char** argv) {
         return 2;
     }
     SessionOptions options = target->options;
-    if (parser.isSet(compression)) {
-        auto c = parseImageCompression(parser.value(compression));
-        if (!c) {
-            fatal(QStringLiteral("unknown image compression \"%1\"").arg(parser.value(compression)));
-            return 2;
-        }
-        options.preferredCompression = *c;
+    QString engineError;
+    const std::optional<EngineOptions> engineOptions = engine.read(parser, &engineError);
+    if (!engineOptions) {
+        fatal(engineError);
+        return 2;
     }
+    engineOptions->applyTo(options);
     if (parser.isSet(caFile)) {
         options.caCertificates = QSslCertificate::fromPath(parser.value(caFile));
         if (options.caCertificates.isEmpty()) {
@@ -174,11 +162,6 @@ int main(int argc, char** argv) {
     }
     if (parser.isSet(hostSubject))
         options.hostSubject = parser.value(hostSubject);
-    if (parser.isSet(videoCodecs))
-        options.videoCodecs = parser.value(videoCodecs).split(QLatin1Char(','), Qt::SkipEmptyParts);
-    if (parser.isSet(videoDecoder))
-        options.videoDecoders = parser.value(videoDecoder);
-    options.lowLatencyVideo = !parser.isSet(lipSync);
 
     Session session(options);
     QElapsedTimer clock;
@@ -261,103 +244,81 @@ int main(int argc, char** argv) {
         } else {
             const quint64 updatesAtStart = updates;
             const SessionInfo start = session.info();
-            auto bytesOf = [](const SessionInfo& i) {
-                quint64 b = 0;
-                for (const auto& c : i.channels)
-                    b += c.stats.bytesIn;
-                return b;
-            };
             const int secs = std::max(1, parser.value(seconds).toInt());
             QElapsedTimer window;
             window.start();
             // Precise: a coarse timer may end the window up to 5% early.
-            QTimer::singleShot(
-                secs * 1000, Qt::PreciseTimer, &app, [&, updatesAtStart, start, window, bytesOf] {
-                    const SessionInfo end = session.info();
-                    const double s = double(window.elapsed()) / 1000.0;
-                    const quint64 frames = updates - updatesAtStart;
-                    const quint64 bytes = bytesOf(end) - bytesOf(start);
-                    const quint64 draws = end.display.draws - start.display.draws;
-                    const quint64 decodeNs = end.display.decodeNs - start.display.decodeNs;
-                    QJsonObject o;
-                    o[QStringLiteral("seconds")] = s;
-                    o[QStringLiteral("frames")] = qint64(frames);
-                    o[QStringLiteral("framesPerSecond")] = double(frames) / s;
-                    o[QStringLiteral("bytes")] = qint64(bytes);
-                    o[QStringLiteral("bytesPerSecond")] = double(bytes) / s;
-                    o[QStringLiteral("draws")] = qint64(draws);
-                    o[QStringLiteral("drawsPerSecond")] = double(draws) / s;
-                    o[QStringLiteral("streamFrames")] =
-                        qint64(end.display.streamFrames - start.display.streamFrames);
-                    o[QStringLiteral("decodeMs")] = double(decodeNs) / 1e6;
-                    o[QStringLiteral("decodeMsPerDraw")] =
-                        draws ? double(decodeNs) / 1e6 / double(draws) : 0.0;
-                    o[QStringLiteral("firstFrameMs")] = firstFrameMs;
-                    // Video streams, moonlight-style: incoming/decoded/presented fps, drops by cause,
-                    // and where a frame's time goes (decode, queue, render, arrival to screen).
-                    const VideoStats& v0 = start.display.video;
-                    const VideoStats& v1 = end.display.video;
-                    const quint64 presented = v1.framesPresented - v0.framesPresented;
-                    const quint64 decoded = v1.framesDecoded - v0.framesDecoded;
-                    const auto perFrameMs = [](quint64 ns, quint64 n) {
-                        return n ? double(ns) / 1e6 / double(n) : 0.0;
-                    };
-                    QJsonObject video;
-                    video[QStringLiteral("streams")] = qint64(v1.streamsCreated - v0.streamsCreated);
-                    video[QStringLiteral("receivedPerSecond")] =
-                        double(v1.framesReceived - v0.framesReceived) / s;
-                    video[QStringLiteral("decodedPerSecond")] = double(decoded) / s;
-                    video[QStringLiteral("presentedPerSecond")] = double(presented) / s;
-                    video[QStringLiteral("presented")] = qint64(presented);
-                    video[QStringLiteral("dropsDecoder")] = qint64(v1.dropsDecoder - v0.dropsDecoder);
-                    video[QStringLiteral("dropsLate")] = qint64(v1.dropsLate - v0.dropsLate);
-                    video[QStringLiteral("decodeErrors")] = qint64(v1.decodeErrors - v0.decodeErrors);
-                    video[QStringLiteral("decodeMs")] = perFrameMs(v1.decodeNs - v0.decodeNs, decoded);
-                    video[QStringLiteral("queueMs")] = perFrameMs(v1.queueNs - v0.queueNs, presented);
-                    video[QStringLiteral("renderMs")] = perFrameMs(v1.renderNs - v0.renderNs, presented);
-                    video[QStringLiteral("arrivalToPresentMs")] =
-                        perFrameMs(v1.arrivalToPresentNs - v0.arrivalToPresentNs, presented);
-                    video[QStringLiteral("arrivalToPresentMaxMs")] = double(v1.arrivalToPresentMaxNs) / 1e6;
-                    video[QStringLiteral("decoders")] = v1.decoders;
-                    o[QStringLiteral("video")] = video;
-                    if (parser.isSet(json)) {
-                        out(QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact)));
-                    } else {
-                        out(QStringLiteral("measured %1 s").arg(s, 0, 'f', 2));
-                        out(QStringLiteral("frames:  %1 (%2/s)")
-                                .arg(frames)
-                                .arg(double(frames) / s, 0, 'f', 1));
-                        out(QStringLiteral("draws:   %1 (%2/s)")
-                                .arg(draws)
-                                .arg(double(draws) / s, 0, 'f', 1));
-                        out(QStringLiteral("bytes:   %1 (%2 KiB/s)")
-                                .arg(bytes)
-                                .arg(double(bytes) / s / 1024, 0, 'f', 1));
-                        out(QStringLiteral("decode:  %1 ms total, %2 ms per draw")
-                                .arg(double(decodeNs) / 1e6, 0, 'f', 2)
-                                .arg(draws ? double(decodeNs) / 1e6 / double(draws) : 0.0, 0, 'f', 3));
-                        if (v1.streamsCreated) {
-                            out(QStringLiteral("video:   %1 streams, fps in %2 decoded %3 presented %4; "
-                                               "drops %5 decoder %6 late; %7 errors")
-                                    .arg(v1.streamsCreated - v0.streamsCreated)
-                                    .arg(video[QStringLiteral("receivedPerSecond")].toDouble(), 0, 'f', 1)
-                                    .arg(video[QStringLiteral("decodedPerSecond")].toDouble(), 0, 'f', 1)
-                                    .arg(video[QStringLiteral("presentedPerSecond")].toDouble(), 0, 'f', 1)
-                                    .arg(v1.dropsDecoder - v0.dropsDecoder)
-                                    .arg(v1.dropsLate - v0.dropsLate)
-                                    .arg(v1.decodeErrors - v0.decodeErrors));
-                            out(QStringLiteral("         ms per frame: decode %1, queue %2, render %3, "
-                                               "arrival to present %4 (max %5); %6")
-                                    .arg(video[QStringLiteral("decodeMs")].toDouble(), 0, 'f', 2)
-                                    .arg(video[QStringLiteral("queueMs")].toDouble(), 0, 'f', 2)
-                                    .arg(video[QStringLiteral("renderMs")].toDouble(), 0, 'f', 2)
-                                    .arg(video[QStringLiteral("arrivalToPresentMs")].toDouble(), 0, 'f', 2)
-                                    .arg(video[QStringLiteral("arrivalToPresentMaxMs")].toDouble(), 0, 'f', 1)
-                                    .arg(v1.decoders));
-                        }
+            QTimer::singleShot(secs * 1000, Qt::PreciseTimer, &app, [&, updatesAtStart, start, window] {
+                const SessionRates r = sessionRates(start, session.info(), double(window.elapsed()) / 1000.0);
+                const double s = r.seconds;
+                const quint64 frames = updates - updatesAtStart;
+                const quint64 bytes = r.bytesIn;
+                const quint64 draws = r.draws;
+                QJsonObject o;
+                o[QStringLiteral("seconds")] = s;
+                o[QStringLiteral("frames")] = qint64(frames);
+                o[QStringLiteral("framesPerSecond")] = double(frames) / s;
+                o[QStringLiteral("bytes")] = qint64(bytes);
+                o[QStringLiteral("bytesPerSecond")] = r.bytesPerSecond;
+                o[QStringLiteral("draws")] = qint64(draws);
+                o[QStringLiteral("drawsPerSecond")] = r.drawsPerSecond;
+                o[QStringLiteral("streamFrames")] = qint64(r.streamFrames);
+                o[QStringLiteral("decodeMs")] = double(r.decodeNs) / 1e6;
+                o[QStringLiteral("decodeMsPerDraw")] = r.decodeMsPerDraw;
+                o[QStringLiteral("firstFrameMs")] = firstFrameMs;
+                // Video streams, moonlight-style: incoming/decoded/presented fps, drops by cause,
+                // and where a frame's time goes (decode, queue, render, arrival to screen).
+                const SessionRates::Video& rv = r.video;
+                QJsonObject video;
+                video[QStringLiteral("streams")] = qint64(rv.streams);
+                video[QStringLiteral("receivedPerSecond")] = rv.receivedPerSecond;
+                video[QStringLiteral("decodedPerSecond")] = rv.decodedPerSecond;
+                video[QStringLiteral("presentedPerSecond")] = rv.presentedPerSecond;
+                video[QStringLiteral("presented")] = qint64(rv.presented);
+                video[QStringLiteral("dropsDecoder")] = qint64(rv.dropsDecoder);
+                video[QStringLiteral("dropsLate")] = qint64(rv.dropsLate);
+                video[QStringLiteral("decodeErrors")] = qint64(rv.decodeErrors);
+                video[QStringLiteral("decodeMs")] = rv.decodeMs;
+                video[QStringLiteral("queueMs")] = rv.queueMs;
+                video[QStringLiteral("renderMs")] = rv.renderMs;
+                video[QStringLiteral("arrivalToPresentMs")] = rv.arrivalToPresentMs;
+                video[QStringLiteral("arrivalToPresentMaxMs")] = rv.arrivalToPresentMaxMs;
+                video[QStringLiteral("decoders")] = rv.decoders;
+                o[QStringLiteral("video")] = video;
+                if (parser.isSet(json)) {
+                    out(QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact)));
+                } else {
+                    out(QStringLiteral("measured %1 s").arg(s, 0, 'f', 2));
+                    out(QStringLiteral("frames:  %1 (%2/s)").arg(frames).arg(double(frames) / s, 0, 'f', 1));
+                    out(QStringLiteral("draws:   %1 (%2/s)").arg(draws).arg(double(draws) / s, 0, 'f', 1));
+                    out(QStringLiteral("bytes:   %1 (%2 KiB/s)")
+                            .arg(bytes)
+                            .arg(double(bytes) / s / 1024, 0, 'f', 1));
+                    out(QStringLiteral("decode:  %1 ms total, %2 ms per draw")
+                            .arg(double(r.decodeNs) / 1e6, 0, 'f', 2)
+                            .arg(r.decodeMsPerDraw, 0, 'f', 3));
+                    if (rv.streams || rv.decoded || rv.presented) {
+                        out(QStringLiteral("video:   %1 streams, fps in %2 decoded %3 presented %4; "
+                                           "drops %5 decoder %6 late; %7 errors")
+                                .arg(rv.streams)
+                                .arg(video[QStringLiteral("receivedPerSecond")].toDouble(), 0, 'f', 1)
+                                .arg(video[QStringLiteral("decodedPerSecond")].toDouble(), 0, 'f', 1)
+                                .arg(video[QStringLiteral("presentedPerSecond")].toDouble(), 0, 'f', 1)
+                                .arg(rv.dropsDecoder)
+                                .arg(rv.dropsLate)
+                                .arg(rv.decodeErrors));
+                        out(QStringLiteral("         ms per frame: decode %1, queue %2, render %3, "
+                                           "arrival to present %4 (max %5); %6")
+                                .arg(video[QStringLiteral("decodeMs")].toDouble(), 0, 'f', 2)
+                                .arg(video[QStringLiteral("queueMs")].toDouble(), 0, 'f', 2)
+                                .arg(video[QStringLiteral("renderMs")].toDouble(), 0, 'f', 2)
+                                .arg(video[QStringLiteral("arrivalToPresentMs")].toDouble(), 0, 'f', 2)
+                                .arg(video[QStringLiteral("arrivalToPresentMaxMs")].toDouble(), 0, 'f', 1)
+                                .arg(rv.decoders));
                     }
-                    finish(0);
-                });
+                }
+                finish(0);
+            });
         }
     });
 

@@ -155,6 +155,10 @@ private slots:
         QCOMPARE(s.hotkey("release-cursor"), QString("Shift+F12"));
         QCOMPARE(s.hotkey("toggle-menu"), QString("Ctrl+Alt+Shift+M"));
         QCOMPARE(s.hotkey("stats-overlay"), QString("Ctrl+Alt+Shift+S"));
+        QCOMPARE(s.hotkey("toggle-fullscreen"), QString("Shift+F11"));
+        QCOMPARE(s.hotkey("secure-attention"), QString("Ctrl+Alt+End"));
+        // The shell starts from this table: with no file, hotkeys() is exactly the defaults.
+        QCOMPARE(s.hotkeys(), ShellSettings::defaultHotkeys());
         QCOMPARE(s.reconnectMin(), 1000ms);
         QCOMPARE(s.reconnectMax(), 30000ms);
         QVERIFY(s.adminPinHash().isEmpty());
@@ -658,7 +662,7 @@ private slots:
         QVERIFY(l.options.target.isEmpty());
         QCOMPARE(l.options.demoScreenshots, QString("demo-shots"));
         QCOMPARE(l.options.demoType, QString("uname -a\n"));
-        QVERIFY(!l.options.lipSync);
+        QVERIFY(!l.options.engine.lipSync);
     }
 
     void commandLineSaffronOptions() {
@@ -668,10 +672,10 @@ private slots:
              "--demo-type", "ls\n", "--hotkeys", "toggle-menu=ctrl+alt+m,stats-overlay=ctrl+alt+shift+s"});
         QCOMPARE(r.action, CommandLineResult::Action::Run);
         QCOMPARE(r.options.settingsRoot, QString("/tmp/root"));
-        QVERIFY(r.options.imageCompression.has_value());
-        QCOMPARE(r.options.videoCodecs, QStringList({"h264", "vp9"}));
-        QCOMPARE(r.options.videoDecoders, QString("h264=avdec_h264"));
-        QVERIFY(r.options.lipSync);
+        QVERIFY(r.options.engine.imageCompression.has_value());
+        QCOMPARE(r.options.engine.videoCodecs, QStringList({"h264", "vp9"}));
+        QCOMPARE(r.options.engine.videoDecoders, QString("h264=avdec_h264"));
+        QVERIFY(r.options.engine.lipSync);
         QCOMPARE(r.options.demoScreenshots, QString("shots"));
         QCOMPARE(r.options.demoType, QString("ls\n"));
         QCOMPARE(r.options.hotkeys.value("toggle-menu"), QString("ctrl+alt+m"));

@@ -75,18 +75,7 @@ CommandLineResult parseCommandLine(const QStringList& arguments) {
     const QCommandLineOption settingsRoot(
         QStringLiteral("settings-root"),
         QStringLiteral("read /etc/saffron and /var/lib/saffron under DIR (tests)"), QStringLiteral("DIR"));
-    const QCommandLineOption compression(QStringLiteral("image-compression"),
-                                         QStringLiteral("ask the server for this image compression"),
-                                         QStringLiteral("NAME"));
-    const QCommandLineOption videoCodecs(QStringLiteral("video-codecs"),
-                                         QStringLiteral("video codecs the server may stream, preferred first "
-                                                        "(h264,vp9,vp8,mjpeg,h265)"),
-                                         QStringLiteral("LIST"));
-    const QCommandLineOption videoDecoder(QStringLiteral("video-decoder"),
-                                          QStringLiteral("force decoder elements, e.g. h264=avdec_h264"),
-                                          QStringLiteral("LIST"));
-    const QCommandLineOption lipSync(QStringLiteral("lip-sync"),
-                                     QStringLiteral("show video frames at the server's mm-time"));
+    const EngineOptionSet engine;
     const QCommandLineOption shots(QStringLiteral("demo-screenshots"),
                                    QStringLiteral("offscreen demo: folder for screenshots"),
                                    QStringLiteral("DIR"), QStringLiteral("demo-shots"));
@@ -94,7 +83,8 @@ CommandLineResult parseCommandLine(const QStringList& arguments) {
                                      QStringLiteral("offscreen demo: text to type"), QStringLiteral("TEXT"),
                                      QStringLiteral("uname -a\n"));
     parser.addOptions({help, version, kiosk, kioskQuit, fullScreen, hotkeys, title, verbose, debug, zoom,
-                       settingsRoot, compression, videoCodecs, videoDecoder, lipSync, shots, typeOpt});
+                       settingsRoot, shots, typeOpt});
+    engine.addTo(parser);
     parser.addPositionalArgument(QStringLiteral("target"), QStringLiteral("spice:// URI or .vv file"),
                                  QStringLiteral("[spice://URI | FILE.vv]"));
 
@@ -155,18 +145,11 @@ CommandLineResult parseCommandLine(const QStringList& arguments) {
     }
     if (parser.isSet(settingsRoot))
         o.settingsRoot = parser.value(settingsRoot);
-    if (parser.isSet(compression)) {
-        o.imageCompression = parseImageCompression(parser.value(compression));
-        if (!o.imageCompression)
-            return error(QStringLiteral("--image-compression: unknown compression '%1' "
-                                        "(off, auto_glz, auto_lz, quic, glz, lz, lz4)")
-                             .arg(parser.value(compression).left(40)));
-    }
-    if (parser.isSet(videoCodecs))
-        o.videoCodecs = parser.value(videoCodecs).split(u',', Qt::SkipEmptyParts);
-    if (parser.isSet(videoDecoder))
-        o.videoDecoders = parser.value(videoDecoder);
-    o.lipSync = parser.isSet(lipSync);
+    QString engineError;
+    const std::optional<EngineOptions> engineOptions = engine.read(parser, &engineError);
+    if (!engineOptions)
+        return error(engineError);
+    o.engine = *engineOptions;
     o.demoScreenshots = parser.value(shots);
     o.demoType = parser.value(typeOpt);
     result.action = CommandLineResult::Action::Run;

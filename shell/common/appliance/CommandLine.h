@@ -1,5 +1,6 @@
 #pragma once
 
+#include "common/EngineOptions.h"
 #include "common/appliance/ShellSettings.h"
 #include "connection/ConnectionSpec.h"
 
@@ -44,10 +45,7 @@ struct CommandLineOptions {
     bool debug = false;
     std::optional<int> zoomPercent;
     QString settingsRoot = QStringLiteral("/");
-    std::optional<int> imageCompression; // SPICE_IMAGE_COMPRESSION_*
-    QStringList videoCodecs;             // empty = not given
-    QString videoDecoders;
-    bool lipSync = false;
+    EngineOptions engine; // --image-compression, --video-codecs, --video-decoder, --lip-sync
     QString demoScreenshots = QStringLiteral("demo-shots");
     QString demoType = QStringLiteral("uname -a\n");
 };
