@@ -3,7 +3,9 @@
 #include "Log.h"
 #include "streams/VideoStreams.h"
 
+#include <QElapsedTimer>
 #include <QMetaEnum>
+#include <QTimer>
 #include <spice/enums.h>
 
 namespace saffron {
@@ -123,12 +125,46 @@ void SessionCore::openChannels(const QList<ChannelId>& list) {
         }
         if (channel) {
             track(channel);
-            channel->open(main_->sessionId());
+            if (channel->type() == SPICE_CHANNEL_DISPLAY)
+                openWhenDecodersProbed(channel);
+            else
+                channel->open(main_->sessionId());
         }
     }
     if (!unsupported_.isEmpty())
         qCInfo(lcSession).noquote() << "channels not opened (not supported yet):"
                                     << unsupported_.join(QLatin1Char(' '));
+}
+
+void SessionCore::openWhenDecodersProbed(Channel* display) {
+    // The display channel's link advertises the video codecs that decode here, so it waits for
+    // the probes started in start(), but on a timer, never blocking this thread, and only for
+    // kDecoderProbeWaitMs: on a machine where probing is that slow (a VM without KVM) the session
+    // goes on with the codecs probed so far.
+    const auto probed = [this] {
+        return !decoderProbe_.valid() ||
+               decoderProbe_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+    };
+    const uint32_t sessionId = main_->sessionId();
+    if (probed()) {
+        display->open(sessionId);
+        return;
+    }
+    auto* poll = new QTimer(display);
+    poll->setInterval(20);
+    QElapsedTimer waited;
+    waited.start();
+    connect(poll, &QTimer::timeout, display, [display, poll, waited, probed, sessionId] {
+        const bool done = probed();
+        if (!done && waited.elapsed() < kDecoderProbeWaitMs)
+            return;
+        if (!done)
+            qCWarning(lcSession) << "video decoder probes still running after" << kDecoderProbeWaitMs
+                                 << "ms: linking" << display->name() << "with the codecs probed so far";
+        poll->deleteLater();
+        display->open(sessionId);
+    });
+    poll->start();
 }
 
 void SessionCore::end(const QString& error, EndReason reason, const QString& details) {

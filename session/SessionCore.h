@@ -47,7 +47,10 @@ signals:
 
 private:
     static constexpr int kMaxChannelsPerType = 8;
+    // Probes take ~0.1-0.3 s uncached on real hardware and milliseconds cached.
+    static constexpr qint64 kDecoderProbeWaitMs = 5000;
     void openChannels(const QList<ChannelId>& list);
+    void openWhenDecodersProbed(Channel* display);
     void track(Channel* c);
     void end(const QString& error, EndReason reason = EndReason::None, const QString& details = {});
 

@@ -202,6 +202,10 @@ std::string DecoderSelector::summaryLocked(VideoCodec codec, const CodecState& s
 CodecSupport DecoderSelector::support(VideoCodec codec) {
     CodecState& s = state(codec);
     std::lock_guard lock(s.mutex);
+    return supportLocked(codec, s);
+}
+
+CodecSupport DecoderSelector::supportLocked(VideoCodec codec, CodecState& s) {
     const auto chosen = selectLocked(codec, s);
     CodecSupport result;
     result.codec = codec;
@@ -212,6 +216,23 @@ CodecSupport DecoderSelector::support(VideoCodec codec) {
     }
     result.summary = summaryLocked(codec, s, chosen);
     return result;
+}
+
+std::optional<CodecSupport> DecoderSelector::settledSupport(VideoCodec codec) {
+    CodecState& s = state(codec);
+    std::unique_lock lock(s.mutex, std::try_to_lock);
+    if (!lock.owns_lock())
+        return std::nullopt; // a probe is running right now
+    buildLocked(codec, s);
+    for (size_t index : orderLocked(s)) {
+        const CandidateState state = s.list[index].state;
+        if (state == CandidateState::Untested)
+            return std::nullopt; // the answer needs a probe
+        if (state == CandidateState::Working)
+            break;
+    }
+    // Every candidate up to the chosen one (or all of them) has its result: no probe runs here.
+    return supportLocked(codec, s);
 }
 
 std::vector<CodecSupport> DecoderSelector::probeAll() {

@@ -70,6 +70,9 @@ public:
     static void configureProcessDefault(std::string_view configOverrides);
 
     CodecSupport support(VideoCodec codec);
+    // support() if it is known without probing and without waiting for a probe another thread
+    // is running; nullopt otherwise. For callers that must not block (the session thread).
+    std::optional<CodecSupport> settledSupport(VideoCodec codec);
     // support() for every codec, in kAllVideoCodecs order.
     std::vector<CodecSupport> probeAll();
 
@@ -110,6 +113,7 @@ private:
     // Indexes of usable candidates in selection order: forced/normal non-demoted first, then demoted.
     std::vector<size_t> orderLocked(const CodecState& s) const;
     std::optional<size_t> selectLocked(VideoCodec codec, CodecState& s);
+    CodecSupport supportLocked(VideoCodec codec, CodecState& s);
     std::string summaryLocked(VideoCodec codec, const CodecState& s, std::optional<size_t> chosen) const;
 
     std::shared_ptr<const ElementFactoryRegistry> m_registry;

@@ -73,16 +73,24 @@ bool allowedByUser(const SessionOptions& options, VideoCodec codec) {
     return options.videoCodecs.isEmpty() || options.videoCodecs.contains(name, Qt::CaseInsensitive);
 }
 
+// The codecs a decoder here handles, as far as the probes have answered: this runs on the
+// session thread, which must never wait for a probe (under QEMU TCG a thin-client image took a
+// minute to probe five decoders, and a blocked session thread stops answering the server). A
+// codec whose probe is still running is left out of this session; its result is cached for
+// the next one.
 std::vector<CodecSupport> supportedCodecs(const SessionOptions& options) {
     std::vector<CodecSupport> out;
-    bool any = false;
-    for (VideoCodec c : kAllVideoCodecs)
-        any |= allowedByUser(options, c);
-    if (!any)
-        return out;
-    for (const CodecSupport& s : selectorFor(options)->probeAll())
-        if (s.decodable && allowedByUser(options, s.codec))
-            out.push_back(s);
+    const auto selector = selectorFor(options);
+    for (VideoCodec c : kAllVideoCodecs) {
+        if (!allowedByUser(options, c))
+            continue;
+        const std::optional<CodecSupport> s = selector->settledSupport(c);
+        if (!s)
+            qCWarning(lcDisplay).noquote() << QString::fromUtf8(std::string(videoCodecName(c)).c_str())
+                                           << "decoder probe still running: not offered to this session";
+        else if (s->decodable)
+            out.push_back(*s);
+    }
     return out;
 }
 } // namespace
@@ -226,7 +234,10 @@ void VideoStreams::handleCreate(Reader& r) {
     ++stats_.streamsCreated;
 
     const auto codec = codecFromSpice(codecType);
-    if (codec && allowedByUser(options_, *codec) && selectorFor(options_)->support(*codec).decodable) {
+    // settledSupport: never wait for a probe here (see supportedCodecs); an unprobed codec is
+    // reported as undecodable like one with no decoder.
+    const auto support = codec ? selectorFor(options_)->settledSupport(*codec) : std::nullopt;
+    if (codec && allowedByUser(options_, *codec) && support && support->decodable) {
         if (!pool_)
             pool_ = std::make_unique<VideoDecoderPool>(selectorFor(options_));
         VideoDecoderCallbacks callbacks;

@@ -60,12 +60,13 @@ public:
                  QObject* parent = nullptr);
     ~VideoStreams() override;
 
-    // Starts probing the decoders on a worker thread (the first time in the process), so that
+    // Starts probing the decoders on worker threads (the first time in the process), so that
     // the display channel's link, which needs the results, does not wait for them: the session
-    // calls it before it connects. Waiting on the future is only needed before exiting.
+    // calls it before it connects and opens the display channel once the future is ready (or a
+    // few seconds have passed). Waiting on the future is only needed before exiting.
     static std::shared_future<void> probeInBackground(const SessionOptions& options);
-    // MULTI_CODEC, STREAM_REPORT and CODEC_* for each codec a decoder here handles (waiting for
-    // the probes if they are still running; software probes take milliseconds each).
+    // MULTI_CODEC, STREAM_REPORT and CODEC_* for each codec a decoder here handles. Never waits:
+    // a codec whose probe is still running is not offered.
     static void addCapabilities(Capabilities& caps, const SessionOptions& options);
     // SPICE_VIDEO_CODEC_TYPE_* in the order to ask the server for (PREFERRED_VIDEO_CODEC_TYPE):
     // the user's order when configured, else hardware-decodable codecs first, else the cheapest

@@ -16,6 +16,7 @@
 #include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
+#include <future>
 #include <random>
 
 using namespace saffron;
@@ -208,6 +209,8 @@ private slots:
     void selectionForcedByEnvironment();
     void selectionForcedButBrokenFallsBack();
     void selectionProbesAreCached();
+    void selectionSettledSupportNeverProbes();
+    void selectionSettledSupportDoesNotWaitForARunningProbe();
     void selectionRealSoftware();
     void preferenceOrder();
 
@@ -466,6 +469,34 @@ void TestMedia::selectionForcedButBrokenFallsBack() {
     const auto vp8 = selector->support(VideoCodec::Vp8);
     QCOMPARE(vp8.element, std::string("vp8dec"));
     QVERIFY2(vp8.summary.rfind("vp8: forced nosuchdec absent", 0) == 0, vp8.summary.c_str());
+}
+
+void TestMedia::selectionSettledSupportNeverProbes() {
+    auto registry = std::make_shared<FakeRegistry>();
+    auto selector = selectorWith(registry);
+    // Nothing probed yet: no answer, and no element was made to find one.
+    QVERIFY(!selector->settledSupport(VideoCodec::Vp8));
+    QCOMPARE(registry->makes(), 0);
+    const CodecSupport probed = selector->support(VideoCodec::Vp8);
+    const auto settled = selector->settledSupport(VideoCodec::Vp8);
+    QVERIFY(settled);
+    QCOMPARE(settled->element, probed.element);
+    QCOMPARE(settled->decodable, probed.decodable);
+}
+
+void TestMedia::selectionSettledSupportDoesNotWaitForARunningProbe() {
+    auto registry = std::make_shared<FakeRegistry>();
+    // A "hardware" decoder whose probe takes seconds (identity sleeps per buffer).
+    registry->bin("vah264dec", "identity sleep-time=2000000 ! avdec_h264");
+    auto selector = selectorWith(registry);
+    auto probing = std::async(std::launch::async, [selector] { return selector->support(VideoCodec::H264); });
+    QVERIFY(QTest::qWaitFor([&] { return registry->makes() > 0; }, 10000));
+    const auto settled = selector->settledSupport(VideoCodec::H264);
+    // Either the probe is still running (no answer, and we did not wait for it) or it finished
+    // in between on a very slow machine.
+    QVERIFY(!settled || probing.wait_for(0s) == std::future_status::ready);
+    QCOMPARE(probing.get().element, std::string("vah264dec"));
+    QVERIFY(selector->settledSupport(VideoCodec::H264));
 }
 
 void TestMedia::selectionProbesAreCached() {
