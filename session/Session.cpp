@@ -67,6 +67,7 @@ Session::Session(SessionOptions options, QObject* parent)
             connect(m, &MainChannel::mouseModeChanged, this, &Session::mouseModeChanged);
             connect(m, &MainChannel::agentConnectedChanged, this, &Session::agentConnectedChanged);
             connect(m, &MainChannel::guestClipboardText, this, &Session::guestClipboardText);
+            connect(m, &MainChannel::guestClipboardImage, this, &Session::guestClipboardImage);
             connect(m, &MainChannel::guestClipboardGrabbed, this, [this] { emit guestClipboardGrabbed(); });
             // The main channel may already have reported its mode before we connected.
             emit mouseModeChanged(m->mouseMode());
@@ -179,6 +180,13 @@ void Session::setClientClipboardText(const QString& text) {
     post([core = core_, text] {
         if (auto* m = core->main())
             m->setClientClipboardText(text);
+    });
+}
+
+void Session::setClientClipboardImage(const QByteArray& png) {
+    post([core = core_, png] {
+        if (auto* m = core->main())
+            m->setClientClipboardImage(png);
     });
 }
 

@@ -8,9 +8,9 @@
 #include "input/Scancodes.h"
 
 #include <QMutex>
-#include <QPointer>
 #include <QObject>
 #include <QPoint>
+#include <QPointer>
 #include <QRect>
 #include <QString>
 #include <QStringList>
@@ -78,6 +78,8 @@ public:
     // Agent: desired guest resolution/layout, and the clipboard.
     void setMonitors(const std::vector<QRect>& monitors);
     void setClientClipboardText(const QString& text);
+    // PNG bytes; see MainChannel::setClientClipboardImage.
+    void setClientClipboardImage(const QByteArray& png);
     void requestGuestClipboard();
 
     // USB redirection: the usbredir channels the server offered, in the order they were opened
@@ -87,7 +89,7 @@ public:
 
 signals:
     void connected();
-    void disconnected(const QString& error); // empty error: orderly end
+    void disconnected(const QString& error);    // empty error: orderly end
     void ended(const saffron::SessionEnd& end); // just before disconnected(), with the reason
     void phaseChanged(saffron::ConnectPhase phase);
     void channelReady(const QString& name);
@@ -102,6 +104,7 @@ signals:
     void agentConnectedChanged(bool connected);
     void guestClipboardGrabbed();
     void guestClipboardText(const QString& text);
+    void guestClipboardImage(const QByteArray& encoded); // PNG or BMP, undecoded
     void monitorsConfigChanged(const QList<saffron::MonitorHead>& heads);
     // Emitted on the SESSION thread, before the channel connects: connect with
     // Qt::DirectConnection and hook a usbredir endpoint to channel->dataReceived there, so the

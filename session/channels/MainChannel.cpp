@@ -4,6 +4,7 @@
 #include "wire/Reader.h"
 #include "wire/Writer.h"
 
+#include <algorithm>
 #include <spice/enums.h>
 #include <spice/protocol.h>
 #include <spice/vd_agent.h>
@@ -196,9 +197,8 @@ void MainChannel::handleAgentMessage(const agent::Message& m) {
         if (request)
             sendAgent(VD_AGENT_ANNOUNCE_CAPABILITIES, agent::announceCapabilities(false, ourAgentCaps()));
         sendMonitorsIfReady();
-        // Text copied on the client before the agent could take it is offered now.
-        if (!clientClipboard_.isEmpty())
-            setClientClipboardText(clientClipboard_);
+        // What was copied on the client before the agent could take it is offered now.
+        offerClientClipboard();
         break;
     }
     case VD_AGENT_REPLY: {
@@ -219,15 +219,24 @@ void MainChannel::handleAgentMessage(const agent::Message& m) {
         if (p.selection != VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD)
             break; // PRIMARY/SECONDARY selections are X11 niceties; the clipboard is what users share
         if (m.type == VD_AGENT_CLIPBOARD_GRAB) {
+            guestTypes_ = p.types;
             QList<uint32_t> types(p.types.begin(), p.types.end());
             emit guestClipboardGrabbed(types);
         } else if (m.type == VD_AGENT_CLIPBOARD_REQUEST) {
-            const QByteArray text =
-                p.type == VD_AGENT_CLIPBOARD_UTF8_TEXT ? clientClipboard_.toUtf8() : QByteArray();
-            sendAgent(VD_AGENT_CLIPBOARD, agent::clipboardData(selectionPrefix(), p.type, text));
+            // A type we do not hold gets an empty answer of that type, so the guest's request
+            // completes instead of waiting.
+            QByteArray data;
+            if (p.type == VD_AGENT_CLIPBOARD_UTF8_TEXT && clientPng_.isEmpty())
+                data = clientText_.toUtf8();
+            else if (p.type == VD_AGENT_CLIPBOARD_IMAGE_PNG)
+                data = clientPng_;
+            sendAgent(VD_AGENT_CLIPBOARD, agent::clipboardData(selectionPrefix(), p.type, data));
         } else if (m.type == VD_AGENT_CLIPBOARD) {
             if (p.type == VD_AGENT_CLIPBOARD_UTF8_TEXT)
                 emit guestClipboardText(QString::fromUtf8(p.data));
+            else if ((p.type == VD_AGENT_CLIPBOARD_IMAGE_PNG || p.type == VD_AGENT_CLIPBOARD_IMAGE_BMP) &&
+                     !p.data.isEmpty())
+                emit guestClipboardImage(p.data);
         } else {
             emit guestClipboardReleased();
         }
@@ -252,18 +261,44 @@ void MainChannel::sendMonitorsIfReady() {
 }
 
 void MainChannel::setClientClipboardText(const QString& text) {
-    clientClipboard_ = text;
+    clientText_ = text;
+    clientPng_.clear();
+    offerClientClipboard();
+}
+
+void MainChannel::setClientClipboardImage(const QByteArray& png) {
+    clientPng_ = png;
+    clientText_.clear();
+    offerClientClipboard();
+}
+
+void MainChannel::offerClientClipboard() {
+    if (clientText_.isEmpty() && clientPng_.isEmpty())
+        return;
     if (!options().shareClipboard || !agentHasCapability(VD_AGENT_CAP_CLIPBOARD_BY_DEMAND))
         return;
-    sendAgent(VD_AGENT_CLIPBOARD_GRAB,
-              agent::clipboardGrab(selectionPrefix(), {VD_AGENT_CLIPBOARD_UTF8_TEXT}));
+    const uint32_t type = clientPng_.isEmpty() ? VD_AGENT_CLIPBOARD_UTF8_TEXT : VD_AGENT_CLIPBOARD_IMAGE_PNG;
+    sendAgent(VD_AGENT_CLIPBOARD_GRAB, agent::clipboardGrab(selectionPrefix(), {type}));
 }
 
 void MainChannel::requestGuestClipboard() {
     if (!options().shareClipboard || !agentHasCapability(VD_AGENT_CAP_CLIPBOARD_BY_DEMAND))
         return;
-    sendAgent(VD_AGENT_CLIPBOARD_REQUEST,
-              agent::clipboardRequest(selectionPrefix(), VD_AGENT_CLIPBOARD_UTF8_TEXT));
+    const auto offered = [this](uint32_t t) {
+        return std::find(guestTypes_.begin(), guestTypes_.end(), t) != guestTypes_.end();
+    };
+    // Text when the guest offers it (an image copied from a document often comes with a text
+    // form too, and text is what most pastes want); TIFF and JPG are not taken.
+    uint32_t type = VD_AGENT_CLIPBOARD_UTF8_TEXT;
+    if (!offered(VD_AGENT_CLIPBOARD_UTF8_TEXT)) {
+        if (offered(VD_AGENT_CLIPBOARD_IMAGE_PNG))
+            type = VD_AGENT_CLIPBOARD_IMAGE_PNG;
+        else if (offered(VD_AGENT_CLIPBOARD_IMAGE_BMP))
+            type = VD_AGENT_CLIPBOARD_IMAGE_BMP;
+        else if (!guestTypes_.empty())
+            return; // nothing we can use
+    }
+    sendAgent(VD_AGENT_CLIPBOARD_REQUEST, agent::clipboardRequest(selectionPrefix(), type));
 }
 
 } // namespace saffron

@@ -37,8 +37,12 @@ public:
     // Desired guest monitor layout; sent now, or as soon as an agent is there.
     void setMonitors(const std::vector<QRect>& monitors);
     // Local clipboard changed: offer it to the guest (by demand: data goes when the guest asks).
+    // Text and image replace each other: the clipboard holds one of them.
     void setClientClipboardText(const QString& text);
-    // Ask the guest for the clipboard it grabbed; the answer arrives as guestClipboardText().
+    // An image, already PNG-encoded by the caller (the shell encodes off its GUI thread).
+    void setClientClipboardImage(const QByteArray& png);
+    // Ask the guest for the clipboard it grabbed, in the best type it offered: text first, then
+    // PNG, then BMP. The answer arrives as guestClipboardText() or guestClipboardImage().
     void requestGuestClipboard();
 
 signals:
@@ -49,6 +53,9 @@ signals:
     void agentConnectedChanged(bool connected);
     void guestClipboardGrabbed(const QList<uint32_t>& types);
     void guestClipboardText(const QString& text);
+    // Encoded image bytes exactly as the guest sent them (PNG or BMP; never decoded here): the
+    // receiver decodes with its own size limits.
+    void guestClipboardImage(const QByteArray& encoded);
     void guestClipboardReleased();
 
 protected:
@@ -63,6 +70,7 @@ private:
     void sendMonitorsIfReady();
     std::optional<uint8_t> selectionPrefix() const;
     std::vector<uint32_t> ourAgentCaps() const;
+    void offerClientClipboard();
 
     uint32_t sessionId_ = 0;
     uint32_t mouseMode_ = 0;
@@ -77,7 +85,10 @@ private:
     std::deque<QByteArray> agentQueue_;
     agent::MessageAssembler assembler_;
     std::optional<std::vector<QRect>> monitors_;
-    QString clientClipboard_;
+    // What the client clipboard holds: text, or an image as PNG (never both).
+    QString clientText_;
+    QByteArray clientPng_;
+    std::vector<uint32_t> guestTypes_; // of the guest's last grab
 };
 
 } // namespace saffron

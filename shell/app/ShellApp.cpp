@@ -1,5 +1,6 @@
 #include "app/ShellApp.h"
 
+#include "app/ClipboardBridge.h"
 #include "app/SurfaceItem.h"
 
 #include <QClipboard>
@@ -185,21 +186,9 @@ void ShellApp::begin() {
 void ShellApp::wireClipboard() {
     if (!config_.clipboard)
         return; // the administrator turned it off: nothing crosses in either direction
-    connect(&controller_, &SessionController::sessionChanged, this, [this] {
-        Session* s = controller_.session();
-        if (!s)
-            return;
-        connect(s, &Session::guestClipboardGrabbed, s, [s] { s->requestGuestClipboard(); });
-        connect(s, &Session::guestClipboardText, this, [this](const QString& t) {
-            applyingGuestClipboard_ = true;
-            QGuiApplication::clipboard()->setText(t);
-            applyingGuestClipboard_ = false;
-        });
-    });
-    connect(QGuiApplication::clipboard(), &QClipboard::dataChanged, this, [this] {
-        if (!applyingGuestClipboard_ && controller_.session())
-            controller_.session()->setClientClipboardText(QGuiApplication::clipboard()->text());
-    });
+    clipboard_ = std::make_unique<ClipboardBridge>(QGuiApplication::clipboard());
+    connect(&controller_, &SessionController::sessionChanged, this,
+            [this] { clipboard_->setSession(controller_.session()); });
 }
 
 } // namespace saffron

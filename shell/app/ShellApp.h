@@ -1,6 +1,7 @@
 #pragma once
 
 #include "app/AdminController.h"
+#include "app/ClipboardBridge.h"
 #include "app/LauncherModel.h"
 #include "app/SessionController.h"
 #include "app/ShellConfig.h"
@@ -75,7 +76,7 @@ private:
     std::unique_ptr<AdminController> admin_;
     QQmlApplicationEngine engine_;
     QQuickWindow* window_ = nullptr;
-    bool applyingGuestClipboard_ = false;
+    std::unique_ptr<ClipboardBridge> clipboard_;
 };
 
 } // namespace saffron

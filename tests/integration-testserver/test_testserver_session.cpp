@@ -1,7 +1,11 @@
 #include "Session.h"
 #include "TestUtil.h"
+#include "app/ClipboardBridge.h"
 #include "common/SurfaceImage.h"
 
+#include <QBuffer>
+#include <QClipboard>
+#include <QGuiApplication>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -73,6 +77,31 @@ SessionOptions optionsFor(quint16 port) {
     return o;
 }
 
+// A small picture that survives any lossless round trip only if every pixel does.
+QImage clipboardPicture(int seed) {
+    QImage image(97, 61, QImage::Format_RGB32);
+    for (int y = 0; y < image.height(); ++y)
+        for (int x = 0; x < image.width(); ++x)
+            image.setPixel(x, y, qRgb((x * 7 + seed) & 0xff, (y * 13 + seed) & 0xff, (x ^ y) & 0xff));
+    return image;
+}
+
+QByteArray pngOf(const QImage& image) {
+    QByteArray png;
+    QBuffer buffer(&png);
+    buffer.open(QIODevice::WriteOnly);
+    image.save(&buffer, "PNG");
+    return png;
+}
+
+// What the test server prints for binary clipboard data: size and FNV-1a 64.
+QString binaryClipboardLine(const QByteArray& data) {
+    quint64 hash = 0xcbf29ce484222325ull;
+    for (char c : data)
+        hash = (hash ^ quint8(c)) * 0x100000001b3ull;
+    return QStringLiteral("%1 bytes fnv1a=%2").arg(data.size()).arg(hash, 16, 16, QLatin1Char('0'));
+}
+
 QImage frameOf(Session& s) {
     SurfacePtr p = s.primarySurface();
     return p ? copySurface(*p).convertToFormat(QImage::Format_RGB32) : QImage();
@@ -90,6 +119,10 @@ private slots:
     void monitorsConfigFollowsWindow();
     void clipboardGuestToClient();
     void clipboardClientToGuest();
+    void clipboardImageGuestToClient();
+    void clipboardImageClientToGuest();
+    void clipboardBridgeImagesBothWays();
+    void clipboardBridgeRefusesHostileImages();
 };
 
 void TestTestServerSession::workloadPixelsExact_data() {
@@ -230,5 +263,127 @@ void TestTestServerSession::clipboardClientToGuest() {
     QVERIFY2(data.startsWith(QLatin1String("AGENT clipboard utf8 from saffron ")), qPrintable(data));
 }
 
-QTEST_GUILESS_MAIN(TestTestServerSession)
+void TestTestServerSession::clipboardImageGuestToClient() {
+    QTemporaryDir dir;
+    const QByteArray png = pngOf(clipboardPicture(1));
+    const QString file = dir.filePath(QStringLiteral("guest.png"));
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::WriteOnly) && f.write(png) == png.size());
+    f.close();
+    TestServer server({});
+    Session session(optionsFor(server.port()));
+    QSignalSpy agent(&session, &Session::agentConnectedChanged);
+    QSignalSpy grabbed(&session, &Session::guestClipboardGrabbed);
+    QSignalSpy image(&session, &Session::guestClipboardImage);
+    session.start();
+    QVERIFY(agent.wait(20000));
+    QVERIFY(!server.waitLine(QStringLiteral("AGENT announce-capabilities")).isEmpty());
+    server.command("clipboard-file png " + file.toUtf8());
+    QVERIFY(grabbed.wait(10000));
+    // The guest offered only PNG: the request must ask for PNG, not text.
+    session.requestGuestClipboard();
+    QVERIFY(image.wait(10000));
+    QCOMPARE(image.first().first().toByteArray(), png);
+}
+
+void TestTestServerSession::clipboardImageClientToGuest() {
+    TestServer server({});
+    Session session(optionsFor(server.port()));
+    QSignalSpy agent(&session, &Session::agentConnectedChanged);
+    session.start();
+    QVERIFY(agent.wait(20000));
+    QVERIFY(!server.waitLine(QStringLiteral("AGENT announce-capabilities")).isEmpty());
+    const QByteArray png = pngOf(clipboardPicture(2));
+    session.setClientClipboardImage(png);
+    const QString grab = server.waitLine(QStringLiteral("AGENT clipboard-grab"));
+    QVERIFY2(grab.endsWith(QLatin1String("png")), qPrintable(grab));
+    server.command("request-clipboard png");
+    const QString data = server.waitLine(QStringLiteral("AGENT clipboard png"));
+    QCOMPARE(data, QStringLiteral("AGENT clipboard png ") + binaryClipboardLine(png));
+    // Text copied afterwards replaces the image, and a request for the image gets nothing.
+    session.setClientClipboardText(QStringLiteral("text now"));
+    QVERIFY(server.waitLine(QStringLiteral("AGENT clipboard-grab")).endsWith(QLatin1String("utf8")));
+    server.command("request-clipboard png");
+    QCOMPARE(server.waitLine(QStringLiteral("AGENT clipboard png")),
+             QStringLiteral("AGENT clipboard png 0 bytes fnv1a=cbf29ce484222325"));
+}
+
+// The shell's bridge between the local clipboard (QClipboard, offscreen platform) and the
+// session: a guest PNG lands as an image on this machine, and a local image reaches the guest
+// as PNG, both encoded/decoded off the GUI thread.
+void TestTestServerSession::clipboardBridgeImagesBothWays() {
+    QTemporaryDir dir;
+    const QImage guestPicture = clipboardPicture(3);
+    const QString file = dir.filePath(QStringLiteral("guest.png"));
+    QVERIFY(guestPicture.save(file, "PNG"));
+    TestServer server({});
+    Session session(optionsFor(server.port()));
+    QSignalSpy agent(&session, &Session::agentConnectedChanged);
+    ClipboardBridge bridge(QGuiApplication::clipboard());
+    bridge.setSession(&session);
+    QSignalSpy applied(&bridge, &ClipboardBridge::guestImageApplied);
+    QSignalSpy offered(&bridge, &ClipboardBridge::localImageOffered);
+    session.start();
+    QVERIFY(agent.wait(20000));
+    QVERIFY(!server.waitLine(QStringLiteral("AGENT announce-capabilities")).isEmpty());
+
+    server.command("clipboard-file png " + file.toUtf8());
+    QVERIFY(applied.wait(10000));
+    QCOMPARE(QGuiApplication::clipboard()->image().convertToFormat(QImage::Format_RGB32), guestPicture);
+    // Applying the guest's image must not bounce it back as a grab of ours.
+    QVERIFY(server.waitLine(QStringLiteral("AGENT clipboard-grab"), 500).isEmpty());
+
+    const QImage localPicture = clipboardPicture(4);
+    QGuiApplication::clipboard()->setImage(localPicture);
+    QVERIFY(offered.wait(10000));
+    QVERIFY(server.waitLine(QStringLiteral("AGENT clipboard-grab")).endsWith(QLatin1String("png")));
+    server.command("request-clipboard png");
+    const QString line = server.waitLine(QStringLiteral("AGENT clipboard png"));
+    QCOMPARE(line, QStringLiteral("AGENT clipboard png ") + binaryClipboardLine(pngOf(localPicture)));
+}
+
+void TestTestServerSession::clipboardBridgeRefusesHostileImages() {
+    QString why;
+    // A BMP whose header declares 60000 x 60000 pixels (10 GiB as 24-bit): refused from the
+    // header, before any pixel is allocated.
+    QByteArray huge;
+    const auto le = [&huge](quint32 v, int bytes) {
+        for (int i = 0; i < bytes; ++i)
+            huge.append(char((v >> (8 * i)) & 0xff));
+    };
+    huge.append("BM");
+    le(14 + 40 + 64, 4); // file size (a lie, like the rest)
+    le(0, 4);
+    le(14 + 40, 4); // pixel data offset
+    le(40, 4);      // BITMAPINFOHEADER
+    le(60000, 4);
+    le(60000, 4);
+    le(1, 2);
+    le(24, 2);
+    le(0, 4); // BI_RGB
+    le(0, 4);
+    le(2835, 4);
+    le(2835, 4);
+    le(0, 4);
+    le(0, 4);
+    huge.append(64, '\x7f');
+    QVERIFY(ClipboardBridge::decodeGuestImage(huge, &why).isNull());
+    QVERIFY2(why.contains(QLatin1String("refused")), qPrintable(why));
+    // A real PNG one pixel wider than the limit: refused by our check on the header's size.
+    QImage wide(ClipboardBridge::kMaxImageSide + 1, 1, QImage::Format_RGB32);
+    wide.fill(Qt::red);
+    QVERIFY(ClipboardBridge::decodeGuestImage(pngOf(wide), &why).isNull());
+    QCOMPARE(why, QStringLiteral("image size %1x1 refused").arg(ClipboardBridge::kMaxImageSide + 1));
+    QVERIFY(ClipboardBridge::decodeGuestImage(QByteArray(100, 'x'), &why).isNull());
+    QVERIFY(ClipboardBridge::decodeGuestImage(pngOf(clipboardPicture(6)).left(60), &why).isNull());
+    QVERIFY(!ClipboardBridge::decodeGuestImage(pngOf(clipboardPicture(6)), &why).isNull());
+}
+
+// The clipboard bridge needs a QGuiApplication; the offscreen platform gives it without a display.
+int main(int argc, char** argv) {
+    qputenv("QT_QPA_PLATFORM", "offscreen");
+    QGuiApplication app(argc, argv);
+    TestTestServerSession t;
+    return QTest::qExec(&t, argc, argv);
+}
 #include "test_testserver_session.moc"

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <spice/vd_agent.h>
 #include <string>
 
@@ -361,10 +362,10 @@ void VdAgent::handleClipboardRequest(std::span<const uint8_t> data) {
     Writer w;
     if (useSelection())
         w.u8(selection).u8(0).u8(0).u8(0);
-    const bool have = ownsClipboard_ && selection == VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD &&
-                      type == VD_AGENT_CLIPBOARD_UTF8_TEXT;
+    const bool have =
+        ownsClipboard_ && selection == VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD && type == clipboardType_;
     if (have) {
-        w.u32(VD_AGENT_CLIPBOARD_UTF8_TEXT);
+        w.u32(clipboardType_);
         w.bytes({reinterpret_cast<const uint8_t*>(clipboard_.data()), clipboard_.size()});
     } else {
         // Nothing of that type: an empty VD_AGENT_CLIPBOARD_NONE answer, as spice-vdagent
@@ -387,7 +388,14 @@ void VdAgent::handleClipboard(std::span<const uint8_t> data) {
     if (type == VD_AGENT_CLIPBOARD_UTF8_TEXT) {
         line += " " + escapeLine({reinterpret_cast<const char*>(payload.data()), payload.size()});
     } else if (type != VD_AGENT_CLIPBOARD_NONE) {
-        line += " " + std::to_string(payload.size()) + " bytes";
+        // Binary payloads (images) are identified by size and FNV-1a hash, which tests compute
+        // on their side too.
+        uint64_t hash = 0xcbf29ce484222325ull;
+        for (uint8_t b : payload)
+            hash = (hash ^ b) * 0x100000001b3ull;
+        char hex[17];
+        std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+        line += " " + std::to_string(payload.size()) + " bytes fnv1a=" + hex;
     }
     printLine(line);
 }
@@ -449,13 +457,14 @@ void VdAgent::scheduleWakeup() {
 
 // --- control --------------------------------------------------------------------------
 
-void VdAgent::grabClipboard(std::string text) {
-    clipboard_ = std::move(text);
+void VdAgent::grabClipboard(std::string data, uint32_t type) {
+    clipboard_ = std::move(data);
+    clipboardType_ = type;
     ownsClipboard_ = true;
     Writer w;
     if (useSelection())
         w.u8(VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD).u8(0).u8(0).u8(0);
-    w.u32(VD_AGENT_CLIPBOARD_UTF8_TEXT);
+    w.u32(type);
     send(VD_AGENT_CLIPBOARD_GRAB, w.data());
 }
 
@@ -467,11 +476,11 @@ void VdAgent::releaseClipboard() {
     send(VD_AGENT_CLIPBOARD_RELEASE, w.data());
 }
 
-void VdAgent::requestClipboard() {
+void VdAgent::requestClipboard(uint32_t type) {
     Writer w;
     if (useSelection())
         w.u8(VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD).u8(0).u8(0).u8(0);
-    w.u32(VD_AGENT_CLIPBOARD_UTF8_TEXT);
+    w.u32(type);
     send(VD_AGENT_CLIPBOARD_REQUEST, w.data());
 }
 

@@ -5,6 +5,7 @@
 #include <functional>
 #include <span>
 #include <spice.h>
+#include <spice/vd_agent.h>
 #include <string>
 #include <vector>
 
@@ -35,11 +36,12 @@ public:
     // make the agent reply VD_AGENT_ERROR.
     std::function<bool(int width, int height)> onResize;
 
-    // Control commands (stdin): grab the clipboard with UTF-8 text, release it, or ask the
-    // client for its clipboard (the answer is printed as "AGENT clipboard utf8 <text>").
-    void grabClipboard(std::string text);
+    // Control commands (stdin): grab the clipboard with data of one type (UTF-8 text, or a PNG
+    // file's bytes), release it, or ask the client for its clipboard in one type (printed as
+    // "AGENT clipboard utf8 <text>", or "AGENT clipboard png <N> bytes fnv1a=<hex>").
+    void grabClipboard(std::string data, uint32_t type = VD_AGENT_CLIPBOARD_UTF8_TEXT);
     void releaseClipboard();
-    void requestClipboard();
+    void requestClipboard(uint32_t type = VD_AGENT_CLIPBOARD_UTF8_TEXT);
 
 private:
     struct Instance {
@@ -79,6 +81,7 @@ private:
     std::deque<uint8_t> outbound_;    // chunks waiting for the server's read()
     std::vector<uint32_t> clientCaps_;
     std::string clipboard_;
+    uint32_t clipboardType_ = VD_AGENT_CLIPBOARD_UTF8_TEXT;
     bool ownsClipboard_ = false;
     bool wakeupPending_ = false;
 };
