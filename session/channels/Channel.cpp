@@ -111,7 +111,6 @@ void Channel::connectTransport(bool useTls) {
     } else {
         sock->setProxy(QNetworkProxy::NoProxy);
     }
-    sock->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     connect(sock, &QSslSocket::readyRead, this, &Channel::onReadyRead);
     connect(sock, &QSslSocket::errorOccurred, this, &Channel::onSocketError);
     connect(sock, &QSslSocket::disconnected, this, &Channel::onSocketError);
@@ -120,8 +119,15 @@ void Channel::connectTransport(bool useTls) {
             setPhase(ConnectPhase::Resolving);
         else if (s == QAbstractSocket::ConnectingState)
             setPhase(ConnectPhase::Connecting);
-        else if (s == QAbstractSocket::ConnectedState && useTls)
-            setPhase(ConnectPhase::Tls);
+        if (s == QAbstractSocket::ConnectedState) {
+            // No Nagle: input events and the link are small writes that must leave at once. Qt
+            // only applies the option to a socket that exists, so it is set here, not before
+            // connectToHost (where it was silently dropped and TCP_NODELAY stayed 0).
+            if (auto* connected = qobject_cast<QAbstractSocket*>(socket_.get()))
+                connected->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+            if (useTls)
+                setPhase(ConnectPhase::Tls);
+        }
     });
     if (useTls) {
         QSslConfiguration conf = QSslConfiguration::defaultConfiguration();
