@@ -112,6 +112,7 @@ void Channel::connectTransport(bool useTls) {
         sock->setProxy(QNetworkProxy::NoProxy);
     }
     connect(sock, &QSslSocket::readyRead, this, &Channel::onReadyRead);
+    connect(sock, &QIODevice::bytesWritten, this, [this] { onBytesWritten(); });
     connect(sock, &QSslSocket::errorOccurred, this, &Channel::onSocketError);
     connect(sock, &QSslSocket::disconnected, this, &Channel::onSocketError);
     connect(sock, &QAbstractSocket::stateChanged, this, [this, useTls](QAbstractSocket::SocketState s) {

@@ -81,6 +81,10 @@ protected:
 
     void send(uint16_t type, std::span<const uint8_t> body);
     void send(uint16_t type, const std::vector<uint8_t>& body) { send(type, std::span<const uint8_t>(body)); }
+    // Bytes written to the socket that it has not handed to the kernel yet.
+    qint64 unsentBytes() const { return socket_ ? socket_->bytesToWrite() : 0; }
+    // The socket handed some of them to the kernel.
+    virtual void onBytesWritten() {}
     void fail(const QString& error, EndReason reason = EndReason::Protocol, const QString& details = {});
     const SessionOptions& options() const { return options_; }
 

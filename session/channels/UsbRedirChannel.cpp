@@ -3,6 +3,7 @@
 #include "wire/Reader.h"
 
 #include <QLoggingCategory>
+#include <algorithm>
 #include <lz4.h>
 #include <spice/enums.h>
 #include <spice/protocol.h>
@@ -41,8 +42,23 @@ void UsbRedirChannel::sendData(const QByteArray& data) {
         return;
     // Queued even on the session thread: the caller may be inside dataReceived(), and the order
     // of everything posted is kept either way.
+    backlog_->posted.fetch_add(uint64_t(data.size()), std::memory_order_relaxed);
     QMetaObject::invokeMethod(
-        this, [this, data] { writeNow(data); }, Qt::QueuedConnection);
+        this,
+        [this, data] {
+            writeNow(data);
+            backlog_->posted.fetch_sub(uint64_t(data.size()), std::memory_order_relaxed);
+        },
+        Qt::QueuedConnection);
+}
+
+void UsbRedirChannel::onBytesWritten() {
+    updateWireBacklog();
+}
+
+void UsbRedirChannel::updateWireBacklog() {
+    backlog_->wire.store(uint64_t(pending_.size()) + uint64_t(std::max<qint64>(0, unsentBytes())),
+                         std::memory_order_relaxed);
 }
 
 void UsbRedirChannel::writeNow(const QByteArray& data) {
@@ -56,6 +72,7 @@ void UsbRedirChannel::writeNow(const QByteArray& data) {
             return;
         }
         pending_ += data;
+        updateWireBacklog();
         return;
     }
     for (qsizetype pos = 0; pos < data.size(); pos += kMaxChunk) {
@@ -64,6 +81,7 @@ void UsbRedirChannel::writeNow(const QByteArray& data) {
              std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data.constData() + pos), size_t(n)));
         usbStats_.bytesToServer += quint64(n);
     }
+    updateWireBacklog();
 }
 
 void UsbRedirChannel::handleMessage(uint16_t type, std::span<const uint8_t> body) {

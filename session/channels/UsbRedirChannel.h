@@ -4,6 +4,7 @@
 
 #include <QByteArray>
 #include <atomic>
+#include <memory>
 
 namespace saffron {
 
@@ -45,6 +46,17 @@ public:
     // kept and sent once it is ready; after close it is dropped (QEMU restarts its usbredir
     // parser on every channel open, so stale bytes would be meaningless there).
     void sendData(const QByteArray& data);
+    // What is waiting to go out, for usbredirhost to drop isochronous data when the link backs
+    // up: data passed to sendData() not yet written, plus what the socket still holds. Shared so
+    // that a reader on another thread (libusb's event thread) may outlive the channel.
+    struct Backlog {
+        std::atomic<uint64_t> posted{0};
+        std::atomic<uint64_t> wire{0};
+        uint64_t bytes() const {
+            return posted.load(std::memory_order_relaxed) + wire.load(std::memory_order_relaxed);
+        }
+    };
+    std::shared_ptr<const Backlog> backlog() const { return backlog_; }
     // Thread-safe: linked and not closed.
     bool isOpen() const { return open_.load(std::memory_order_acquire); }
     // Thread-safe (immutable after construction).
@@ -64,7 +76,11 @@ private:
     void onCompressed(std::span<const uint8_t> body);
     void writeNow(const QByteArray& data);
 
+    void onBytesWritten() override;
+    void updateWireBacklog();
+
     std::atomic<bool> open_{false};
+    const std::shared_ptr<Backlog> backlog_ = std::make_shared<Backlog>();
     QByteArray pending_; // session thread only
     UsbRedirChannelStats usbStats_;
 };

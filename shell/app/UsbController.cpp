@@ -112,6 +112,8 @@ void UsbController::setSession(Session* session) {
                         self->setError(e);
                 });
             }
+            // usbredirhost drops isochronous data (webcams, headsets) when the link backs up.
+            raw->setOutputBacklog([backlog = channel->backlog()] { return backlog->bytes(); });
             QString error;
             if (!raw->start(&error)) {
                 qCWarning(lcUsbShell).noquote() << "usbredir endpoint failed:" << error;

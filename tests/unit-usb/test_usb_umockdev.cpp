@@ -94,6 +94,7 @@ private Q_SLOTS:
     void contextStartsAndStops();
     void enumeratesDevicesWithClassesAndPortPath();
     void readingStringsFallsBackToUsbIds();
+    void kernelStringsByDefault();
     void hotplugAddAndRemove();
     void autoRedirectOnPlug();
     void autoRedirectOnConnect();
@@ -233,6 +234,26 @@ void TestUsbUmockdev::readingStringsFallsBackToUsbIds() {
     bare.setUsbIdsPath(QStringLiteral("/nonexistent/usb.ids"));
     bare.start();
     QCOMPARE(bare.device(QStringLiteral("1-1.2"))->displayName, QStringLiteral("USB device 0781:5567"));
+}
+
+void TestUsbUmockdev::kernelStringsByDefault() {
+    // The default: the strings the kernel cached in sysfs, so listing devices never opens one.
+    umockdev_testbed_set_attribute(testbed_.get(), ("/sys" + stickPath()).toUtf8().constData(),
+                                   "manufacturer", " SanDisk\x01 ");
+    umockdev_testbed_set_attribute(testbed_.get(), ("/sys" + stickPath()).toUtf8().constData(), "product",
+                                   "Cruzer Blade (from sysfs)\n");
+    UsbContext context;
+    UsbMonitor monitor(context);
+    monitor.start();
+    const auto stick = monitor.device(QStringLiteral("1-1.2"));
+    QVERIFY(stick);
+    QCOMPARE(stick->manufacturer, QStringLiteral("SanDisk")); // control characters dropped
+    QCOMPARE(stick->product, QStringLiteral("Cruzer Blade (from sysfs)"));
+    // No attributes: usb.ids (when installed) names it, as with the other modes.
+    const auto keyboard = monitor.device(QStringLiteral("1-2"));
+    QVERIFY(keyboard);
+    if (UsbIds().available())
+        QCOMPARE(keyboard->displayName, QStringLiteral("Logitech, Inc. Keyboard K120"));
 }
 
 void TestUsbUmockdev::hotplugAddAndRemove() {

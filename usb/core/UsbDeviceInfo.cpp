@@ -2,6 +2,7 @@
 
 #include "UsbIds.h"
 
+#include <QFile>
 #include <array>
 #include <libusb.h>
 #include <memory>
@@ -80,6 +81,18 @@ void readStrings(libusb_device* device, const libusb_device_descriptor& descript
         return;
     info.manufacturer = readString(handle.get(), descriptor.iManufacturer, langId);
     info.product = readString(handle.get(), descriptor.iProduct, langId);
+}
+
+// One sysfs string attribute of a device ("manufacturer", "product"). The kernel copies them
+// from the device at enumeration; they are still device-supplied text, so they are bounded and
+// stripped of control characters like the strings read from the device itself.
+QString readSysfsString(const QString& portPath, const char* attribute) {
+    QFile file(QStringLiteral("/sys/bus/usb/devices/%1/%2").arg(portPath, QLatin1String(attribute)));
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    QString text = QString::fromUtf8(file.read(4 * kMaxStringLength));
+    text.removeIf([](QChar c) { return c.category() == QChar::Other_Control; });
+    return text.left(kMaxStringLength).trimmed();
 }
 
 } // namespace
@@ -206,8 +219,12 @@ bool readUsbDeviceInfo(libusb_device* device, const UsbIds* ids, UsbStringMode m
         }
     }
 
-    if (mode == UsbStringMode::ReadFromDevice)
+    if (mode == UsbStringMode::ReadFromDevice) {
         readStrings(device, descriptor, info);
+    } else if (mode == UsbStringMode::KernelCache && !info.portPath.isEmpty()) {
+        info.manufacturer = readSysfsString(info.portPath, "manufacturer");
+        info.product = readSysfsString(info.portPath, "product");
+    }
     if (ids) {
         if (info.manufacturer.isEmpty())
             info.manufacturer = ids->vendorName(info.vendorId);

@@ -68,6 +68,10 @@ struct UsbDeviceInfo {
 
 // How much of a device to read.
 enum class UsbStringMode {
+    // The strings the kernel read at enumeration (sysfs manufacturer/product attributes, readable
+    // by anyone): no device is opened, so a device the policy denies is never touched. usb.ids
+    // fills in what the device did not report.
+    KernelCache,
     // Open the device and read its manufacturer/product strings (short timeouts); fall back to
     // usb.ids when it cannot be opened (no permission, busy) or does not answer.
     ReadFromDevice,

@@ -53,7 +53,7 @@ private:
 
     UsbContext& context_;
     std::unique_ptr<UsbIds> ids_;
-    UsbStringMode stringMode_ = UsbStringMode::ReadFromDevice;
+    UsbStringMode stringMode_ = UsbStringMode::KernelCache;
     int listenerToken_ = 0;
     bool started_ = false;
     std::vector<Entry> entries_;

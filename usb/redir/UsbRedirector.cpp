@@ -52,6 +52,15 @@ UsbRedirector::~UsbRedirector() {
     hasDevice_.store(false, std::memory_order_release);
 }
 
+void UsbRedirector::setOutputBacklog(BacklogFunction backlog) {
+    std::unique_lock lock(mutex_);
+    if (host_) {
+        qCWarning(lcRedir) << "setOutputBacklog after start() ignored";
+        return;
+    }
+    backlog_ = std::move(backlog);
+}
+
 bool UsbRedirector::start(QString* error) {
     std::unique_lock lock(mutex_);
     if (host_)
@@ -73,6 +82,8 @@ bool UsbRedirector::start(QString* error) {
     }
     host_.reset(host);
     liveHost_.store(host, std::memory_order_release);
+    if (backlog_)
+        usbredirhost_set_buffered_output_size_cb(host, &UsbRedirector::bufferedOutputCallback);
     usbredirhost_write_guest_data(host);
     return true;
 }
@@ -221,6 +232,13 @@ void UsbRedirector::flushCallback(void* priv) {
     // usbredirhost_write_guest_data allows several callers at once (multi-thread.md).
     if (usbredirhost* host = self->liveHost_.load(std::memory_order_acquire))
         usbredirhost_write_guest_data(host);
+}
+
+// usbredirhost asks this from the isochronous completion path (libusb's event thread) and
+// compares it with thresholds it derives from the endpoint's packet rate.
+uint64_t UsbRedirector::bufferedOutputCallback(void* priv) {
+    auto* self = static_cast<UsbRedirector*>(priv);
+    return self->backlog_ ? self->backlog_() : 0;
 }
 
 void UsbRedirector::logCallback(void* priv, int level, const char* message) {

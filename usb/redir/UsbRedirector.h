@@ -5,6 +5,8 @@
 #include <QByteArray>
 #include <QString>
 #include <atomic>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -38,6 +40,16 @@ public:
     // Releases any device (its kernel drivers are re-attached) and closes the host.
     ~UsbRedirector() override;
 
+    // How many bytes handed out through toGuest() still wait to go out on the wire (the pipe's
+    // send backlog, e.g. the SPICE channel's queue plus its socket's write buffer). With it,
+    // usbredirhost drops isochronous packets, whole frames first, when the link backs up (a
+    // webcam or headset on a slow line) instead of queueing them without bound
+    // (usbredirhost.h, usbredirhost_set_buffered_output_size_cb). Call before start(); it is
+    // called from libusb's event thread, so it must be thread-safe. Without it the host never
+    // drops.
+    using BacklogFunction = std::function<uint64_t()>;
+    void setOutputBacklog(BacklogFunction backlog);
+
     bool start(QString* error) override;
     void feedFromGuest(const QByteArray& data) override;
     bool hasDevice() const override { return hasDevice_.load(std::memory_order_acquire); }
@@ -61,9 +73,11 @@ private:
     static int writeCallback(void* priv, uint8_t* data, int count);
     static void flushCallback(void* priv);
     static void logCallback(void* priv, int level, const char* message);
+    static uint64_t bufferedOutputCallback(void* priv);
     void releaseLocked(std::unique_lock<std::mutex>& lock, const QString& reason);
 
     libusb_context* const context_;
+    BacklogFunction backlog_;  // set before start(), read-only afterwards
     mutable std::mutex mutex_; // see the class comment
     std::unique_ptr<usbredirhost, HostDeleter> host_;
     std::atomic<usbredirhost*> liveHost_{nullptr}; // host_ as seen by the flush callback
