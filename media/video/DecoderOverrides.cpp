@@ -4,10 +4,20 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <initializer_list>
 
 namespace saffron {
 
 namespace {
+
+// Joins message parts. Not `"'" + std::string(x) + "'"`: GCC 12 at -O3 reports a false
+// -Wrestrict inside std::string's operator+ for that (GCC bug 105329), and we build with -Werror.
+std::string concat(std::initializer_list<std::string_view> parts) {
+    std::string out;
+    for (std::string_view p : parts)
+        out.append(p);
+    return out;
+}
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
@@ -46,18 +56,18 @@ DecoderOverrides DecoderOverrides::parse(std::string_view text, std::vector<std:
         }
         const size_t eq = item.find('=');
         if (eq == std::string_view::npos) {
-            complain("'" + std::string(item) + "' is not codec=element");
+            complain(concat({"'", item, "' is not codec=element"}));
             continue;
         }
         const std::string_view codecName = trim(item.substr(0, eq));
         const std::string_view element = trim(item.substr(eq + 1));
         const auto codec = videoCodecFromName(codecName);
         if (!codec) {
-            complain("unknown codec '" + std::string(codecName) + "'");
+            complain(concat({"unknown codec '", codecName, "'"}));
             continue;
         }
         if (!plausibleFactoryName(element)) {
-            complain("'" + std::string(element) + "' is not an element name");
+            complain(concat({"'", element, "' is not an element name"}));
             continue;
         }
         result.forced[*codec] = std::string(element);
