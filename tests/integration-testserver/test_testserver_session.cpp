@@ -102,6 +102,14 @@ QString binaryClipboardLine(const QByteArray& data) {
     return QStringLiteral("%1 bytes fnv1a=%2").arg(data.size()).arg(hash, 16, 16, QLatin1Char('0'));
 }
 
+// Starts the session and waits until the test server's agent and ours have exchanged
+// capabilities, so clipboard and monitor messages can flow.
+bool startWithAgent(Session& session, TestServer& server) {
+    QSignalSpy agent(&session, &Session::agentConnectedChanged);
+    session.start();
+    return agent.wait(20000) && !server.waitLine(QStringLiteral("AGENT announce-capabilities")).isEmpty();
+}
+
 QImage frameOf(Session& s) {
     SurfacePtr p = s.primarySurface();
     return p ? copySurface(*p).convertToFormat(QImage::Format_RGB32) : QImage();
@@ -216,8 +224,8 @@ void TestTestServerSession::cursorShapes() {
 void TestTestServerSession::monitorsConfigFollowsWindow() {
     TestServer server({});
     Session session(optionsFor(server.port()));
-    QSignalSpy marked(&session, &Session::displayMarked);
     QSignalSpy agent(&session, &Session::agentConnectedChanged);
+    QSignalSpy marked(&session, &Session::displayMarked);
     session.start();
     QVERIFY(marked.wait(20000));
     QVERIFY(!agent.isEmpty() || agent.wait(10000));
@@ -233,12 +241,9 @@ void TestTestServerSession::monitorsConfigFollowsWindow() {
 void TestTestServerSession::clipboardGuestToClient() {
     TestServer server({});
     Session session(optionsFor(server.port()));
-    QSignalSpy agent(&session, &Session::agentConnectedChanged);
     QSignalSpy grabbed(&session, &Session::guestClipboardGrabbed);
     QSignalSpy text(&session, &Session::guestClipboardText);
-    session.start();
-    QVERIFY(agent.wait(20000));
-    QVERIFY(!server.waitLine(QStringLiteral("AGENT announce-capabilities")).isEmpty());
+    QVERIFY(startWithAgent(session, server));
     server.command("clipboard Grüße from the guest\\nline two");
     QVERIFY(grabbed.wait(10000));
     session.requestGuestClipboard();
@@ -249,10 +254,7 @@ void TestTestServerSession::clipboardGuestToClient() {
 void TestTestServerSession::clipboardClientToGuest() {
     TestServer server({});
     Session session(optionsFor(server.port()));
-    QSignalSpy agent(&session, &Session::agentConnectedChanged);
-    session.start();
-    QVERIFY(agent.wait(20000));
-    QVERIFY(!server.waitLine(QStringLiteral("AGENT announce-capabilities")).isEmpty());
+    QVERIFY(startWithAgent(session, server));
     // Possibly before the agent's capabilities reached the client: it then offers the text as
     // soon as they do.
     session.setClientClipboardText(QStringLiteral("from saffron ✓"));
@@ -272,12 +274,9 @@ void TestTestServerSession::clipboardImageGuestToClient() {
     f.close();
     TestServer server({});
     Session session(optionsFor(server.port()));
-    QSignalSpy agent(&session, &Session::agentConnectedChanged);
     QSignalSpy grabbed(&session, &Session::guestClipboardGrabbed);
     QSignalSpy image(&session, &Session::guestClipboardImage);
-    session.start();
-    QVERIFY(agent.wait(20000));
-    QVERIFY(!server.waitLine(QStringLiteral("AGENT announce-capabilities")).isEmpty());
+    QVERIFY(startWithAgent(session, server));
     server.command("clipboard-file png " + file.toUtf8());
     QVERIFY(grabbed.wait(10000));
     // The guest offered only PNG: the request must ask for PNG, not text.
@@ -289,10 +288,7 @@ void TestTestServerSession::clipboardImageGuestToClient() {
 void TestTestServerSession::clipboardImageClientToGuest() {
     TestServer server({});
     Session session(optionsFor(server.port()));
-    QSignalSpy agent(&session, &Session::agentConnectedChanged);
-    session.start();
-    QVERIFY(agent.wait(20000));
-    QVERIFY(!server.waitLine(QStringLiteral("AGENT announce-capabilities")).isEmpty());
+    QVERIFY(startWithAgent(session, server));
     const QByteArray png = pngOf(clipboardPicture(2));
     session.setClientClipboardImage(png);
     const QString grab = server.waitLine(QStringLiteral("AGENT clipboard-grab"));
@@ -318,14 +314,11 @@ void TestTestServerSession::clipboardBridgeImagesBothWays() {
     QVERIFY(guestPicture.save(file, "PNG"));
     TestServer server({});
     Session session(optionsFor(server.port()));
-    QSignalSpy agent(&session, &Session::agentConnectedChanged);
     ClipboardBridge bridge(QGuiApplication::clipboard());
     bridge.setSession(&session);
     QSignalSpy applied(&bridge, &ClipboardBridge::guestImageApplied);
     QSignalSpy offered(&bridge, &ClipboardBridge::localImageOffered);
-    session.start();
-    QVERIFY(agent.wait(20000));
-    QVERIFY(!server.waitLine(QStringLiteral("AGENT announce-capabilities")).isEmpty());
+    QVERIFY(startWithAgent(session, server));
 
     server.command("clipboard-file png " + file.toUtf8());
     QVERIFY(applied.wait(10000));
