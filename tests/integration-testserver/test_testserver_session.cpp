@@ -1,4 +1,5 @@
 #include "Session.h"
+#include "TestServerProcess.h"
 #include "TestUtil.h"
 #include "app/ClipboardBridge.h"
 #include "common/SurfaceImage.h"
@@ -16,49 +17,7 @@ using namespace saffron;
 
 namespace {
 
-// One saffron-test-server process, talked to over stdin/stdout as its README describes.
-class TestServer {
-public:
-    explicit TestServer(QStringList args) {
-        proc_.setProgram(qEnvironmentVariable("SAFFRON_TEST_SERVER"));
-        proc_.setArguments(QStringList{QStringLiteral("--port"), QStringLiteral("0")} + args);
-        proc_.setProcessChannelMode(QProcess::SeparateChannels);
-        proc_.start();
-    }
-    ~TestServer() {
-        if (proc_.state() != QProcess::NotRunning) {
-            command("quit");
-            if (!proc_.waitForFinished(5000))
-                proc_.kill();
-            proc_.waitForFinished();
-        }
-    }
-    // Waits for a stdout line starting with `prefix`; returns it.
-    QString waitLine(const QString& prefix, int ms = 20000) {
-        QDeadlineTimer deadline(ms);
-        while (!deadline.hasExpired()) {
-            while (proc_.canReadLine()) {
-                const QString line = QString::fromUtf8(proc_.readLine()).trimmed();
-                lines_ << line;
-                if (line.startsWith(prefix))
-                    return line;
-            }
-            QTest::qWait(20);
-        }
-        return {};
-    }
-    void command(const QByteArray& c) { proc_.write(c + '\n'); }
-    quint16 port() {
-        const QString ready = waitLine(QStringLiteral("READY"));
-        const auto m = QRegularExpression(QStringLiteral("port=(\\d+)")).match(ready);
-        return quint16(m.captured(1).toUInt());
-    }
-    QStringList lines() const { return lines_; }
-
-private:
-    QProcess proc_;
-    QStringList lines_;
-};
+using TestServer = saffron::test::TestServerProcess;
 
 QImage expectedImage(const QStringList& args) {
     QTemporaryDir dir;

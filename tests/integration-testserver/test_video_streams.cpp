@@ -5,6 +5,7 @@
 // code the workload draws into the picture) within a PSNR threshold, and nothing outside the
 // stream's destination may change.
 #include "Session.h"
+#include "TestServerProcess.h"
 #include "TestUtil.h"
 #include "common/SurfaceImage.h"
 
@@ -24,36 +25,7 @@ const QStringList kWorkload{QStringLiteral("--workload"),   QStringLiteral("vide
                             QStringLiteral("--size"),       QStringLiteral("640x480"),
                             QStringLiteral("--video-rect"), QStringLiteral("160,112,320,256")};
 
-class TestServer {
-public:
-    explicit TestServer(QStringList args) {
-        proc_.setProgram(qEnvironmentVariable("SAFFRON_TEST_SERVER"));
-        proc_.setArguments(QStringList{QStringLiteral("--port"), QStringLiteral("0")} + args);
-        proc_.start();
-    }
-    ~TestServer() {
-        proc_.write("quit\n");
-        if (!proc_.waitForFinished(5000))
-            proc_.kill();
-        proc_.waitForFinished();
-    }
-    quint16 port() {
-        QDeadlineTimer deadline(20000);
-        while (!deadline.hasExpired()) {
-            while (proc_.canReadLine()) {
-                const QString line = QString::fromUtf8(proc_.readLine());
-                const auto m = QRegularExpression(QStringLiteral("^READY port=(\\d+)")).match(line);
-                if (m.hasMatch())
-                    return quint16(m.captured(1).toUInt());
-            }
-            proc_.waitForReadyRead(100);
-        }
-        return 0;
-    }
-
-private:
-    QProcess proc_;
-};
+using TestServer = saffron::test::TestServerProcess;
 
 QImage expectedFrame(int frame) {
     QTemporaryDir dir;
