@@ -73,6 +73,12 @@ bool allowedByUser(const SessionOptions& options, VideoCodec codec) {
     return options.videoCodecs.isEmpty() || options.videoCodecs.contains(name, Qt::CaseInsensitive);
 }
 
+// A stream's destination on its surface (STREAM_CREATE, or each SIZED_STREAM frame): not empty,
+// and no larger than any picture we would allocate.
+bool plausibleDestination(const QRect& dest) {
+    return !dest.isEmpty() && plausibleImageSize(uint64_t(dest.width()), uint64_t(dest.height()));
+}
+
 // The codecs a decoder here handles, as far as the probes have answered: this runs on the
 // session thread, which must never wait for a probe (under QEMU TCG a thin-client image took a
 // minute to probe five decoders, and a blocked session thread stops answering the server). A
@@ -212,7 +218,7 @@ void VideoStreams::handleCreate(Reader& r) {
     display::Clip clip = display::readClip(r);
     if (!plausibleImageSize(width, height) || srcW == 0 || srcH == 0 || srcW > width || srcH > height)
         throw ProtocolError("stream with implausible size");
-    if (dest.isEmpty() || !plausibleImageSize(uint64_t(dest.width()), uint64_t(dest.height())))
+    if (!plausibleDestination(dest))
         throw ProtocolError("stream with an empty or implausible destination");
     if (!host_.surface(surfaceId))
         throw ProtocolError("stream on missing surface " + std::to_string(surfaceId));
@@ -298,8 +304,7 @@ void VideoStreams::handleData(Reader& r, bool sized) {
     if (sized) {
         // SIZED_STREAM: the frame carries its own size and destination (spice-server's video
         // encoders may change resolution mid-stream).
-        if (!plausibleImageSize(w, h) || dest.isEmpty() ||
-            !plausibleImageSize(uint64_t(dest.width()), uint64_t(dest.height())))
+        if (!plausibleImageSize(w, h) || !plausibleDestination(dest))
             throw ProtocolError("stream frame with implausible size");
         info.encoded = info.source = QSize(int(w), int(h));
         info.dest = dest;
