@@ -190,6 +190,18 @@ void Session::setClientClipboardImage(const QByteArray& png) {
     });
 }
 
+void Session::setSpeakerVolume(float gain) {
+    post([core = core_, gain] { core->setSpeakerVolume(gain); });
+}
+
+void Session::setSpeakerMuted(bool muted) {
+    post([core = core_, muted] { core->setSpeakerMuted(muted); });
+}
+
+void Session::setMicrophoneMuted(bool muted) {
+    post([core = core_, muted] { core->setMicrophoneMuted(muted); });
+}
+
 void Session::requestGuestClipboard() {
     post([core = core_] {
         if (auto* m = core->main())

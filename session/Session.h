@@ -82,6 +82,12 @@ public:
     void setClientClipboardImage(const QByteArray& png);
     void requestGuestClipboard();
 
+    // Audio on this machine (the shell's menu), on top of what the server sets: speaker volume
+    // 0..1 and mute, microphone mute. Kept for the session's whole life.
+    void setSpeakerVolume(float gain);
+    void setSpeakerMuted(bool muted);
+    void setMicrophoneMuted(bool muted);
+
     // USB redirection: the usbredir channels the server offered, in the order they were opened
     // (ready or not; see UsbRedirChannel::isOpen). They stay valid until the Session is destroyed;
     // only their thread-safe members may be used from this thread.

@@ -96,6 +96,8 @@ void SessionCore::openChannels(const QList<ChannelId>& list) {
         case SPICE_CHANNEL_PLAYBACK:
             if (!playback_) {
                 playback_ = new PlaybackChannel(options_, id.id, this);
+                playback_->setLocalVolume(speakerVolume_);
+                playback_->setLocalMute(speakerMuted_);
                 connect(playback_, &PlaybackChannel::audioUnavailable, this,
                         [](const QString& why) { qCWarning(lcSession).noquote() << "no sound:" << why; });
                 channel = playback_;
@@ -104,6 +106,7 @@ void SessionCore::openChannels(const QList<ChannelId>& list) {
         case SPICE_CHANNEL_RECORD:
             if (!record_) {
                 record_ = new RecordChannel(options_, id.id, this);
+                record_->setLocalMute(microphoneMuted_);
                 // Recorded packets carry the session's mm-time so the server can align them.
                 record_->setMultimediaClock([clock = clock_] { return clock->now(); });
                 connect(record_, &RecordChannel::audioUnavailable, this, [](const QString& why) {
@@ -134,6 +137,24 @@ void SessionCore::openChannels(const QList<ChannelId>& list) {
     if (!unsupported_.isEmpty())
         qCInfo(lcSession).noquote() << "channels not opened (not supported yet):"
                                     << unsupported_.join(QLatin1Char(' '));
+}
+
+void SessionCore::setSpeakerVolume(float gain) {
+    speakerVolume_ = gain;
+    if (playback_)
+        playback_->setLocalVolume(gain);
+}
+
+void SessionCore::setSpeakerMuted(bool muted) {
+    speakerMuted_ = muted;
+    if (playback_)
+        playback_->setLocalMute(muted);
+}
+
+void SessionCore::setMicrophoneMuted(bool muted) {
+    microphoneMuted_ = muted;
+    if (record_)
+        record_->setLocalMute(muted);
 }
 
 void SessionCore::openWhenDecodersProbed(Channel* display) {

@@ -29,6 +29,11 @@ public:
     void stop();
     SessionInfo info() const;
 
+    // The user's audio controls on this machine; kept for channels the server opens later.
+    void setSpeakerVolume(float gain);
+    void setSpeakerMuted(bool muted);
+    void setMicrophoneMuted(bool muted);
+
     InputsChannel* inputs() const { return inputs_; }
     MainChannel* main() const { return main_; }
 
@@ -59,6 +64,9 @@ private:
     InputsChannel* inputs_ = nullptr;
     QPointer<PlaybackChannel> playback_;
     QPointer<RecordChannel> record_;
+    float speakerVolume_ = 1.0f;
+    bool speakerMuted_ = false;
+    bool microphoneMuted_ = false;
     std::shared_ptr<MultimediaClock> clock_; // the server's mm-time, for video and audio
     std::shared_future<void> decoderProbe_;  // video decoders probed while the session links
     std::vector<QPointer<Channel>> channels_;

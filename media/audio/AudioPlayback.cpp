@@ -59,10 +59,14 @@ struct AudioPlayback::Impl {
 
     // Loop thread (or loop lock held).
     double appliedRatio = 1.0;
-    std::vector<float> gains;
+    std::vector<float> gains; // the server's, per channel (empty: none sent yet)
     bool mute = false;
+    float localGain = 1.0f;
+    bool localMute = false;
     std::string error;
 
+    // Pushes server x local volume and mute to the stream (loop thread or loop lock held).
+    void applyControls();
     static void onStateChanged(void* data, pw_stream_state old, pw_stream_state state, const char* error);
     static void onProcess(void* data);
     static void onRateTimer(void* data, uint64_t expirations);
@@ -80,9 +84,19 @@ void AudioPlayback::Impl::onStateChanged(void* data, pw_stream_state /*old*/, pw
     }
     // Controls only exist once the adapter does; re-apply what the session asked for meanwhile.
     if (state == PW_STREAM_STATE_PAUSED || state == PW_STREAM_STATE_STREAMING) {
-        applyVolumeControls(self->stream.get(), self->gains, self->mute);
+        self->applyControls();
         self->appliedRatio = 1.0;
     }
+}
+
+void AudioPlayback::Impl::applyControls() {
+    if (!stream)
+        return;
+    std::vector<float> effective = gains;
+    effective.resize(std::max<size_t>(options.format.channels, 1), gains.empty() ? 1.0f : gains.back());
+    for (float& g : effective)
+        g *= localGain;
+    applyVolumeControls(stream.get(), effective, mute || localMute);
 }
 
 void AudioPlayback::Impl::onProcess(void* data) {
@@ -304,17 +318,25 @@ void AudioPlayback::setVolume(std::span<const uint16_t> volumes) {
     }
     ThreadLoopLock lock(m_impl->connection->loop());
     m_impl->gains = gainsFromSpiceVolumes(volumes, m_impl->options.format.channels);
-    if (m_impl->stream) {
-        applyVolumeControls(m_impl->stream.get(), m_impl->gains, m_impl->mute);
-    }
+    m_impl->applyControls();
 }
 
 void AudioPlayback::setMute(bool mute) {
     ThreadLoopLock lock(m_impl->connection->loop());
     m_impl->mute = mute;
-    if (m_impl->stream) {
-        applyVolumeControls(m_impl->stream.get(), m_impl->gains, m_impl->mute);
-    }
+    m_impl->applyControls();
+}
+
+void AudioPlayback::setLocalVolume(float gain) {
+    ThreadLoopLock lock(m_impl->connection->loop());
+    m_impl->localGain = std::clamp(gain, 0.0f, 1.0f);
+    m_impl->applyControls();
+}
+
+void AudioPlayback::setLocalMute(bool mute) {
+    ThreadLoopLock lock(m_impl->connection->loop());
+    m_impl->localMute = mute;
+    m_impl->applyControls();
 }
 
 uint32_t AudioPlayback::setTargetMs(uint32_t targetMs) {

@@ -71,6 +71,10 @@ public:
     // repeated; an empty span is ignored.
     void setVolume(std::span<const uint16_t> volumes);
     void setMute(bool mute);
+    // This machine's own controls (the shell's menu), on top of the server's: the stream plays at
+    // server volume x `gain` (clamped to 0..1), and is silent if either side mutes.
+    void setLocalVolume(float gain);
+    void setLocalMute(bool mute);
     // Moves the buffering target (SPICE PLAYBACK_LATENCY asks for more audio latency so that
     // video can keep lip sync). Clamped to 10 ms .. capacityMs - bandMs; returns the value used.
     uint32_t setTargetMs(uint32_t targetMs);

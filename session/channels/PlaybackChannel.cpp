@@ -130,6 +130,20 @@ void PlaybackChannel::onStart(Reader& r) {
         playback_->setVolume(volume_);
     }
     playback_->setMute(mute_);
+    playback_->setLocalVolume(localVolume_);
+    playback_->setLocalMute(localMute_);
+}
+
+void PlaybackChannel::setLocalVolume(float gain) {
+    localVolume_ = std::clamp(gain, 0.0f, 1.0f);
+    if (playback_)
+        playback_->setLocalVolume(localVolume_);
+}
+
+void PlaybackChannel::setLocalMute(bool mute) {
+    localMute_ = mute;
+    if (playback_)
+        playback_->setLocalMute(localMute_);
 }
 
 // DATA: uint32 time, uint8 data[] (the rest of the message).

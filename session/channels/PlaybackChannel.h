@@ -36,6 +36,10 @@ public:
     // false: messages are still parsed and decoded, but no PipeWire stream is ever opened (sound
     // turned off by the user; fuzzers).
     void setAudioEnabled(bool enabled) { audioEnabled_ = enabled; }
+    // The user's own volume (0..1) and mute on this machine, applied on top of the server's
+    // VOLUME/MUTE, now and to every stream this channel opens later.
+    void setLocalVolume(float gain);
+    void setLocalMute(bool mute);
 
     // Current audio latency (ring + PipeWire), for DISPLAY_STREAM_REPORT's audio_delay; nullopt
     // while nothing plays.
@@ -68,6 +72,8 @@ private:
     std::unique_ptr<OpusPacketDecoder> decoder_;
     std::vector<uint16_t> volume_;
     bool mute_ = false;
+    float localVolume_ = 1.0f;
+    bool localMute_ = false;
     std::optional<uint32_t> latencyMs_;
     std::vector<int16_t> pcm_;
     bool unavailableReported_ = false;

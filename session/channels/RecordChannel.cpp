@@ -62,7 +62,7 @@ void RecordChannel::handleMessage(uint16_t type, std::span<const uint8_t> body) 
     case SPICE_MSG_RECORD_MUTE:
         mute_ = r.u8() != 0;
         if (capture_) {
-            capture_->setMute(mute_);
+            capture_->setMute(mute_ || localMute_);
         }
         break;
     default:
@@ -128,9 +128,15 @@ void RecordChannel::onStart(Reader& r) {
     if (!volume_.empty()) {
         capture_->setVolume(volume_);
     }
-    capture_->setMute(mute_);
+    capture_->setMute(mute_ || localMute_);
     chunk_.assign(format.framesFor(kChunkMs) * format.channels, 0);
     pumpTimer_.start();
+}
+
+void RecordChannel::setLocalMute(bool mute) {
+    localMute_ = mute;
+    if (capture_)
+        capture_->setMute(mute_ || localMute_);
 }
 
 void RecordChannel::stopCapture() {

@@ -42,6 +42,9 @@ public:
     void setAudioOptions(const AudioCaptureOptions& options) { audioOptions_ = options; }
     // false: START/STOP are answered but the microphone is never opened and no DATA is sent.
     void setAudioEnabled(bool enabled) { audioEnabled_ = enabled; }
+    // The user's microphone mute on this machine: the server then hears silence (the stream and
+    // its timing go on), whatever the server's own MUTE says.
+    void setLocalMute(bool mute);
     // The session's multimedia clock (MainChannel::multimediaTime plus elapsed time); the default
     // counts milliseconds since the channel was created.
     void setMultimediaClock(std::function<uint32_t()> clock) { mmClock_ = std::move(clock); }
@@ -80,6 +83,7 @@ private:
     std::vector<uint8_t> packet_;
     std::vector<uint16_t> volume_;
     bool mute_ = false;
+    bool localMute_ = false;
     bool unavailableReported_ = false;
     std::atomic<uint64_t> dropped_{0};
     RecordChannelStats recordStats_;

@@ -3,6 +3,7 @@
 #include "SessionRates.h"
 
 #include <QLoggingCategory>
+#include <algorithm>
 
 Q_LOGGING_CATEGORY(lcShell, "saffron.shell")
 
@@ -71,6 +72,9 @@ void SessionController::startAttempt() {
     });
     connect(s, &Session::primaryUpdated, this, [this] { ++updates_; });
     connect(s, &Session::ended, this, &SessionController::onEnded);
+    s->setSpeakerVolume(float(speakerVolume_) / 100.0f);
+    s->setSpeakerMuted(speakerMuted_);
+    s->setMicrophoneMuted(microphoneMuted_);
     phase_ = connectPhaseName(ConnectPhase::Resolving);
     emit phaseChanged();
     setState(QStringLiteral("connecting"));
@@ -206,6 +210,34 @@ void SessionController::setStatsEnabled(bool on) {
         statsTimer_.stop();
     }
     emit statsEnabledChanged();
+}
+
+void SessionController::setSpeakerVolume(int percent) {
+    percent = std::clamp(percent, 0, 100);
+    if (percent == speakerVolume_)
+        return;
+    speakerVolume_ = percent;
+    if (session_)
+        session_->setSpeakerVolume(float(percent) / 100.0f);
+    emit audioControlsChanged();
+}
+
+void SessionController::setSpeakerMuted(bool muted) {
+    if (muted == speakerMuted_)
+        return;
+    speakerMuted_ = muted;
+    if (session_)
+        session_->setSpeakerMuted(muted);
+    emit audioControlsChanged();
+}
+
+void SessionController::setMicrophoneMuted(bool muted) {
+    if (muted == microphoneMuted_)
+        return;
+    microphoneMuted_ = muted;
+    if (session_)
+        session_->setMicrophoneMuted(muted);
+    emit audioControlsChanged();
 }
 
 void SessionController::sampleStats() {

@@ -30,6 +30,11 @@ class SessionController : public QObject {
     Q_PROPERTY(bool canDisconnect READ canDisconnect CONSTANT)
     Q_PROPERTY(bool statsEnabled READ statsEnabled WRITE setStatsEnabled NOTIFY statsEnabledChanged)
     Q_PROPERTY(QVariantMap stats READ stats NOTIFY statsChanged)
+    // Sound on this machine, on top of the server's own volume: 0..100, and two mutes. They
+    // outlive reconnects (each new session gets them).
+    Q_PROPERTY(int speakerVolume READ speakerVolume WRITE setSpeakerVolume NOTIFY audioControlsChanged)
+    Q_PROPERTY(bool speakerMuted READ speakerMuted WRITE setSpeakerMuted NOTIFY audioControlsChanged)
+    Q_PROPERTY(bool microphoneMuted READ microphoneMuted WRITE setMicrophoneMuted NOTIFY audioControlsChanged)
 public:
     struct Policy {
         bool kiosk = false;
@@ -57,6 +62,12 @@ public:
     bool statsEnabled() const { return statsTimer_.isActive(); }
     void setStatsEnabled(bool on);
     QVariantMap stats() const { return stats_; }
+    int speakerVolume() const { return speakerVolume_; }
+    void setSpeakerVolume(int percent);
+    bool speakerMuted() const { return speakerMuted_; }
+    void setSpeakerMuted(bool muted);
+    bool microphoneMuted() const { return microphoneMuted_; }
+    void setMicrophoneMuted(bool muted);
 
     void open(ConnectionTarget target);
     // Ends the session now and deletes it before returning (not from inside its signals).
@@ -77,6 +88,7 @@ signals:
     void titleChanged();
     void statsEnabledChanged();
     void statsChanged();
+    void audioControlsChanged();
     void firstFrame();       // the first complete picture of a session is on its way to screen
     void quitRequested(int); // --kiosk-quit on-disconnect, or the user disconnected outside kiosk
 
@@ -103,6 +115,9 @@ private:
     bool everConnected_ = false;
     int backoffMs_ = 0;
     int reconnectIn_ = -1;
+    int speakerVolume_ = 100;
+    bool speakerMuted_ = false;
+    bool microphoneMuted_ = false;
     QTimer reconnectTimer_;
     QTimer countdown_;
     std::minstd_rand jitter_{std::random_device{}()};

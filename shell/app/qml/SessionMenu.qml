@@ -79,6 +79,35 @@ Popup {
             Layout.fillWidth: true
         }
 
+        Label { text: qsTr("Sound"); color: "#a0b0c0" }
+        RowLayout {
+            spacing: 8
+            Layout.fillWidth: true
+            Switch {
+                objectName: "speakerMute"
+                text: qsTr("Mute")
+                checked: Controller.speakerMuted
+                onToggled: Controller.speakerMuted = checked
+                palette.windowText: "white"
+            }
+            Slider {
+                objectName: "speakerVolume"
+                Layout.fillWidth: true
+                from: 0; to: 100; stepSize: 5
+                enabled: !Controller.speakerMuted
+                value: Controller.speakerVolume
+                onMoved: Controller.speakerVolume = value
+            }
+            Label { text: Controller.speakerVolume + " %"; color: "white"; Layout.preferredWidth: 48 }
+            Switch {
+                objectName: "microphoneMute"
+                text: qsTr("Microphone off")
+                checked: Controller.microphoneMuted
+                onToggled: Controller.microphoneMuted = checked
+                palette.windowText: "white"
+            }
+        }
+
         Label { text: qsTr("View"); color: "#a0b0c0" }
         RowLayout {
             spacing: 8
