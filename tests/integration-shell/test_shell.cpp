@@ -121,6 +121,23 @@ void TestShell::connectedViewMatchesScreendump() {
                                   .arg(view.width())
                                   .arg(view.height())));
     QVERIFY(!isUniform(view));
+
+    // The in-session menu is created when first wanted: the hotkey opens it (with the sound
+    // controls), and closing it gives the keyboard back to the desktop.
+    QVERIFY(!w->findChild<QObject*>(QStringLiteral("sessionMenu")));
+    QTest::keyClick(w, Qt::Key_M, Qt::ControlModifier | Qt::AltModifier | Qt::ShiftModifier);
+    QVERIFY(waitUntil(
+        [&] {
+            QObject* menu = w->findChild<QObject*>(QStringLiteral("sessionMenu"));
+            return menu && menu->property("opened").toBool();
+        },
+        5000));
+    QVERIFY(w->findChild<QObject*>(QStringLiteral("speakerVolume")));
+    saveShot(w, QStringLiteral("menu"));
+    QTest::keyClick(w, Qt::Key_Escape);
+    QVERIFY(waitUntil(
+        [&] { return !w->findChild<QObject*>(QStringLiteral("sessionMenu"))->property("opened").toBool(); },
+        5000));
 }
 
 void TestShell::unreachableScreen() {

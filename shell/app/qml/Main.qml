@@ -43,8 +43,12 @@ ApplicationWindow {
         visible: root.page === "status"
     }
 
-    AdminPanel { id: adminPanel }
-    function openAdmin() { adminPanel.open() }
+    // Created when first asked for (see SessionView: less to compile before the first picture).
+    Loader { id: adminLoader; active: false; sourceComponent: Component { AdminPanel {} } }
+    function openAdmin() {
+        adminLoader.active = true
+        adminLoader.item.open()
+    }
 
     Loader {
         anchors { left: parent.left; right: parent.right; bottom: parent.bottom; top: parent.top }

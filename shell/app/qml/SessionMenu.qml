@@ -85,11 +85,10 @@ Popup {
             Layout.fillWidth: true
             Switch {
                 objectName: "speakerMute"
-                text: qsTr("Mute")
                 checked: Controller.speakerMuted
                 onToggled: Controller.speakerMuted = checked
-                palette.windowText: "white"
             }
+            Label { text: qsTr("Mute"); color: "white" }
             Slider {
                 objectName: "speakerVolume"
                 Layout.fillWidth: true
@@ -101,11 +100,10 @@ Popup {
             Label { text: Controller.speakerVolume + " %"; color: "white"; Layout.preferredWidth: 48 }
             Switch {
                 objectName: "microphoneMute"
-                text: qsTr("Microphone off")
                 checked: Controller.microphoneMuted
                 onToggled: Controller.microphoneMuted = checked
-                palette.windowText: "white"
             }
+            Label { text: qsTr("Microphone off"); color: "white" }
         }
 
         Label { text: qsTr("View"); color: "#a0b0c0" }

@@ -4,15 +4,22 @@ import QtQuick.Layouts
 import Saffron.Shell 1.0
 
 // The remote desktop, plus the in-session menu (hotkey, or the strip along the top edge in
-// full screen) and the statistics overlay.
+// full screen) and the statistics overlay. Menu and overlay are created the first time they are
+// wanted: compiling them at start-up delayed the first picture.
 Item {
     id: view
     property bool fullScreen: false
     signal toggleFullScreenRequested()
 
+    readonly property bool menuOpen: menuLoader.item !== null && menuLoader.item.opened
+    function openMenu() {
+        menuLoader.active = true
+        menuLoader.item.open()
+    }
+
     function act(action) {
         switch (action) {
-        case "toggle-menu": menu.opened ? menu.close() : menu.open(); break
+        case "toggle-menu": view.menuOpen ? menuLoader.item.close() : view.openMenu(); break
         case "stats-overlay": Controller.statsEnabled = !Controller.statsEnabled; break
         case "toggle-fullscreen": if (!Config.kiosk) view.toggleFullScreenRequested(); break
         case "secure-attention": surface.sendKeys(["Ctrl", "Alt", "Del"]); break
@@ -26,7 +33,7 @@ Item {
         session: Controller.session
         scaling: Config.scaling
         hotkeys: Config.sessionHotkeys
-        focus: view.visible && !menu.opened
+        focus: view.visible && !view.menuOpen
         onHotkeyActivated: (action) => view.act(action)
         onVisibleChanged: if (visible) forceActiveFocus()
     }
@@ -40,22 +47,29 @@ Item {
         hoverEnabled: true
         onEntered: revealTimer.start()
         onExited: revealTimer.stop()
-        Timer { id: revealTimer; interval: 400; onTriggered: menu.open() }
+        Timer { id: revealTimer; interval: 400; onTriggered: view.openMenu() }
     }
 
-    StatsOverlay {
+    Loader {
         anchors { top: parent.top; right: parent.right; margins: 12 }
-        visible: Controller.statsEnabled
+        active: Controller.statsEnabled
+        sourceComponent: Component { StatsOverlay {} }
     }
 
-    SessionMenu {
-        id: menu
-        x: (view.width - width) / 2
-        y: 0
-        surface: surface
-        fullScreen: view.fullScreen
-        onToggleFullScreenRequested: view.toggleFullScreenRequested()
-        onClosed: surface.forceActiveFocus()
+    Loader {
+        id: menuLoader
+        anchors.fill: parent
+        active: false
+        sourceComponent: Component {
+            SessionMenu {
+                x: (view.width - width) / 2
+                y: 0
+                surface: surface
+                fullScreen: view.fullScreen
+                onToggleFullScreenRequested: view.toggleFullScreenRequested()
+                onClosed: surface.forceActiveFocus()
+            }
+        }
     }
 
     Label {
