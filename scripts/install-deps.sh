@@ -25,6 +25,8 @@ PKGS=(
   gstreamer1.0-plugins-ugly
   # audio: PipeWire's native API and Opus; the tests run a private pipewire + wireplumber
   libpipewire-0.3-dev libopus-dev pipewire pipewire-bin wireplumber dbus
+  # bench_audio: remote-viewer (spice-gtk) plays through PulseAudio, served by PipeWire
+  pipewire-pulse
   # test peers: the real SPICE servers, the reference client, tools
   libspice-server-dev qemu-system-x86 seabios
   virt-viewer xvfb xauth x11-apps libx11-6 libxtst6 openssl socat procps iproute2 python3

@@ -61,9 +61,13 @@ const char* usageText() {
            "  --video-codecs LIST      passed to spice_server_set_video_codecs\n"
            "  --frames N               stop the workload after N frames (default: never)\n"
            "  --dump-expected FILE     write the surface after frame N (or 1) as PPM and exit\n"
-           "  --no-stdin               do not read control commands (nor quit on stdin EOF)\n"
-           "stdin commands: quit | clipboard TEXT | release-clipboard | request-clipboard |\n"
-           "                dump-surface FILE | resize WxH | status\n";
+           "  --no-stdin               do not read control commands (nor quit on stdin "
+           "EOF)\n" SAFFRON_TESTSERVER_AUDIO_USAGE
+           "stdin commands: quit | clipboard TEXT | clipboard-file png|bmp FILE | release-clipboard |\n"
+           "                request-clipboard [png] |\n"
+           "                dump-surface FILE | resize WxH | status |\n"
+           "                playback-volume V (0..65535) | playback-mute 0|1 | record-reset | "
+           "record-report\n";
 }
 
 std::optional<Options> parseOptions(const std::vector<std::string>& args, std::string& error) {
@@ -78,6 +82,11 @@ std::optional<Options> parseOptions(const std::vector<std::string>& args, std::s
         }
         if (a == "--video-fullscreen") {
             fullscreen = true;
+            continue;
+        }
+        if (parseAudioOption(args, i, o.audio, error)) {
+            if (!error.empty())
+                return std::nullopt;
             continue;
         }
         if (a == "--help" || a == "-h") {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "AudioOptions.h"
 #include "Workload.h"
 
 #include <optional>
@@ -27,6 +28,7 @@ struct Options {
     int frames = 0;           // stop after this many frames; 0: run for ever
     std::string dumpExpected; // write the expected surface and exit
     bool readStdin = true;
+    AudioOptions audio;
 };
 
 // Parses argv; on error returns nullopt and sets `error`.

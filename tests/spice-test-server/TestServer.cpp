@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -130,6 +132,7 @@ TestServer::~TestServer() {
     // Stops the worker thread; it may release resources while doing so.
     server_.reset();
     agent_.reset();
+    audio_.reset();
     qxl_.reset();
     loop_.onChannelEvent = nullptr;
 }
@@ -217,6 +220,11 @@ bool TestServer::start() {
     };
     if (!agent_->attach()) {
         std::fprintf(stderr, "saffron-test-server: the server refused the vdagent device\n");
+        return false;
+    }
+    audio_ = std::make_unique<AudioDevices>(server_.get(), loop_, options_.audio);
+    if (!audio_->attach()) {
+        std::fprintf(stderr, "saffron-test-server: the server refused an audio interface\n");
         return false;
     }
     frameTimer_ = loop_.addTimer([this] { step(); });
@@ -332,8 +340,22 @@ void TestServer::command(std::string_view line) {
         agent_->grabClipboard(unescapeLine(arg));
     } else if (verb == "release-clipboard") {
         agent_->releaseClipboard();
+    } else if (verb == "clipboard-file") {
+        // clipboard-file png|bmp PATH: grab the clipboard with that file's bytes as an image.
+        const auto sep = arg.find(' ');
+        const std::string_view kind = arg.substr(0, sep);
+        const uint32_t type = kind == "png"   ? VD_AGENT_CLIPBOARD_IMAGE_PNG
+                              : kind == "bmp" ? VD_AGENT_CLIPBOARD_IMAGE_BMP
+                                              : VD_AGENT_CLIPBOARD_NONE;
+        std::ifstream file(std::string(sep == std::string_view::npos ? "" : arg.substr(sep + 1)),
+                           std::ios::binary);
+        if (type == VD_AGENT_CLIPBOARD_NONE || !file)
+            printLine("ERROR clipboard-file: need png|bmp and a readable file");
+        else
+            agent_->grabClipboard(std::string(std::istreambuf_iterator<char>(file), {}), type);
     } else if (verb == "request-clipboard") {
-        agent_->requestClipboard();
+        // request-clipboard [png]: ask for text, or for a PNG image.
+        agent_->requestClipboard(arg == "png" ? VD_AGENT_CLIPBOARD_IMAGE_PNG : VD_AGENT_CLIPBOARD_UTF8_TEXT);
     } else if (verb == "dump-surface" && !arg.empty()) {
         const std::string path(arg);
         if (writePpm(path, qxl_->readSurface()))
@@ -349,6 +371,8 @@ void TestServer::command(std::string_view line) {
     } else if (verb == "status") {
         printLine("STATUS frame=" + std::to_string(frame_) + " size=" + std::to_string(qxl_->width()) + "x" +
                   std::to_string(qxl_->height()) + " resources=" + std::to_string(qxl_->liveResources()));
+    } else if (audio_ && audio_->command(verb, arg)) {
+        // handled: playback-volume, playback-mute, playback-status, record-reset, record-report
     } else {
         printLine("ERROR unknown command: " + std::string(line));
     }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "AudioDevices.h"
 #include "Options.h"
 #include "QxlDevice.h"
 #include "VdAgent.h"
@@ -51,6 +52,7 @@ private:
     // pointers to their instances until spice_server_destroy returns.
     std::unique_ptr<QxlDevice> qxl_;
     std::unique_ptr<VdAgent> agent_;
+    std::unique_ptr<AudioDevices> audio_;
     std::unique_ptr<SpiceServer, ServerDeleter> server_;
     int port_ = -1;
     int tlsPort_ = -1;
