@@ -44,8 +44,12 @@ QString TestServerProcess::waitLine(const QString& prefix, int ms) {
 }
 
 quint16 TestServerProcess::port() {
-    const auto m = QRegularExpression(QStringLiteral("port=(\\d+)")).match(waitLine(QStringLiteral("READY")));
-    return m.hasMatch() ? quint16(m.captured(1).toUInt()) : 0;
+    if (port_ == 0) {
+        const auto m =
+            QRegularExpression(QStringLiteral("port=(\\d+)")).match(waitLine(QStringLiteral("READY"), 30000));
+        port_ = m.hasMatch() ? quint16(m.captured(1).toUInt()) : 0;
+    }
+    return port_;
 }
 
 void TestServerProcess::command(const QByteArray& line) {

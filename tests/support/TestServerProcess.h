@@ -20,7 +20,7 @@ public:
     // The next output line starting with `prefix`, waiting at most `ms` (an empty string then).
     // Every line is looked at once: lines before the match are passed over for good.
     QString waitLine(const QString& prefix, int ms = 20000);
-    // The port from the READY line (0 if it never came).
+    // The port from the READY line (0 if it never came); read once, then remembered.
     quint16 port();
     void command(const QByteArray& line);
     // Every line read so far.
@@ -32,6 +32,7 @@ private:
     QProcess proc_;
     QStringList lines_;
     qsizetype next_ = 0;
+    quint16 port_ = 0;
 };
 
 } // namespace saffron::test
