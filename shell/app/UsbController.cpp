@@ -6,6 +6,7 @@
 #include "redir/UsbRedirector.h"
 
 #include <QCoreApplication>
+#include <QHash>
 #include <QLoggingCategory>
 #include <QMutex>
 #include <QThread>
@@ -21,6 +22,7 @@ struct UsbController::SessionPart {
     usb::UsbRedirPool pool;
     QMutex mutex;
     std::vector<std::unique_ptr<usb::UsbRedirector>> endpoints;
+    QHash<const usb::UsbRedirector*, int> channelOf; // under mutex: filled on the session thread
     bool autoStarted = false;
 };
 
@@ -121,6 +123,7 @@ void UsbController::setSession(Session* session) {
             }
             part->pool.add(raw);
             QMutexLocker lock(&part->mutex);
+            part->channelOf.insert(raw, channel->channelId());
             part->endpoints.push_back(std::move(ep));
         },
         Qt::DirectConnection);
@@ -271,9 +274,15 @@ QVariant UsbController::data(const QModelIndex& index, int role) const {
         return r.info.displayName;
     case IdRole:
         return r.info.id;
-    case DetailRole:
-        return QStringLiteral("%1 · %2 · port %3")
-            .arg(r.info.vendorProductString(), usbSpeedName(r.info.speed), r.info.portPath);
+    case DetailRole: {
+        const QString detail =
+            QStringLiteral("%1 · %2 · port %3")
+                .arg(r.info.vendorProductString(), usbSpeedName(r.info.speed), r.info.portPath);
+        const QString channel = channelOf(r);
+        return channel.isEmpty() ? detail : detail + QStringLiteral(" · ") + channel;
+    }
+    case ChannelRole:
+        return channelOf(r);
     case StateRole:
         return r.state;
     case ReasonRole:
@@ -286,8 +295,16 @@ QVariant UsbController::data(const QModelIndex& index, int role) const {
 }
 
 QHash<int, QByteArray> UsbController::roleNames() const {
-    return {{IdRole, "deviceId"}, {NameRole, "name"},     {DetailRole, "detail"},
-            {StateRole, "state"}, {ReasonRole, "reason"}, {AllowedRole, "allowed"}};
+    return {{IdRole, "deviceId"},   {NameRole, "name"},       {DetailRole, "detail"},  {StateRole, "state"},
+            {ReasonRole, "reason"}, {AllowedRole, "allowed"}, {ChannelRole, "channel"}};
+}
+
+QString UsbController::channelOf(const Row& r) const {
+    if (!r.endpoint || !part_)
+        return {};
+    QMutexLocker lock(&part_->mutex);
+    const int id = part_->channelOf.value(r.endpoint.data(), -1);
+    return id < 0 ? QString() : QStringLiteral("usbredir:%1").arg(id);
 }
 
 } // namespace saffron

@@ -27,7 +27,16 @@ class UsbController : public QAbstractListModel {
     Q_PROPERTY(int channels READ channels NOTIFY channelsChanged)
     Q_PROPERTY(QString lastError READ lastError NOTIFY lastErrorChanged)
 public:
-    enum Role { IdRole = Qt::UserRole + 1, NameRole, DetailRole, StateRole, ReasonRole, AllowedRole };
+    // ChannelRole: the SPICE usbredir channel carrying a redirected device ("usbredir:1"), else "".
+    enum Role {
+        IdRole = Qt::UserRole + 1,
+        NameRole,
+        DetailRole,
+        StateRole,
+        ReasonRole,
+        AllowedRole,
+        ChannelRole
+    };
 
     explicit UsbController(UsbPolicy policy, QObject* parent = nullptr);
     ~UsbController() override;
@@ -64,6 +73,7 @@ private:
     struct SessionPart;
 
     int rowOf(const QString& id) const;
+    QString channelOf(const Row& r) const;
     void changed(int row);
     void setError(const QString& error);
     void onAdded(const UsbDeviceInfo& info);

@@ -138,6 +138,14 @@ void TestUsbRealPath::redirectThenReleaseReattachesKernelDriver() {
 
     QVERIFY2(controller_->redirect(id), qPrintable(controller_->lastError()));
     QCOMPARE(controller_->stateOf(id), QStringLiteral("redirected"));
+    // The device list names the SPICE channel that carries it.
+    QString channel;
+    for (int row = 0; row < controller_->rowCount(); ++row) {
+        const QModelIndex index = controller_->index(row);
+        if (controller_->data(index, UsbController::IdRole).toString() == id)
+            channel = controller_->data(index, UsbController::ChannelRole).toString();
+    }
+    QVERIFY2(channel.startsWith(QLatin1String("usbredir:")), qPrintable(channel));
     // usbredirhost claimed the interface with libusb's auto-detach: the kernel driver let go.
     const UsbdevfsLog claimed = dev->log();
     qInfo() << "after redirect: opens" << claimed.opens << "claims" << claimed.claims << "kernel detaches"
