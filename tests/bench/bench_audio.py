@@ -26,7 +26,6 @@ dbus-daemon, the test server, saffron-cli).
 """
 
 import argparse
-import ctypes
 import os
 import shutil
 import signal
@@ -37,46 +36,13 @@ import tempfile
 import threading
 import time
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-PR_SET_PDEATHSIG = 1
+# Process handling and CPU ticks are bench_codec_cpu.py's, as bench_shell borrows
+# bench_first_frame's.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_codec_cpu import CLK_TCK, Processes, cpu_ticks  # noqa: E402
+
 RATE = 48000
 SKIP = 77
-
-
-def die_with_parent():
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass
-
-
-class Processes:
-    def __init__(self):
-        self.procs = []
-
-    def start(self, args, **kw):
-        p = subprocess.Popen(args, preexec_fn=die_with_parent, **kw)
-        self.procs.append(p)
-        return p
-
-    def stop(self, p):
-        if p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-
-    def stop_all(self):
-        for p in reversed(self.procs):
-            self.stop(p)
-
-
-def cpu_ticks(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
 
 
 def wait_for(path, seconds):
