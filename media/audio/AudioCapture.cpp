@@ -134,10 +134,7 @@ AudioCapture::~AudioCapture() {
     }
     {
         ThreadLoopLock lock(m_impl->connection->loop());
-        if (m_impl->stream) {
-            spa_hook_remove(&m_impl->streamListener);
-        }
-        m_impl->stream.reset();
+        endStream(m_impl->stream, m_impl->streamListener);
     }
     m_impl->connection.reset();
 }

@@ -283,11 +283,7 @@ AudioPlayback::~AudioPlayback() {
         if (m_impl->rateTimer) {
             pw_loop_destroy_source(pw_thread_loop_get_loop(m_impl->connection->loop()), m_impl->rateTimer);
         }
-        if (m_impl->stream) {
-            spa_hook_remove(&m_impl->streamListener);
-        }
-        // pw_stream_destroy disconnects first and waits for the data thread to let go of it.
-        m_impl->stream.reset();
+        endStream(m_impl->stream, m_impl->streamListener);
     }
     m_impl->connection.reset();
 }

@@ -6,6 +6,14 @@
 
 namespace saffron {
 
+void endStream(PwStreamPtr& stream, spa_hook& listener) {
+    if (!stream)
+        return;
+    pw_stream_disconnect(stream.get());
+    spa_hook_remove(&listener);
+    stream.reset();
+}
+
 void ensurePipeWireInitialized() {
     static std::once_flag once;
     std::call_once(once, [] { pw_init(nullptr, nullptr); });

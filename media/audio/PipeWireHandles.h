@@ -35,6 +35,14 @@ using PwCorePtr = std::unique_ptr<pw_core, pwdetail::CoreDisconnect>;
 using PwStreamPtr = std::unique_ptr<pw_stream, pwdetail::StreamDestroy>;
 using PwPropertiesPtr = std::unique_ptr<pw_properties, pwdetail::PropertiesFree>;
 
+// Ends a stream whose process callback runs on PipeWire's data thread (PW_STREAM_FLAG_RT_PROCESS)
+// and reads the stream through `stream`. Call with the thread loop locked. pw_stream_destroy would
+// disconnect too, but unique_ptr::reset() nulls the pointer before it calls the deleter, and a
+// process callback still running meanwhile then handed NULL to pw_stream_queue_buffer (a crash
+// seen in CI). So: disconnect first (it waits for the data thread to let go), then drop the
+// listener and free the stream.
+void endStream(PwStreamPtr& stream, spa_hook& listener);
+
 // pw_init exactly once per process (std::call_once); never pw_deinit, other code may use it.
 void ensurePipeWireInitialized();
 
