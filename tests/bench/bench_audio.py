@@ -36,10 +36,10 @@ import tempfile
 import threading
 import time
 
-# Process handling and CPU ticks are bench_codec_cpu.py's, as bench_shell borrows
+# Process handling, CPU ticks, the test server and Xvfb are bench_codec_cpu.py's, as bench_shell borrows
 # bench_first_frame's.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_codec_cpu import CLK_TCK, Processes, cpu_ticks  # noqa: E402
+from bench_codec_cpu import CLK_TCK, Processes, TestServer, Xvfb, cpu_ticks  # noqa: E402
 
 RATE = 48000
 SKIP = 77
@@ -157,47 +157,6 @@ def click_onsets(left, threshold):
     return onsets
 
 
-class TestServer:
-    def __init__(self, procs, path, args, log_path):
-        self.proc = procs.start([path, "--port", "0"] + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, text=True)
-        self.port = None
-        self.markers = []
-        self.lock = threading.Lock()
-        self.ready = threading.Event()
-        self.log = open(log_path, "w")
-        threading.Thread(target=self.run, daemon=True).start()
-        if not self.ready.wait(20) or self.port is None:
-            raise RuntimeError("the test server did not start")
-
-    def run(self):
-        for line in self.proc.stdout:
-            self.log.write(line)
-            if line.startswith("READY"):
-                for part in line.split():
-                    if part.startswith("port="):
-                        self.port = int(part[5:])
-                self.ready.set()
-            elif line.startswith("MARKER "):
-                t = int(line.split("t_ns=")[1].split()[0])
-                with self.lock:
-                    self.markers.append(t)
-        self.log.close()
-
-
-class Xvfb:
-    def __init__(self, procs):
-        r, w = os.pipe()
-        self.proc = procs.start(["Xvfb", "-displayfd", str(w), "-screen", "0", "1024x768x24", "-nolisten", "tcp",
-                                 "-noreset"], pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.close(w)
-        with os.fdopen(r) as f:
-            number = f.readline().strip()
-        if not number:
-            raise RuntimeError("Xvfb did not start")
-        self.display = ":" + number
-
-
 def measure(args, procs, pw, xvfb, client, out_dir):
     server_args = ["--audio-playback", "marker", "--audio-marker-ms", "1000", "--audio-amplitude", "0.5",
                    "--audio-opus", "off" if args.raw else "on"]
@@ -228,8 +187,7 @@ def measure(args, procs, pw, xvfb, client, out_dir):
         clock = frame_clock(reads)
         if clock is None:
             raise RuntimeError("the monitor capture delivered nothing")
-        with server.lock:
-            markers = sorted(server.markers)
+        markers = sorted(server.markers)  # appended by the server's reader thread
         latencies = []
         for onset in click_onsets(left, int(0.25 * 0.5 * 32767)):
             t = clock(onset)
@@ -250,7 +208,6 @@ def measure(args, procs, pw, xvfb, client, out_dir):
     finally:
         procs.stop(proc)
         procs.stop(capture.proc)
-        server.proc.stdin.close()
         procs.stop(server.proc)
     return result
 
@@ -288,7 +245,7 @@ def main():
             print("pipewire-pulse not installed (Debian: pipewire-pulse): remote-viewer would play nowhere, "
                   "left out")
         else:
-            xvfb = Xvfb(procs)
+            xvfb = Xvfb(procs, "1024x768x24")
             clients.append("remote-viewer")
         for client in clients:
             results.append(measure(args, procs, pw, xvfb, client, args.out))

@@ -108,7 +108,7 @@ def rss_kib(pid):
 
 
 class TestServer:
-    """saffron-test-server on a free port; a thread follows its stdout."""
+    """saffron-test-server on a free port; a thread follows its stdout (also for bench_audio)."""
 
     def __init__(self, procs, binary, server_args, log_path):
         self.frame = 0
@@ -116,6 +116,7 @@ class TestServer:
         self.client = threading.Event()
         self.port = None
         self.resized = []  # sizes the client's agent made the guest take
+        self.markers = []  # --audio-playback marker: CLOCK_MONOTONIC ns of each click put
         self.log = open(log_path, "w")
         self.proc = procs.start([binary, "--port", "0", "--no-stdin"] + server_args,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -137,6 +138,8 @@ class TestServer:
                 self.frame = int(rest)
             elif word == "RESIZED" and not rest.endswith("unchanged"):
                 self.resized.append(rest)
+            elif word == "MARKER":
+                self.markers.append(int(rest.split("t_ns=")[1].split()[0]))
             elif line.startswith("DISPLAY client-connected"):
                 self.client.set()
         self.log.close()
