@@ -3,7 +3,7 @@
 
 One saffron-test-server workload for every client: `--audio-playback marker`, silence with a
 3 ms click every second (latencies up to 950 ms are told apart), through libspice-server's playback channel (Opus unless --raw). The
-server prints `MARKER n frame=F t_ns=T` when it hands the frame holding a click to
+server prints `MARKER n frame=F t_ns=T put_us=P` when it hands the frame holding a click to
 spice_server_playback_put_samples, T on CLOCK_MONOTONIC. Each client plays into the null sink
 `test-sink` of a private PipeWire (pipewire + wireplumber, plus pipewire-pulse for
 remote-viewer, whose spice-gtk plays through GStreamer's pulsesink); `pw-record` captures the

@@ -59,6 +59,14 @@ double field(const QString& line, const QString& name) {
 // sample index can be turned into the time it reached the sink (see sampleTimeNs).
 class Recorder {
 public:
+    // Room for this many seconds is reserved up front and after every take(): the callback runs
+    // on PipeWire's data thread, and growing a vector of minutes of audio there (a 64 MiB copy
+    // at 175 s) overruns the capture quantum, so the monitor loses frames and every click in the
+    // two seconds after maps too early (the 981 ms "latency" seen once in CI).
+    explicit Recorder(double keepSeconds = 30) : reserve_(size_t(keepSeconds * kRate) * kChannels) {
+        samples_.reserve(reserve_);
+        deliveries_.reserve(size_t(keepSeconds * 200)); // quanta of 5 ms at the least
+    }
     AudioCapture::DataCallback callback() {
         return [this](std::span<const int16_t> s) {
             const int64_t now = monotonicNs();
@@ -70,19 +78,43 @@ public:
     std::vector<int16_t> take() {
         std::lock_guard lock(mutex_);
         deliveries_.clear();
-        return std::exchange(samples_, {});
+        auto taken = std::exchange(samples_, {});
+        samples_.reserve(reserve_);
+        return taken;
     }
     size_t frames() {
         std::lock_guard lock(mutex_);
         return samples_.size() / kChannels;
     }
-    // Frames-to-time mapping of what is recorded now (not taken): a least-squares slope through
-    // (frames delivered, time) absorbs the graph clock's rate against CLOCK_MONOTONIC; the lower
-    // envelope of the residuals is the delivery with the least scheduling delay.
-    struct Mapping {
+    // Frames-to-time mapping of what is recorded now (not taken). The slope is a least-squares
+    // fit through (frames delivered, time) over the whole recording: the graph clock's rate
+    // against CLOCK_MONOTONIC. The offset is local: the lower envelope of the residuals within
+    // kWindowFrames of the frame asked about, i.e. the nearby delivery with the least scheduling
+    // delay. A single offset for minutes of audio does not hold on a VM, where the graph clock
+    // lags while the machine is busy and catches up after; that skews the far end by tens of ms.
+    class Mapping {
+    public:
+        static constexpr double kWindowFrames = 2.0 * kRate;
         double nsPerFrame = 0;
-        double offsetNs = 0;
-        double timeOf(double frame) const { return offsetNs + frame * nsPerFrame; }
+        double timeOf(double frame) const {
+            const auto first = std::lower_bound(points_.begin(), points_.end(), frame - kWindowFrames,
+                                                [](const Point& p, double f) { return p.frame < f; });
+            double lowest = 1e300;
+            for (auto it = first; it != points_.end() && it->frame <= frame + kWindowFrames; ++it)
+                lowest = std::min(lowest, it->ns - it->frame * nsPerFrame);
+            if (lowest == 1e300) // no delivery near: fall back to the whole recording's envelope
+                for (const auto& p : points_)
+                    lowest = std::min(lowest, p.ns - p.frame * nsPerFrame);
+            return lowest + frame * nsPerFrame;
+        }
+
+    private:
+        friend class Recorder;
+        struct Point {
+            double frame;
+            double ns;
+        };
+        std::vector<Point> points_; // in delivery order, so frames ascend
     };
     std::optional<Mapping> mapping() {
         std::lock_guard lock(mutex_);
@@ -101,10 +133,9 @@ public:
         const double n = double(deliveries_.size());
         Mapping m;
         m.nsPerFrame = (n * sxy - sx * sy) / (n * sxx - sx * sx);
-        double lowest = 1e300;
+        m.points_.reserve(deliveries_.size());
         for (const auto& d : deliveries_)
-            lowest = std::min(lowest, double(d.ns) - t0 - double(d.framesAfter) * m.nsPerFrame);
-        m.offsetNs = t0 + lowest;
+            m.points_.push_back({double(d.framesAfter), double(d.ns)});
         return m;
     }
 
@@ -113,6 +144,7 @@ private:
         size_t framesAfter;
         int64_t ns;
     };
+    size_t reserve_;
     std::mutex mutex_;
     std::vector<int16_t> samples_;
     std::vector<Delivery> deliveries_;
@@ -206,7 +238,7 @@ private slots:
     void playback() {
         QFETCH(QString, mode);
         const int seconds = envSeconds("SAFFRON_AUDIO_PLAYBACK_SECONDS", 30);
-        Recorder recorder;
+        Recorder recorder(seconds + 30);
         std::string error;
         auto capture = AudioCapture::create(monitorCapture(), recorder.callback(), error);
         QVERIFY2(capture, error.c_str());
@@ -363,7 +395,7 @@ private slots:
         const int seconds = envSeconds("SAFFRON_AUDIO_DRIFT_SECONDS", 180);
         constexpr int kSettleSeconds = 20; // the drift controller learns the offset
         constexpr int kIntervalMs = 1000;
-        Recorder recorder;
+        Recorder recorder(seconds + 30);
         std::string error;
         auto capture = AudioCapture::create(monitorCapture(), recorder.callback(), error);
         QVERIFY2(capture, error.c_str());
@@ -393,12 +425,15 @@ private slots:
 
         // Server submissions since the capture window opened.
         std::vector<int64_t> submitted;
+        std::vector<QString> markerLines;
         for (const QString& line : server.lines()) {
             if (!line.startsWith("MARKER "))
                 continue;
             const auto t = int64_t(field(line, "t_ns"));
-            if (t >= startNs - 1'000'000'000)
+            if (t >= startNs - 1'000'000'000) {
                 submitted.push_back(t);
+                markerLines.push_back(line);
+            }
         }
         // Click onsets in the capture: a sample over a quarter of the amplitude after 100 ms of quiet.
         std::vector<double> arrived;
@@ -414,12 +449,46 @@ private slots:
         }
         // Each arrival belongs to the latest submission before it.
         std::vector<std::pair<double, double>> latency; // (seconds since start, ms)
+        std::vector<size_t> markerOf;                   // index into submitted, per latency entry
         for (double t : arrived) {
             const auto it = std::upper_bound(submitted.begin(), submitted.end(), int64_t(t));
             if (it == submitted.begin())
                 continue;
             const double ms = (t - double(*std::prev(it))) / 1e6;
             latency.push_back({(t - double(startNs)) / 1e9, ms});
+            markerOf.push_back(size_t(std::prev(it) - submitted.begin()));
+        }
+        // Any click far from the median is printed with the markers around it, so that a failure
+        // tells a stray onset or a lost MARKER line from a buffer that moved.
+        if (!latency.empty()) {
+            std::vector<double> sorted;
+            for (const auto& entry : latency)
+                sorted.push_back(entry.second);
+            std::nth_element(sorted.begin(), sorted.begin() + std::ptrdiff_t(sorted.size() / 2),
+                             sorted.end());
+            const double median = sorted[sorted.size() / 2];
+            for (size_t i = 0; i < latency.size(); ++i) {
+                if (std::abs(latency[i].second - median) <= 30)
+                    continue;
+                const size_t m = markerOf[i];
+                const double at = double(startNs) + latency[i].first * 1e9;
+                auto relMs = [&](size_t k) {
+                    return k < submitted.size() ? QString::number((double(submitted[k]) - at) / 1e6, 'f', 1)
+                                                : QStringLiteral("-");
+                };
+                qInfo(
+                    "outlier: t=%.3f s latency %.1f ms (median %.1f); markers relative to the arrival: "
+                    "previous %s ms, matched %s ms, next %s ms; matched line \"%s\"; arrivals before/after "
+                    "%s/%s ms",
+                    latency[i].first, latency[i].second, median, qPrintable(relMs(m - 1)),
+                    qPrintable(relMs(m)), qPrintable(relMs(m + 1)), qPrintable(markerLines[m]),
+                    i > 0
+                        ? qPrintable(QString::number((latency[i - 1].first - latency[i].first) * 1e3, 'f', 1))
+                        : "-",
+                    i + 1 < latency.size()
+                        ? qPrintable(QString::number((latency[i + 1].first - latency[i].first) * 1e3, 'f', 1))
+                        : "-");
+            }
         }
         const AudioPlaybackOptions defaults; // the session plays with the default buffering
         const double band = 2.0 * defaults.bandMs;

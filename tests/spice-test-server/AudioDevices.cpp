@@ -155,13 +155,18 @@ void AudioDevices::pumpPlayback() {
         }
         chunkFrames_ = count;
         const int64_t click = generate(samples, count, produced_);
+        // The hand-over time is taken before put_samples: that call writes to the client's
+        // socket, so the client may play the click before a timestamp taken after it when this
+        // process is preempted in between.
+        const int64_t handedNs = monotonicNs();
         spice_server_playback_put_samples(&playback_, samples);
+        const int64_t putNs = monotonicNs() - handedNs;
         produced_ += count;
         if (click >= 0) {
             ++markers_;
             const std::string line = "MARKER " + std::to_string(markers_) +
-                                     " frame=" + std::to_string(click) +
-                                     " t_ns=" + std::to_string(monotonicNs());
+                                     " frame=" + std::to_string(click) + " t_ns=" + std::to_string(handedNs) +
+                                     " put_us=" + std::to_string(putNs / 1000);
             printLine(line);
             if (markerLog_) {
                 std::fprintf(markerLog_.get(), "%s\n", line.c_str());
