@@ -38,6 +38,16 @@ struct SessionOptions {
     QStringList videoCodecs;
     // Forced decoder elements, "h264=avdec_h264,vp8=vp8dec" (SAFFRON_VIDEO_DECODER wins).
     QString videoDecoders;
+    // A channel that has not finished its link (TCP, TLS, SPICE link and ticket) this long after
+    // it started gives up as unreachable: a host that drops SYNs would otherwise hold the
+    // "connecting" screen for the kernel's two minutes, and a server that accepts but never
+    // answers for ever. 0 = no limit.
+    int linkTimeoutMs = 20000;
+    // An established connection whose peer has gone silently (host powered off, cable pulled,
+    // NAT state dropped) ends after about this long: TCP keepalive probes while idle, and
+    // TCP_USER_TIMEOUT while our data goes unacknowledged. SPICE has no client-initiated ping,
+    // and a server with nothing to draw sends nothing, so the transport has to tell. 0 = off.
+    int deadPeerSeconds = 30;
 
     bool channelNeedsTls(const QString& channelName) const {
         if (tlsPort == 0)

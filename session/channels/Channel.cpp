@@ -12,8 +12,14 @@
 #include <QNetworkProxy>
 #include <QSslConfiguration>
 #include <QSslSocket>
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spice/enums.h>
 #include <spice/protocol.h>
+#include <sys/socket.h>
 
 namespace saffron {
 
@@ -31,10 +37,37 @@ QString describeCertificate(const QSslCertificate& cert) {
              QString::fromLatin1(cert.digest(QCryptographicHash::Sha256).toHex(':')));
 }
 
+// Dead-peer detection on a connected TCP socket (see SessionOptions::deadPeerSeconds): idle for
+// a third of the budget, then three probes a sixth apart, so a silent dead peer is noticed after
+// about 5/6 of it; TCP_USER_TIMEOUT (tcp(7)) bounds how long written data may stay
+// unacknowledged, which is what ends a session the user is typing into.
+bool enableDeadPeerDetection(qintptr fd, int seconds, QString& error) {
+    const int idle = std::max(1, seconds / 3);
+    const int interval = std::max(1, seconds / 6);
+    const int probes = 3;
+    const unsigned userTimeoutMs = unsigned(seconds) * 1000u;
+    const int on = 1;
+    const auto set = [&](int level, int name, const void* value, socklen_t size, const char* what) {
+        if (::setsockopt(int(fd), level, name, value, size) == 0)
+            return true;
+        error =
+            QStringLiteral("%1: %2").arg(QLatin1String(what), QString::fromLocal8Bit(std::strerror(errno)));
+        return false;
+    };
+    return set(SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on, "SO_KEEPALIVE") &&
+           set(IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle, "TCP_KEEPIDLE") &&
+           set(IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval, "TCP_KEEPINTVL") &&
+           set(IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes, "TCP_KEEPCNT") &&
+           set(IPPROTO_TCP, TCP_USER_TIMEOUT, &userTimeoutMs, sizeof userTimeoutMs, "TCP_USER_TIMEOUT");
+}
+
 } // namespace
 
 Channel::Channel(const SessionOptions& options, uint8_t type, uint8_t id, QObject* parent)
-    : QObject(parent), options_(options), type_(type), id_(id) {}
+    : QObject(parent), options_(options), type_(type), id_(id) {
+    linkDeadline_.setSingleShot(true);
+    connect(&linkDeadline_, &QTimer::timeout, this, &Channel::onLinkDeadline);
+}
 
 Channel::~Channel() = default;
 
@@ -73,7 +106,26 @@ QString Channel::name() const {
 
 void Channel::open(uint32_t connectionId) {
     connectionId_ = connectionId;
+    // One deadline for the whole link, a TLS retry included: what the user waits for.
+    if (options_.linkTimeoutMs > 0)
+        linkDeadline_.start(options_.linkTimeoutMs);
     connectTransport(options_.channelNeedsTls(typeName(type_)));
+}
+
+void Channel::onLinkDeadline() {
+    if (state_ == State::Ready || state_ == State::Closed)
+        return;
+    const QString seconds = QString::number(options_.linkTimeoutMs / 1000.0, 'g', 3);
+    const QString where =
+        options_.unixPath.isEmpty()
+            ? QStringLiteral("%1:%2").arg(options_.host).arg(tls_ ? options_.tlsPort : options_.port)
+            : options_.unixPath;
+    fail(
+        transportConnected_
+            ? QStringLiteral("%1: %2 accepted the connection but did not complete the SPICE link within %3 s")
+                  .arg(name(), where, seconds)
+            : QStringLiteral("%1: no answer from %2 within %3 s").arg(name(), where, seconds),
+        EndReason::Unreachable);
 }
 
 void Channel::connectTransport(bool useTls) {
@@ -85,6 +137,7 @@ void Channel::connectTransport(bool useTls) {
     }
     linkBuf_.clear();
     replySize_ = 0;
+    transportConnected_ = false;
     tls_ = useTls;
     peerVerified_ = false;
     state_ = State::Connecting;
@@ -92,7 +145,10 @@ void Channel::connectTransport(bool useTls) {
     if (!options_.unixPath.isEmpty()) {
         auto* sock = new QLocalSocket(this);
         socket_.reset(sock);
-        connect(sock, &QLocalSocket::connected, this, &Channel::onConnected);
+        connect(sock, &QLocalSocket::connected, this, [this] {
+            transportConnected_ = true;
+            onConnected();
+        });
         connect(sock, &QLocalSocket::readyRead, this, &Channel::onReadyRead);
         connect(sock, &QLocalSocket::errorOccurred, this, &Channel::onSocketError);
         connect(sock, &QLocalSocket::disconnected, this, &Channel::onSocketError);
@@ -120,15 +176,21 @@ void Channel::connectTransport(bool useTls) {
             setPhase(ConnectPhase::Resolving);
         else if (s == QAbstractSocket::ConnectingState)
             setPhase(ConnectPhase::Connecting);
-        if (s == QAbstractSocket::ConnectedState) {
-            // No Nagle: input events and the link are small writes that must leave at once. Qt
-            // only applies the option to a socket that exists, so it is set here, not before
-            // connectToHost (where it was silently dropped and TCP_NODELAY stayed 0).
-            if (auto* connected = qobject_cast<QAbstractSocket*>(socket_.get()))
-                connected->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-            if (useTls)
-                setPhase(ConnectPhase::Tls);
-        }
+        if (s == QAbstractSocket::ConnectedState && useTls)
+            setPhase(ConnectPhase::Tls);
+    });
+    // Connected before onConnected (plain) and before TLS starts: QSslSocket only knows its
+    // descriptor from here on (during stateChanged(ConnectedState) it still reports -1).
+    connect(sock, &QSslSocket::connected, this, [this, sock] {
+        transportConnected_ = true;
+        // No Nagle: input events and the link are small writes that must leave at once. Qt
+        // only applies the option to a socket that exists, so it is set here, not before
+        // connectToHost (where it was silently dropped and TCP_NODELAY stayed 0).
+        sock->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+        QString error;
+        if (options_.deadPeerSeconds > 0 &&
+            !enableDeadPeerDetection(sock->socketDescriptor(), options_.deadPeerSeconds, error))
+            qCWarning(lcSession).noquote() << name() << "cannot watch for a dead server:" << error;
     });
     if (useTls) {
         QSslConfiguration conf = QSslConfiguration::defaultConfiguration();
@@ -217,11 +279,18 @@ void Channel::onSocketError() {
     EndReason reason = state_ == State::Connecting ? EndReason::Unreachable
                        : serverSaidGoodbye_        ? EndReason::ServerClosed
                                                    : EndReason::Lost;
-    if (auto* s = qobject_cast<QAbstractSocket*>(socket_.get()))
-        why = s->error() == QAbstractSocket::RemoteHostClosedError && state_ == State::Ready
-                  ? QStringLiteral("the server closed the connection")
-                  : s->errorString();
-    else if (auto* l = qobject_cast<QLocalSocket*>(socket_.get()))
+    if (auto* s = qobject_cast<QAbstractSocket*>(socket_.get())) {
+        if (s->error() == QAbstractSocket::RemoteHostClosedError && state_ == State::Ready)
+            why = QStringLiteral("the server closed the connection");
+        else if (s->error() == QAbstractSocket::SocketTimeoutError && state_ == State::Ready &&
+                 options_.deadPeerSeconds > 0)
+            // ETIMEDOUT on an established socket: keepalive probes or our own data went
+            // unanswered for the dead-peer budget (enableDeadPeerDetection).
+            why = QStringLiteral("the server stopped answering (nothing for about %1 s)")
+                      .arg(options_.deadPeerSeconds);
+        else
+            why = s->errorString();
+    } else if (auto* l = qobject_cast<QLocalSocket*>(socket_.get()))
         why = l->errorString();
     fail(QStringLiteral("%1: %2").arg(name(), why), reason);
 }
@@ -230,6 +299,7 @@ void Channel::close() {
     if (state_ == State::Closed)
         return;
     state_ = State::Closed;
+    linkDeadline_.stop();
     if (socket_) {
         socket_->disconnect(this);
         socket_->close();
@@ -249,6 +319,7 @@ void Channel::fail(const QString& error, EndReason reason, const QString& detail
     endReason_ = reason;
     endDetails_ = details;
     state_ = State::Closed;
+    linkDeadline_.stop();
     if (socket_) {
         socket_->disconnect(this);
         socket_->close();
@@ -376,6 +447,7 @@ void Channel::processLink() {
                 return;
             }
             state_ = State::Ready;
+            linkDeadline_.stop();
             qCInfo(lcLink).noquote() << name() << "linked" << (tls_ ? "over TLS" : "")
                                      << (framer_.miniHeader() ? "mini-header" : "full-header");
             framer_.append(linkBuf_);

@@ -10,6 +10,7 @@
 #include <QObject>
 #include <QPointer>
 #include <QSslError>
+#include <QTimer>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -111,6 +112,9 @@ private:
     QString endDetails_;
     bool serverSaidGoodbye_ = false;
     void setPhase(ConnectPhase phase);
+    void onLinkDeadline();
+    QTimer linkDeadline_;
+    bool transportConnected_ = false;
     bool tls_ = false;
     bool retriedWithTls_ = false;
     bool peerVerified_ = false;
