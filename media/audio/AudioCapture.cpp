@@ -101,6 +101,9 @@ std::unique_ptr<AudioCapture> AudioCapture::create(const AudioCaptureOptions& op
     if (options.captureSinkMonitor) {
         pw_properties_set(props, PW_KEY_STREAM_CAPTURE_SINK, "true");
     }
+    if (options.pinToTarget) {
+        pw_properties_set(props, PW_KEY_NODE_DONT_RECONNECT, "true");
+    }
     impl->stream.reset(pw_stream_new(impl->connection->core(), options.streamName.c_str(), props));
     if (!impl->stream) {
         error = std::string("cannot create a PipeWire capture stream: ") + std::strerror(errno);

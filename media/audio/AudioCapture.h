@@ -17,6 +17,11 @@ struct AudioCaptureOptions {
     // played into it (its monitor).
     std::string target;
     bool captureSinkMonitor = false;
+    // Never moved by the session manager (node.dont-reconnect). Without it WirePlumber, like
+    // PulseAudio, makes a stream whose target happens to be the default follow the default when
+    // it changes; with it the stream ends if its target goes away. For taps on one node (a
+    // sink's monitor in tests and benches), not for the session's microphone.
+    bool pinToTarget = false;
     std::string remote; // PipeWire socket name; empty = default
     std::string streamName = "SPICE record";
     uint32_t quantumFrames = 480; // node.latency asked of the graph (10 ms at 48 kHz)

@@ -3,6 +3,7 @@
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
+#include <QRegularExpression>
 #include <QStandardPaths>
 #include <QThread>
 
@@ -57,6 +58,28 @@ bool PipeWireDaemon::link(const QString& outputPort, const QString& inputPort) c
     process.start(QStringLiteral("pw-link"), {outputPort, inputPort});
     return process.waitForFinished(5000) && process.exitStatus() == QProcess::NormalExit &&
            process.exitCode() == 0;
+}
+
+bool PipeWireDaemon::setDefaultSink(const QString& name) const {
+    QProcess process;
+    process.setProcessEnvironment(m_env);
+    process.start(QStringLiteral("pw-metadata"),
+                  {QStringLiteral("-n"), QStringLiteral("default"), QStringLiteral("0"),
+                   QStringLiteral("default.configured.audio.sink"),
+                   QStringLiteral("{ \"name\": \"%1\" }").arg(name),
+                   // WirePlumber ignores a value without the JSON type (pw-metadata's default)
+                   QStringLiteral("Spa:String:JSON")});
+    return process.waitForFinished(5000) && process.exitStatus() == QProcess::NormalExit &&
+           process.exitCode() == 0;
+}
+
+QString PipeWireDaemon::defaultSink() const {
+    // "update: id:0 key:'default.audio.sink' value:'{ "name": "test-sink" }' type:'Spa:String:JSON'"
+    const QString out =
+        runTool(QStringLiteral("pw-metadata"), {QStringLiteral("-n"), QStringLiteral("default"),
+                                                QStringLiteral("0"), QStringLiteral("default.audio.sink")});
+    const auto m = QRegularExpression(QStringLiteral("\"name\"\\s*:\\s*\"([^\"]+)\"")).match(out);
+    return m.hasMatch() ? m.captured(1) : QString();
 }
 
 bool PipeWireDaemon::createNode(const QString& name, const QString& mediaClass) {

@@ -32,6 +32,14 @@ public:
     // pw-link output-port input-port; true when the link was made.
     bool link(const QString& outputPort, const QString& inputPort) const;
 
+    // Another null sink (like a headset being plugged in).
+    bool addSink(const QString& name) { return createNode(name, QStringLiteral("Audio/Sink")); }
+    // What a user does in the desktop's sound settings: the configured default sink, which
+    // WirePlumber turns into the default and follows by moving streams without a target.
+    bool setDefaultSink(const QString& name) const;
+    // The node.name of the current default sink (WirePlumber's choice), empty if none yet.
+    QString defaultSink() const;
+
 private:
     std::unique_ptr<QProcess> launch(const QString& program, const QStringList& args, const QString& logName);
     bool waitForFile(const QString& path, int timeoutMs) const;

@@ -410,6 +410,73 @@ private slots:
         }
     }
 
+    // A headset plugged in mid-call: the user (or the desktop) makes another sink the default,
+    // and a stream created without a target moves there without being restarted (issue 5,
+    // "follow default-device changes"). Runs last: it adds a sink to the shared daemon.
+    void playbackFollowsTheDefaultSink() {
+        QVERIFY2(m_daemon.addSink("test-sink-b"), qPrintable(m_daemon.error()));
+        auto defaultBecomes = [&](const QString& name) {
+            QVERIFY(m_daemon.setDefaultSink(name));
+            const auto deadline = std::chrono::steady_clock::now() + 10s;
+            while (m_daemon.defaultSink() != name && std::chrono::steady_clock::now() < deadline)
+                std::this_thread::sleep_for(50ms);
+            QCOMPARE(m_daemon.defaultSink(), name);
+        };
+        defaultBecomes("test-sink");
+        if (QTest::currentTestFailed())
+            return;
+
+        Recorder onA;
+        Recorder onB;
+        std::string error;
+        // The taps stay on their sinks: tapping the default sink would otherwise follow it too.
+        AudioCaptureOptions monitorA = monitorCapture();
+        monitorA.pinToTarget = true;
+        AudioCaptureOptions monitorB = monitorA;
+        monitorB.target = "test-sink-b";
+        monitorB.streamName = "test monitor b";
+        auto captureA = AudioCapture::create(monitorA, onA.callback(), error);
+        QVERIFY2(captureA, error.c_str());
+        auto captureB = AudioCapture::create(monitorB, onB.callback(), error);
+        QVERIFY2(captureB, error.c_str());
+        auto playback = AudioPlayback::create(sinkPlayback(""), error); // no target: the default
+        QVERIFY2(playback, error.c_str());
+        SineFeeder feeder(*playback, 440, 1.0);
+
+        // The sine is heard on a sink once 200 ms of it carry it at full level, and the other is silent.
+        auto heardOn = [&](Recorder& loud, Recorder& quiet, std::chrono::milliseconds timeout) {
+            const auto deadline = std::chrono::steady_clock::now() + timeout;
+            while (std::chrono::steady_clock::now() < deadline) {
+                loud.take();
+                quiet.take();
+                std::this_thread::sleep_for(200ms);
+                const double loudLevel = levelOf(loud.take());
+                const double quietLevel = levelOf(quiet.take());
+                if (loudLevel > kAmplitude / std::sqrt(2.0) * 0.8 && quietLevel < kAmplitude * 0.01)
+                    return true;
+            }
+            return false;
+        };
+        QVERIFY2(heardOn(onA, onB, 10s), "the stream did not start on the default sink (test-sink)");
+        const auto switched = std::chrono::steady_clock::now();
+        defaultBecomes("test-sink-b");
+        if (QTest::currentTestFailed())
+            return;
+        const bool moved = heardOn(onB, onA, 10s);
+        const double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - switched).count();
+        qInfo(
+            "default sink test-sink -> test-sink-b: the stream was heard on test-sink-b alone after %.0f ms "
+            "(same AudioPlayback, underruns %llu)",
+            ms, (unsigned long long)playback->stats().underruns);
+        QVERIFY2(moved, "the stream stayed on the old default sink");
+        QVERIFY2(playback->error().empty(), playback->error().c_str());
+        // And back, like unplugging the headset.
+        defaultBecomes("test-sink");
+        QVERIFY2(heardOn(onA, onB, 10s), "the stream did not come back to test-sink");
+        feeder.stop();
+    }
+
 private:
     PipeWireDaemon m_daemon;
 };
