@@ -96,6 +96,9 @@ void SessionCore::openChannels(const QList<ChannelId>& list) {
         case SPICE_CHANNEL_PLAYBACK:
             if (!playback_) {
                 playback_ = new PlaybackChannel(options_, id.id, this);
+                AudioPlaybackOptions audio;
+                audio.target = options_.audioOutput.toStdString();
+                playback_->setAudioOptions(audio);
                 playback_->setLocalVolume(speakerVolume_);
                 playback_->setLocalMute(speakerMuted_);
                 connect(playback_, &PlaybackChannel::audioUnavailable, this,
@@ -106,6 +109,9 @@ void SessionCore::openChannels(const QList<ChannelId>& list) {
         case SPICE_CHANNEL_RECORD:
             if (!record_) {
                 record_ = new RecordChannel(options_, id.id, this);
+                AudioCaptureOptions microphone;
+                microphone.target = options_.audioInput.toStdString();
+                record_->setAudioOptions(microphone);
                 record_->setLocalMute(microphoneMuted_);
                 // Recorded packets carry the session's mm-time so the server can align them.
                 record_->setMultimediaClock([clock = clock_] { return clock->now(); });

@@ -38,6 +38,11 @@ struct SessionOptions {
     QStringList videoCodecs;
     // Forced decoder elements, "h264=avdec_h264,vp8=vp8dec" (SAFFRON_VIDEO_DECODER wins).
     QString videoDecoders;
+    // PipeWire nodes (node.name or object.serial) for the desktop's sound and for the
+    // microphone. Empty = the session manager's default, followed when it changes (a headset
+    // plugged in); a named node stays put.
+    QString audioOutput;
+    QString audioInput;
     // A channel that has not finished its link (TCP, TLS, SPICE link and ticket) this long after
     // it started gives up as unreachable: a host that drops SYNs would otherwise hold the
     // "connecting" screen for the kernel's two minutes, and a server that accepts but never

@@ -180,10 +180,16 @@ int main(int argc, char** argv) {
             fileSpec = start.target->spec;
         }
     }
+    // The machine's audio devices (settings), unless the command line names others.
+    const auto applyEngine = [&](SessionOptions& options) {
+        options.audioOutput = settings.audioOutput();
+        options.audioInput = settings.audioInput();
+        o.engine.applyTo(options);
+    };
     if (start.target)
-        o.engine.applyTo(start.target->options);
+        applyEngine(start.target->options);
     for (auto& e : start.connections)
-        o.engine.applyTo(e.target.options);
+        applyEngine(e.target.options);
     const Presentation look = mergePresentation(settings.hotkeys(), fileSpec, o);
     for (const QString& w : look.warnings)
         qWarning().noquote() << w;

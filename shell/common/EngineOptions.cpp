@@ -15,6 +15,10 @@ void EngineOptions::applyTo(SessionOptions& options) const {
         options.videoDecoders = videoDecoders;
     if (lipSync)
         options.lowLatencyVideo = false;
+    if (!audioOutput.isEmpty())
+        options.audioOutput = audioOutput;
+    if (!audioInput.isEmpty())
+        options.audioInput = audioInput;
 }
 
 EngineOptionSet::EngineOptionSet()
@@ -32,10 +36,18 @@ EngineOptionSet::EngineOptionSet()
                     QStringLiteral("LIST")),
       lipSync_(QStringLiteral("lip-sync"),
                QStringLiteral("show video frames at the server's mm-time instead of as soon as "
-                              "they are decoded")) {}
+                              "they are decoded")),
+      audioOutput_(QStringLiteral("audio-output"),
+                   QStringLiteral("play the desktop's sound on this PipeWire node (node.name, e.g. from "
+                                  "`wpctl status`) instead of the default sink"),
+                   QStringLiteral("NODE")),
+      audioInput_(QStringLiteral("audio-input"),
+                  QStringLiteral("record the microphone from this PipeWire node instead of the default "
+                                 "source"),
+                  QStringLiteral("NODE")) {}
 
 void EngineOptionSet::addTo(QCommandLineParser& parser) const {
-    parser.addOptions({compression_, videoCodecs_, videoDecoder_, lipSync_});
+    parser.addOptions({compression_, videoCodecs_, videoDecoder_, lipSync_, audioOutput_, audioInput_});
 }
 
 std::optional<EngineOptions> EngineOptionSet::read(const QCommandLineParser& parser, QString* error) const {
@@ -55,6 +67,8 @@ std::optional<EngineOptions> EngineOptionSet::read(const QCommandLineParser& par
     if (parser.isSet(videoDecoder_))
         o.videoDecoders = parser.value(videoDecoder_);
     o.lipSync = parser.isSet(lipSync_);
+    o.audioOutput = parser.value(audioOutput_);
+    o.audioInput = parser.value(audioInput_);
     return o;
 }
 

@@ -387,6 +387,40 @@ private slots:
         session.stop();
     }
 
+    // SessionOptions::audioOutput (settings audio/output, --audio-output): the desktop's sound
+    // goes to the named sink, not to the default one. Adds a sink, so it runs after the others.
+    void configuredOutputDevice() {
+        QVERIFY2(daemon_.addSink("test-sink-b"), qPrintable(daemon_.error()));
+        Recorder onDefault;
+        Recorder onChosen;
+        std::string error;
+        AudioCaptureOptions tapDefault = monitorCapture();
+        tapDefault.pinToTarget = true;
+        AudioCaptureOptions tapChosen = tapDefault;
+        tapChosen.target = "test-sink-b";
+        tapChosen.streamName = "test monitor b";
+        auto captureDefault = AudioCapture::create(tapDefault, onDefault.callback(), error);
+        QVERIFY2(captureDefault, error.c_str());
+        auto captureChosen = AudioCapture::create(tapChosen, onChosen.callback(), error);
+        QVERIFY2(captureChosen, error.c_str());
+        ServerProcess server({"--audio-playback", "sine:440", "--audio-opus", "off"});
+        SessionOptions options = sessionTo(server.port());
+        options.audioOutput = QStringLiteral("test-sink-b");
+        Session session(options);
+        QSignalSpy connected(&session, &Session::connected);
+        session.start();
+        QVERIFY(connected.wait(15000));
+        QVERIFY2(waitForSound(onChosen, 15s), "no sound on the configured sink test-sink-b");
+        const double chosen = levelFor(onChosen, 1000);
+        onDefault.take();
+        QTest::qWait(1000);
+        const double other = rms(channelOf(onDefault.take(), kChannels, 0));
+        qInfo("audio/output=test-sink-b: rms %.1f there, %.1f on the default sink test-sink", chosen, other);
+        QVERIFY(chosen > kAmplitude / std::sqrt(2.0) * 0.9);
+        QVERIFY(other < kAmplitude * 0.001);
+        session.stop();
+    }
+
     // The server's audio clock 0.5 % fast for SAFFRON_AUDIO_DRIFT_SECONDS (180 s): without
     // correction the client's buffer would grow by 5 ms a second (0.9 s over 3 minutes). We
     // measure the buffer from outside, as the latency of clicks from server submission (MARKER

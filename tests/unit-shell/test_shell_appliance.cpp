@@ -161,6 +161,8 @@ private slots:
         QCOMPARE(s.hotkeys(), ShellSettings::defaultHotkeys());
         QCOMPARE(s.reconnectMin(), 1000ms);
         QCOMPARE(s.reconnectMax(), 30000ms);
+        QVERIFY(s.audioOutput().isEmpty()); // the default sink, followed
+        QVERIFY(s.audioInput().isEmpty());
         QVERIFY(s.adminPinHash().isEmpty());
         QVERIFY(s.problems().isEmpty());
         QVERIFY(s.userLayerActive());
@@ -189,6 +191,25 @@ private slots:
         QVERIFY(s.virtualKeyboard());
         QVERIFY(!s.clipboardAllowed());
         QVERIFY(!s.usbRedirectAllowed());
+    }
+
+    // A headset chosen by the administrator or by the user (a preference); control characters
+    // would end up in a PipeWire stream property and are refused.
+    void settingsAudioDevices() {
+        QTemporaryDir root;
+        qputenv("XDG_CONFIG_HOME", root.filePath("user").toUtf8());
+        writeFile(root.filePath("etc/saffron/saffron.conf"),
+                  "[audio]\noutput=alsa_output.usb-Jabra_Link_380-00.analog-stereo\n");
+        writeFile(root.filePath("user/saffron/saffron.conf"), "[audio]\ninput=alsa_input.pci-0000_00_1f.3\n");
+        ShellSettings s(root.path());
+        QVERIFY2(s.problems().isEmpty(), qPrintable(problemsText(s.problems())));
+        QCOMPARE(s.audioOutput(), QStringLiteral("alsa_output.usb-Jabra_Link_380-00.analog-stereo"));
+        QCOMPARE(s.audioInput(), QStringLiteral("alsa_input.pci-0000_00_1f.3"));
+        QString error;
+        QVERIFY(
+            !ShellSettings::validate(QStringLiteral("audio/output"), QStringLiteral("bad\x01name"), &error));
+        QVERIFY(!ShellSettings::validate(QStringLiteral("audio/input"), QString(300, u'x'), &error));
+        QVERIFY(ShellSettings::validate(QStringLiteral("audio/input"), QString(), &error));
     }
 
     void settingsUserLayer() {
@@ -666,17 +687,39 @@ private slots:
     }
 
     void commandLineSaffronOptions() {
-        const auto r = parseCommandLine(
-            {"saffron", "--settings-root", "/tmp/root", "--image-compression", "lz4", "--video-codecs",
-             "h264,vp9", "--video-decoder", "h264=avdec_h264", "--lip-sync", "--demo-screenshots", "shots",
-             "--demo-type", "ls\n", "--hotkeys", "toggle-menu=ctrl+alt+m,stats-overlay=ctrl+alt+shift+s"});
+        const auto r = parseCommandLine({"saffron",
+                                         "--settings-root",
+                                         "/tmp/root",
+                                         "--image-compression",
+                                         "lz4",
+                                         "--video-codecs",
+                                         "h264,vp9",
+                                         "--video-decoder",
+                                         "h264=avdec_h264",
+                                         "--lip-sync",
+                                         "--demo-screenshots",
+                                         "shots",
+                                         "--demo-type",
+                                         "ls\n",
+                                         "--hotkeys",
+                                         "toggle-menu=ctrl+alt+m,stats-overlay=ctrl+alt+shift+s",
+                                         "--audio-output",
+                                         "headset-sink",
+                                         "--audio-input",
+                                         "headset-mic"});
         QCOMPARE(r.action, CommandLineResult::Action::Run);
         QCOMPARE(r.options.settingsRoot, QString("/tmp/root"));
         QVERIFY(r.options.engine.imageCompression.has_value());
         QCOMPARE(r.options.engine.videoCodecs, QStringList({"h264", "vp9"}));
         QCOMPARE(r.options.engine.videoDecoders, QString("h264=avdec_h264"));
         QVERIFY(r.options.engine.lipSync);
-        QCOMPARE(r.options.demoScreenshots, QString("shots"));
+        QCOMPARE(r.options.engine.audioOutput, QString("headset-sink"));
+        QCOMPARE(r.options.engine.audioInput, QString("headset-mic"));
+        SessionOptions fromSettings;
+        fromSettings.audioOutput = QStringLiteral("settings-sink"); // what main() puts first
+        r.options.engine.applyTo(fromSettings);
+        QCOMPARE(fromSettings.audioOutput, QString("headset-sink")); // the command line wins
+        QCOMPARE(fromSettings.audioInput, QString("headset-mic"));
         QCOMPARE(r.options.demoType, QString("ls\n"));
         QCOMPARE(r.options.hotkeys.value("toggle-menu"), QString("ctrl+alt+m"));
 

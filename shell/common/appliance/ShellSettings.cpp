@@ -16,7 +16,7 @@ namespace saffron {
 
 namespace {
 
-enum class Kind { Bool, KioskQuitMode, Scaling, UsbFilter, Hotkey, DelayMs, PinHash };
+enum class Kind { Bool, KioskQuitMode, Scaling, UsbFilter, Hotkey, DelayMs, PinHash, AudioNode };
 
 struct KeyInfo {
     const char* key;
@@ -40,6 +40,8 @@ constexpr KeyInfo kKeys[] = {
     {"hotkeys/secure-attention", "Ctrl+Alt+End", Kind::Hotkey, true},
     {"hotkeys/toggle-menu", "Ctrl+Alt+Shift+M", Kind::Hotkey, true},
     {"hotkeys/stats-overlay", "Ctrl+Alt+Shift+S", Kind::Hotkey, true},
+    {"audio/output", "", Kind::AudioNode, true},
+    {"audio/input", "", Kind::AudioNode, true},
     {"reconnect/min-delay-ms", "1000", Kind::DelayMs, false},
     {"reconnect/max-delay-ms", "30000", Kind::DelayMs, false},
     {"admin/pin-hash", "", Kind::PinHash, false},
@@ -92,6 +94,15 @@ bool validateKind(Kind kind, const QString& value, QString* error) {
             return true;
         *error =
             QStringLiteral("'%1' is not a number of milliseconds from 100 to 3600000").arg(value.left(32));
+        return false;
+    }
+    case Kind::AudioNode: {
+        // A PipeWire node.name ("alsa_output.usb-Jabra-00.analog-stereo") or object.serial;
+        // empty = the default device. It becomes a stream property, so no control characters.
+        const bool printable = std::all_of(value.cbegin(), value.cend(), [](QChar c) { return c.isPrint(); });
+        if (value.size() <= 256 && printable)
+            return true;
+        *error = QStringLiteral("'%1' is not a PipeWire node name").arg(value.left(32));
         return false;
     }
     case Kind::PinHash:
@@ -334,6 +345,14 @@ QString ShellSettings::usbAutoRedirectFilter() const {
 
 QString ShellSettings::usbRedirectOnConnectFilter() const {
     return value(QStringLiteral("usb/redirect-on-connect-filter"));
+}
+
+QString ShellSettings::audioOutput() const {
+    return value(QStringLiteral("audio/output"));
+}
+
+QString ShellSettings::audioInput() const {
+    return value(QStringLiteral("audio/input"));
 }
 
 QString ShellSettings::hotkey(const QString& action) const {

@@ -46,7 +46,7 @@ struct SettingsProblem {
 // (ProtectSystem=strict) and image updates replace it; admin edits must survive both.
 //
 // The user file is skipped entirely in kiosk mode and when shell/locked=true, and even then it
-// may only set preference keys (scaling, hotkeys, virtual keyboard): policy keys (clipboard,
+// may only set preference keys (scaling, hotkeys, virtual keyboard, audio devices): policy keys (clipboard,
 // USB, kiosk, reconnect, the PIN) are reported and ignored there.
 //
 // Keys (group/key = default):
@@ -62,6 +62,9 @@ struct SettingsProblem {
 //                                              release-cursor, and a plain F-key would be
 //                                              stolen from the guest)
 //   hotkeys/stats-overlay = Ctrl+Alt+Shift+S
+//   audio/output = ""                audio/input = ""   (PipeWire node.name or object.serial;
+//                                              empty = the default device, followed when it
+//                                              changes; the command line's --audio-* win)
 //   reconnect/min-delay-ms = 1000    reconnect/max-delay-ms = 30000
 //   admin/pin-hash = ""              (AdminPin format)
 class ShellSettings {
@@ -83,6 +86,9 @@ public:
     bool usbRedirectAllowed() const;
     QString usbAutoRedirectFilter() const;
     QString usbRedirectOnConnectFilter() const;
+    // PipeWire nodes for the session's sound and microphone; empty = the default device.
+    QString audioOutput() const;
+    QString audioInput() const;
     // Key sequences as written (validated with KeySequenceSpec): "release-cursor",
     // "toggle-fullscreen", "secure-attention", "toggle-menu", "stats-overlay".
     QString hotkey(const QString& action) const;
