@@ -60,12 +60,12 @@ bool PipeWireDaemon::link(const QString& outputPort, const QString& inputPort) c
            process.exitCode() == 0;
 }
 
-bool PipeWireDaemon::setDefaultSink(const QString& name) const {
+bool PipeWireDaemon::setDefault(const QString& kind, const QString& name) const {
     QProcess process;
     process.setProcessEnvironment(m_env);
     process.start(QStringLiteral("pw-metadata"),
                   {QStringLiteral("-n"), QStringLiteral("default"), QStringLiteral("0"),
-                   QStringLiteral("default.configured.audio.sink"),
+                   QStringLiteral("default.configured.") + kind,
                    QStringLiteral("{ \"name\": \"%1\" }").arg(name),
                    // WirePlumber ignores a value without the JSON type (pw-metadata's default)
                    QStringLiteral("Spa:String:JSON")});
@@ -73,11 +73,11 @@ bool PipeWireDaemon::setDefaultSink(const QString& name) const {
            process.exitCode() == 0;
 }
 
-QString PipeWireDaemon::defaultSink() const {
-    // "update: id:0 key:'default.audio.sink' value:'{ "name": "test-sink" }' type:'Spa:String:JSON'"
+QString PipeWireDaemon::defaultOf(const QString& kind) const {
+    // "update: id:0 key:'default.audio.sink' value:'{"name":"test-sink"}' type:'Spa:String:JSON'"
     const QString out =
         runTool(QStringLiteral("pw-metadata"), {QStringLiteral("-n"), QStringLiteral("default"),
-                                                QStringLiteral("0"), QStringLiteral("default.audio.sink")});
+                                                QStringLiteral("0"), QStringLiteral("default.") + kind});
     const auto m = QRegularExpression(QStringLiteral("\"name\"\\s*:\\s*\"([^\"]+)\"")).match(out);
     return m.hasMatch() ? m.captured(1) : QString();
 }

@@ -32,13 +32,15 @@ public:
     // pw-link output-port input-port; true when the link was made.
     bool link(const QString& outputPort, const QString& inputPort) const;
 
-    // Another null sink (like a headset being plugged in).
+    // Another null sink or virtual source (like a headset being plugged in).
     bool addSink(const QString& name) { return createNode(name, QStringLiteral("Audio/Sink")); }
-    // What a user does in the desktop's sound settings: the configured default sink, which
+    bool addSource(const QString& name) { return createNode(name, QStringLiteral("Audio/Source/Virtual")); }
+    // What a user does in the desktop's sound settings: the configured default, which
     // WirePlumber turns into the default and follows by moving streams without a target.
-    bool setDefaultSink(const QString& name) const;
-    // The node.name of the current default sink (WirePlumber's choice), empty if none yet.
-    QString defaultSink() const;
+    // `kind` is "audio.sink" or "audio.source".
+    bool setDefault(const QString& kind, const QString& name) const;
+    // The node.name of the current default (WirePlumber's choice), empty if none yet.
+    QString defaultOf(const QString& kind) const;
 
 private:
     std::unique_ptr<QProcess> launch(const QString& program, const QStringList& args, const QString& logName);

@@ -415,13 +415,7 @@ private slots:
     // "follow default-device changes"). Runs last: it adds a sink to the shared daemon.
     void playbackFollowsTheDefaultSink() {
         QVERIFY2(m_daemon.addSink("test-sink-b"), qPrintable(m_daemon.error()));
-        auto defaultBecomes = [&](const QString& name) {
-            QVERIFY(m_daemon.setDefaultSink(name));
-            const auto deadline = std::chrono::steady_clock::now() + 10s;
-            while (m_daemon.defaultSink() != name && std::chrono::steady_clock::now() < deadline)
-                std::this_thread::sleep_for(50ms);
-            QCOMPARE(m_daemon.defaultSink(), name);
-        };
+        auto defaultBecomes = [&](const QString& name) { QVERIFY(defaultBecame("audio.sink", name)); };
         defaultBecomes("test-sink");
         if (QTest::currentTestFailed())
             return;
@@ -477,7 +471,89 @@ private slots:
         feeder.stop();
     }
 
+    // The same for the microphone: a capture stream without a target records the default
+    // source and moves when it changes. Two virtual sources carry different tones (fed by hand,
+    // as in captureFromVirtualSource), so the recording says which one it is.
+    void captureFollowsTheDefaultSource() {
+        QVERIFY2(m_daemon.addSource("test-source-b"), qPrintable(m_daemon.error()));
+        QVERIFY(defaultBecame("audio.source", "test-source"));
+        std::string error;
+        auto toneInto = [&](const std::string& source) -> std::unique_ptr<AudioPlayback> {
+            AudioPlaybackOptions o = sinkPlayback(source);
+            o.streamName = "tone-into-" + source;
+            o.adaptiveRate = false;
+            auto playback = AudioPlayback::create(o, error);
+            if (!playback)
+                return nullptr;
+            const QString from = QString::fromStdString(o.streamName);
+            const QString to = QString::fromStdString(source);
+            const auto deadline = std::chrono::steady_clock::now() + 10s;
+            bool left = false, right = false;
+            while (!(left && right) && std::chrono::steady_clock::now() < deadline) {
+                std::this_thread::sleep_for(100ms);
+                left = left || m_daemon.link(from + ":output_FL", to + ":input_FL");
+                right = right || m_daemon.link(from + ":output_FR", to + ":input_FR");
+            }
+            if (!(left && right))
+                return nullptr;
+            return playback;
+        };
+        auto toneA = toneInto("test-source");
+        QVERIFY2(toneA, "could not feed test-source");
+        auto toneB = toneInto("test-source-b");
+        QVERIFY2(toneB, "could not feed test-source-b");
+        SineFeeder feedA(*toneA, 1000, 1.0);
+        SineFeeder feedB(*toneB, 500, 1.0);
+
+        Recorder recorder;
+        AudioCaptureOptions microphone; // no target: the default source
+        microphone.format = {48000, 2};
+        auto capture = AudioCapture::create(microphone, recorder.callback(), error);
+        QVERIFY2(capture, error.c_str());
+        // The tone heard over 300 ms, or 0 while it is not a clean sine at full level.
+        auto heard = [&](std::chrono::milliseconds timeout, double expectHz) {
+            const auto deadline = std::chrono::steady_clock::now() + timeout;
+            double hz = 0;
+            while (std::chrono::steady_clock::now() < deadline) {
+                recorder.take();
+                std::this_thread::sleep_for(300ms);
+                const auto left = channelOf(recorder.take(), kChannels, 0);
+                const auto [begin, end] = activeRange(left, kAmplitude * 0.5);
+                if (end - begin < size_t(kRate * 0.25))
+                    continue;
+                hz = zeroCrossingFrequency(std::span<const double>(left.data() + begin, end - begin), kRate);
+                if (std::abs(hz - expectHz) <= 5)
+                    return hz;
+            }
+            return hz;
+        };
+        const double before = heard(10s, 1000);
+        QVERIFY2(std::abs(before - 1000) <= 5, qPrintable(QString("heard %1 Hz on test-source").arg(before)));
+        const auto switched = std::chrono::steady_clock::now();
+        QVERIFY(defaultBecame("audio.source", "test-source-b"));
+        const double after = heard(10s, 500);
+        const double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - switched).count();
+        qInfo("default source test-source -> test-source-b: %.1f Hz before, %.1f Hz %.0f ms after, same "
+              "AudioCapture",
+              before, after, ms);
+        QVERIFY2(std::abs(after - 500) <= 5, "the capture stayed on the old default source");
+        QVERIFY2(capture->error().empty(), capture->error().c_str());
+        feedA.stop();
+        feedB.stop();
+    }
+
 private:
+    // Sets the configured default and waits until WirePlumber has made it the default.
+    bool defaultBecame(const QString& kind, const QString& name) {
+        if (!m_daemon.setDefault(kind, name))
+            return false;
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (m_daemon.defaultOf(kind) != name && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(50ms);
+        return m_daemon.defaultOf(kind) == name;
+    }
+
     PipeWireDaemon m_daemon;
 };
 
