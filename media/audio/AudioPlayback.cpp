@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <mutex>
@@ -23,6 +24,14 @@ namespace {
 constexpr int64_t kRateUpdateNs = 50'000'000;
 // Ratio changes smaller than this are not worth a control update (0.001 %).
 constexpr double kRateEpsilon = 1e-5;
+// How far a quiet period lowers a jitter-raised target (AudioPlaybackOptions::relaxAfterSeconds).
+constexpr uint32_t kRelaxStepMs = 5;
+
+int64_t steadyNs() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
 } // namespace
 
 struct AudioPlayback::Impl {
@@ -37,6 +46,12 @@ struct AudioPlayback::Impl {
     std::atomic<size_t> targetFrames{0};
     std::atomic<uint32_t> targetMs{0};
     size_t bandFrames = 0;
+    // target = floor (options or the server's PLAYBACK_LATENCY) + what jitter added.
+    std::atomic<uint32_t> floorMs{0};
+    std::atomic<uint32_t> jitterMs{0};
+    std::atomic<int64_t> lastUnderrunNs{0};
+    int64_t lastRelaxNs = 0;     // loop thread
+    uint32_t loggedTargetMs = 0; // loop thread
 
     // Realtime thread only.
     DriftController controller;
@@ -67,6 +82,10 @@ struct AudioPlayback::Impl {
 
     // Pushes server x local volume and mute to the stream (loop thread or loop lock held).
     void applyControls();
+    // Recomputes the target from floor + jitter: atomics only, so any thread (realtime too).
+    void updateTarget();
+    // Adds (step > 0) or removes jitter allowance, keeping floor + jitter within maxTargetMs.
+    void adjustJitter(int32_t stepMs);
     static void onStateChanged(void* data, pw_stream_state old, pw_stream_state state, const char* error);
     static void onProcess(void* data);
     static void onRateTimer(void* data, uint64_t expirations);
@@ -97,6 +116,24 @@ void AudioPlayback::Impl::applyControls() {
     for (float& g : effective)
         g *= localGain;
     applyVolumeControls(stream.get(), effective, mute || localMute);
+}
+
+void AudioPlayback::Impl::updateTarget() {
+    const uint32_t limit = options.capacityMs - 4 * options.bandMs;
+    const uint32_t ms = std::min(floorMs.load() + jitterMs.load(), limit);
+    targetMs = ms;
+    targetFrames = options.format.framesFor(ms);
+}
+
+void AudioPlayback::Impl::adjustJitter(int32_t stepMs) {
+    uint32_t current = jitterMs.load();
+    uint32_t wanted = 0;
+    do {
+        const uint32_t room = options.maxTargetMs > floorMs.load() ? options.maxTargetMs - floorMs.load() : 0;
+        wanted = stepMs >= 0 ? std::min(current + uint32_t(stepMs), room)
+                             : current - std::min(current, uint32_t(-stepMs));
+    } while (!jitterMs.compare_exchange_weak(current, wanted));
+    updateTarget();
 }
 
 void AudioPlayback::Impl::onProcess(void* data) {
@@ -156,6 +193,11 @@ void AudioPlayback::Impl::process() {
             playingRt = false;
             if (!ending.load(std::memory_order_relaxed)) {
                 ++underruns;
+                // The link's jitter is more than the queue covers: queue more from now on.
+                if (options.underrunStepMs > 0) {
+                    adjustJitter(int32_t(options.underrunStepMs));
+                    lastUnderrunNs.store(steadyNs(), std::memory_order_relaxed);
+                }
             }
         }
     }
@@ -193,6 +235,19 @@ void AudioPlayback::Impl::onRateTimer(void* data, uint64_t /*expirations*/) {
     if (!self->stream || pw_stream_get_state(self->stream.get(), nullptr) != PW_STREAM_STATE_STREAMING) {
         return;
     }
+    // A quiet period gives back some of what jitter added (never below the floor).
+    const int64_t now = steadyNs();
+    const int64_t quietSince =
+        std::max(self->lastUnderrunNs.load(std::memory_order_relaxed), self->lastRelaxNs);
+    if (self->jitterMs.load() > 0 &&
+        now - quietSince >= int64_t(self->options.relaxAfterSeconds) * 1'000'000'000) {
+        self->adjustJitter(-int32_t(kRelaxStepMs));
+        self->lastRelaxNs = now;
+    }
+    if (const uint32_t t = self->targetMs.load(); t != self->loggedTargetMs) {
+        qCInfo(lcAudio) << "playback target" << t << "ms (underruns" << self->underruns.load() << ")";
+        self->loggedTargetMs = t;
+    }
     const double r = self->ratio.load(std::memory_order_relaxed);
     if (std::abs(r - self->appliedRatio) < kRateEpsilon) {
         return;
@@ -212,7 +267,8 @@ std::unique_ptr<AudioPlayback> AudioPlayback::create(const AudioPlaybackOptions&
         error = "invalid playback format: " + why;
         return nullptr;
     }
-    if (options.targetMs == 0 || options.capacityMs < options.targetMs + options.bandMs ||
+    if (options.targetMs == 0 || options.maxTargetMs < options.targetMs ||
+        options.capacityMs < std::max(options.targetMs, options.maxTargetMs) + 4 * options.bandMs ||
         options.capacityMs > 10'000 || options.quantumFrames < 16 || options.quantumFrames > 8192) {
         error = "invalid playback buffering: target " + std::to_string(options.targetMs) + " ms, band " +
                 std::to_string(options.bandMs) + " ms, capacity " + std::to_string(options.capacityMs) +
@@ -223,8 +279,11 @@ std::unique_ptr<AudioPlayback> AudioPlayback::create(const AudioPlaybackOptions&
     impl->options = options;
     const AudioFormat& format = options.format;
     impl->ring = std::make_unique<AudioRingBuffer>(format.framesFor(options.capacityMs), format.channels);
-    impl->targetFrames = format.framesFor(options.targetMs);
-    impl->targetMs = options.targetMs;
+    impl->floorMs = options.targetMs;
+    const uint32_t start = std::min(options.startTargetMs, options.maxTargetMs);
+    impl->adjustJitter(start > options.targetMs ? int32_t(start - options.targetMs) : 0);
+    impl->loggedTargetMs = options.targetMs;
+    impl->lastRelaxNs = steadyNs();
     impl->bandFrames = format.framesFor(options.bandMs);
     DriftController::Params params;
     params.targetSeconds = options.targetMs / 1000.0;
@@ -337,9 +396,9 @@ void AudioPlayback::setLocalMute(bool mute) {
 
 uint32_t AudioPlayback::setTargetMs(uint32_t targetMs) {
     const AudioPlaybackOptions& o = m_impl->options;
-    const uint32_t clamped = std::clamp<uint32_t>(targetMs, 10, o.capacityMs - o.bandMs);
-    m_impl->targetMs = clamped;
-    m_impl->targetFrames = o.format.framesFor(clamped);
+    const uint32_t clamped = std::clamp<uint32_t>(targetMs, 10, o.capacityMs - 4 * o.bandMs);
+    m_impl->floorMs = clamped;
+    m_impl->adjustJitter(0); // the jitter allowance may no longer fit under maxTargetMs
     return clamped;
 }
 
@@ -360,6 +419,7 @@ AudioPlaybackStats AudioPlayback::stats() const {
     s.overflowFrames = d.overflowFrames.load();
     s.skippedFrames = d.skippedFrames.load();
     s.underruns = d.underruns.load();
+    s.targetMs = d.targetMs.load();
     s.playing = d.playing.load();
     s.streaming = d.streaming.load();
     return s;

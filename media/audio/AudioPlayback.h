@@ -18,12 +18,25 @@ struct AudioPlaybackOptions {
     // PipeWire socket name; empty = PipeWire's default ($PIPEWIRE_REMOTE, else "pipewire-0").
     std::string remote;
     std::string streamName = "SPICE playback";
-    // Buffering: playback starts (and restarts after an underrun) once `targetMs` is queued; the
-    // rate correction then keeps the queue within targetMs +/- bandMs. `capacityMs` bounds the
+    // Buffering: playback starts (and restarts after an underrun) once the target is queued; the
+    // rate correction then keeps the queue within target +/- bandMs. `capacityMs` bounds the
     // queue: anything beyond is dropped (counted as overflow).
-    uint32_t targetMs = 60;
-    uint32_t bandMs = 30;
+    //
+    // The target starts at `targetMs` (or what the server asks for, see setTargetMs) and adapts
+    // to the network's jitter: each underrun raises it by `underrunStepMs`, up to `maxTargetMs`;
+    // every `relaxAfterSeconds` without an underrun lowers it by 5 ms again, never below where
+    // it started. A LAN or loopback session keeps the low start; a jittery Wi-Fi link settles
+    // where it stops dropping out. underrunStepMs = 0 keeps the target fixed.
+    uint32_t targetMs = 30;
+    uint32_t bandMs = 15;
     uint32_t capacityMs = 500;
+    uint32_t underrunStepMs = 20;
+    uint32_t maxTargetMs = 200;
+    uint32_t relaxAfterSeconds = 60;
+    // Where an earlier stream of the same session left the adapted target (0 = targetMs): the
+    // guest closes and reopens its sound device between sounds, and each new stream should not
+    // have to hear the same dropouts again to learn the link's jitter.
+    uint32_t startTargetMs = 0;
     // Graph quantum we ask for (node.latency), in frames at format.rate: 10 ms at 48 kHz.
     uint32_t quantumFrames = 480;
     // Correct clock drift with PipeWire's adaptive resampler (SPA_PROP_rate on the stream).
@@ -40,6 +53,7 @@ struct AudioPlaybackStats {
     uint64_t overflowFrames = 0;  // refused by write() because the ring was full
     uint64_t skippedFrames = 0;   // thrown away to cut latency after a burst
     uint64_t underruns = 0;       // ring ran dry while playing (a gap was heard)
+    uint32_t targetMs = 0;        // the buffering target now (adapted to jitter)
     bool playing = false;         // false while (re)filling to target
     bool streaming = false;       // PipeWire says the stream is running
 };
@@ -75,8 +89,9 @@ public:
     // server volume x `gain` (clamped to 0..1), and is silent if either side mutes.
     void setLocalVolume(float gain);
     void setLocalMute(bool mute);
-    // Moves the buffering target (SPICE PLAYBACK_LATENCY asks for more audio latency so that
-    // video can keep lip sync). Clamped to 10 ms .. capacityMs - bandMs; returns the value used.
+    // Moves the lowest buffering target (SPICE PLAYBACK_LATENCY asks for more audio latency so
+    // that video can keep lip sync); jitter may still raise the target above it. Clamped to
+    // 10 ms .. capacityMs - 4 x bandMs; returns the value used.
     uint32_t setTargetMs(uint32_t targetMs);
 
     double latencyMs() const;

@@ -111,14 +111,18 @@ void PlaybackChannel::onStart(Reader& r) {
         return; // same stream format: keep the PipeWire stream (and its learnt drift) running
     }
     format_ = format;
+    if (playback_)
+        learnedTargetMs_ = playback_->stats().targetMs; // the link's jitter outlives the stream
     playback_.reset();
     if (!audioEnabled_ || unavailableReported_) {
         return; // off, or said once already: do not retry a missing daemon on every START
     }
     AudioPlaybackOptions options = audioOptions_;
     options.format = format;
+    options.startTargetMs = learnedTargetMs_;
     if (latencyMs_) {
-        options.targetMs = std::clamp<uint32_t>(*latencyMs_, 10, options.capacityMs - options.bandMs);
+        options.targetMs = std::clamp<uint32_t>(*latencyMs_, 10, options.capacityMs - 4 * options.bandMs);
+        options.maxTargetMs = std::max(options.maxTargetMs, options.targetMs);
     }
     std::string error;
     playback_ = AudioPlayback::create(options, error);

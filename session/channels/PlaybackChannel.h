@@ -65,6 +65,7 @@ private:
     void reportUnavailable(const std::string& reason);
 
     AudioPlaybackOptions audioOptions_;
+    uint32_t learnedTargetMs_ = 0; // the last stream's adapted target (AudioPlaybackOptions::startTargetMs)
     bool audioEnabled_ = true;
     uint16_t mode_ = 0; // SPICE_AUDIO_DATA_MODE_*; RAW until MODE says otherwise
     std::optional<AudioFormat> format_;

@@ -471,6 +471,61 @@ private slots:
         feeder.stop();
     }
 
+    // A link whose jitter outgrows the queue: the starved stream underruns once, the target
+    // rises by a step (30 -> 50 ms) so the same jitter no longer drops out, and quiet periods
+    // give the latency back. A new stream of the same session starts where the last one ended.
+    void jitterRaisesTheTarget() {
+        AudioPlaybackOptions options = sinkPlayback();
+        options.relaxAfterSeconds = 1;
+        std::string error;
+        auto playback = AudioPlayback::create(options, error);
+        QVERIFY2(playback, error.c_str());
+        QCOMPARE(playback->stats().targetMs, options.targetMs);
+        double phase = 0;
+        std::vector<int16_t> chunk;
+        // Real-time feeding in 10 ms chunks for `ms`, after a starting burst of the target.
+        auto feed = [&](int ms) {
+            const auto start = std::chrono::steady_clock::now();
+            uint64_t fed = 0;
+            while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(ms)) {
+                const double elapsed =
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+                const auto due = uint64_t((elapsed + options.targetMs / 1000.0) * kRate);
+                if (due > fed) {
+                    chunk.clear();
+                    appendSine(chunk, size_t(due - fed), kChannels, 440, kRate, kAmplitude, phase);
+                    playback->write(chunk);
+                    fed = due;
+                }
+                std::this_thread::sleep_for(10ms);
+            }
+        };
+        feed(1500);
+        const auto before = playback->stats();
+        std::this_thread::sleep_for(200ms); // the server's packets stop: a 200 ms hole
+        feed(300);
+        const auto after = playback->stats();
+        qInfo("before the hole: target %u ms, underruns %llu; after: target %u ms, underruns %llu",
+              before.targetMs, (unsigned long long)before.underruns, after.targetMs,
+              (unsigned long long)after.underruns);
+        QVERIFY(after.underruns > before.underruns);
+        QVERIFY(after.targetMs >= before.targetMs + options.underrunStepMs);
+        QVERIFY(after.targetMs <= options.maxTargetMs);
+        // Quiet: 5 ms back per second without an underrun, never below the start.
+        feed(3500);
+        const auto relaxed = playback->stats();
+        qInfo("after 3.5 s without a hole: target %u ms, underruns %llu", relaxed.targetMs,
+              (unsigned long long)relaxed.underruns);
+        if (relaxed.underruns == after.underruns)
+            QVERIFY(relaxed.targetMs < after.targetMs);
+        QVERIFY(relaxed.targetMs >= options.targetMs);
+
+        options.startTargetMs = relaxed.targetMs;
+        auto next = AudioPlayback::create(options, error);
+        QVERIFY2(next, error.c_str());
+        QCOMPARE(next->stats().targetMs, relaxed.targetMs);
+    }
+
     // The same for the microphone: a capture stream without a target records the default
     // source and moves when it changes. Two virtual sources carry different tones (fed by hand,
     // as in captureFromVirtualSource), so the recording says which one it is.
