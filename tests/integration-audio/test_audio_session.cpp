@@ -7,6 +7,7 @@
 #include "AudioAnalysis.h"
 #include "PipeWireDaemon.h"
 #include "Session.h"
+#include "SinkMonitorTap.h"
 #include "TestServerProcess.h"
 #include "audio/AudioCapture.h"
 #include "audio/AudioPlayback.h"
@@ -150,14 +151,6 @@ private:
     std::vector<Delivery> deliveries_;
 };
 
-AudioCaptureOptions monitorCapture() {
-    AudioCaptureOptions options;
-    options.target = "test-sink";
-    options.captureSinkMonitor = true;
-    options.streamName = "test monitor";
-    return options;
-}
-
 // The mode lines PlaybackChannel / RecordChannel log at START ("start 48000 Hz 2 ch, mode opus"):
 // which encoding the session really used, as the client saw it.
 QMutex logMutex;
@@ -240,7 +233,7 @@ private slots:
         const int seconds = envSeconds("SAFFRON_AUDIO_PLAYBACK_SECONDS", 30);
         Recorder recorder(seconds + 30);
         std::string error;
-        auto capture = AudioCapture::create(monitorCapture(), recorder.callback(), error);
+        auto capture = AudioCapture::create(sinkMonitorTap(), recorder.callback(), error);
         QVERIFY2(capture, error.c_str());
         ServerProcess server({"--audio-playback", "sine:440", "--audio-opus", mode == "opus" ? "on" : "off"});
         Session session(sessionTo(server.port()));
@@ -348,7 +341,7 @@ private slots:
     void volumeAndMute() {
         Recorder recorder;
         std::string error;
-        auto capture = AudioCapture::create(monitorCapture(), recorder.callback(), error);
+        auto capture = AudioCapture::create(sinkMonitorTap(), recorder.callback(), error);
         QVERIFY2(capture, error.c_str());
         ServerProcess server({"--audio-playback", "sine:440", "--audio-opus", "off"});
         Session session(sessionTo(server.port()));
@@ -394,14 +387,11 @@ private slots:
         Recorder onDefault;
         Recorder onChosen;
         std::string error;
-        AudioCaptureOptions tapDefault = monitorCapture();
-        tapDefault.pinToTarget = true;
-        AudioCaptureOptions tapChosen = tapDefault;
-        tapChosen.target = "test-sink-b";
-        tapChosen.streamName = "test monitor b";
-        auto captureDefault = AudioCapture::create(tapDefault, onDefault.callback(), error);
+        auto captureDefault =
+            AudioCapture::create(sinkMonitorTap("test-sink", true), onDefault.callback(), error);
         QVERIFY2(captureDefault, error.c_str());
-        auto captureChosen = AudioCapture::create(tapChosen, onChosen.callback(), error);
+        auto captureChosen =
+            AudioCapture::create(sinkMonitorTap("test-sink-b", true), onChosen.callback(), error);
         QVERIFY2(captureChosen, error.c_str());
         ServerProcess server({"--audio-playback", "sine:440", "--audio-opus", "off"});
         SessionOptions options = sessionTo(server.port());
@@ -431,7 +421,7 @@ private slots:
         constexpr int kIntervalMs = 1000;
         Recorder recorder(seconds + 30);
         std::string error;
-        auto capture = AudioCapture::create(monitorCapture(), recorder.callback(), error);
+        auto capture = AudioCapture::create(sinkMonitorTap(), recorder.callback(), error);
         QVERIFY2(capture, error.c_str());
         ServerProcess server({"--audio-playback", "marker", "--audio-marker-ms", QString::number(kIntervalMs),
                               "--audio-clock-scale", "1.005", "--audio-opus", "off"});

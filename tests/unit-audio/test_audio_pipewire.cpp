@@ -4,6 +4,7 @@
 
 #include "AudioAnalysis.h"
 #include "PipeWireDaemon.h"
+#include "SinkMonitorTap.h"
 #include "audio/AudioCapture.h"
 #include "audio/AudioPlayback.h"
 
@@ -97,14 +98,6 @@ AudioPlaybackOptions sinkPlayback(const std::string& target = "test-sink") {
     return options;
 }
 
-AudioCaptureOptions monitorCapture() {
-    AudioCaptureOptions options;
-    options.target = "test-sink";
-    options.captureSinkMonitor = true;
-    options.streamName = "test monitor";
-    return options;
-}
-
 // Waits (processing nothing: the audio classes have their own threads) until `frames` frames
 // have been recorded, at most `timeout`.
 bool waitForFrames(const Recorder& recorder, size_t frames, std::chrono::milliseconds timeout) {
@@ -169,7 +162,7 @@ private slots:
     void sineComesOutOfTheSink() {
         Recorder recorder;
         std::string error;
-        auto capture = AudioCapture::create(monitorCapture(), recorder.callback(), error);
+        auto capture = AudioCapture::create(sinkMonitorTap(), recorder.callback(), error);
         QVERIFY2(capture, error.c_str());
         AudioPlaybackOptions options = sinkPlayback();
         options.adaptiveRate = qEnvironmentVariableIsEmpty("SAFFRON_TEST_NO_ADAPTIVE");
@@ -218,7 +211,7 @@ private slots:
     void volumeAndMuteChangeTheLevel() {
         Recorder recorder;
         std::string error;
-        auto capture = AudioCapture::create(monitorCapture(), recorder.callback(), error);
+        auto capture = AudioCapture::create(sinkMonitorTap(), recorder.callback(), error);
         QVERIFY2(capture, error.c_str());
         auto playback = AudioPlayback::create(sinkPlayback(), error);
         QVERIFY2(playback, error.c_str());
@@ -424,14 +417,9 @@ private slots:
         Recorder onB;
         std::string error;
         // The taps stay on their sinks: tapping the default sink would otherwise follow it too.
-        AudioCaptureOptions monitorA = monitorCapture();
-        monitorA.pinToTarget = true;
-        AudioCaptureOptions monitorB = monitorA;
-        monitorB.target = "test-sink-b";
-        monitorB.streamName = "test monitor b";
-        auto captureA = AudioCapture::create(monitorA, onA.callback(), error);
+        auto captureA = AudioCapture::create(sinkMonitorTap("test-sink", true), onA.callback(), error);
         QVERIFY2(captureA, error.c_str());
-        auto captureB = AudioCapture::create(monitorB, onB.callback(), error);
+        auto captureB = AudioCapture::create(sinkMonitorTap("test-sink-b", true), onB.callback(), error);
         QVERIFY2(captureB, error.c_str());
         auto playback = AudioPlayback::create(sinkPlayback(""), error); // no target: the default
         QVERIFY2(playback, error.c_str());
