@@ -19,8 +19,10 @@ struct AudioPlaybackOptions {
     std::string remote;
     std::string streamName = "SPICE playback";
     // Buffering: playback starts (and restarts after an underrun) once the target is queued; the
-    // rate correction then keeps the queue within target +/- bandMs. `capacityMs` bounds the
-    // queue: anything beyond is dropped (counted as overflow).
+    // rate correction then keeps the queue within target +/- bandMs (the band is how far the
+    // controller lets the fill wander while it learns the clock offset, ~+/-20 ms under load,
+    // whatever the target). `capacityMs` bounds the queue: anything beyond is dropped (counted
+    // as overflow).
     //
     // The target starts at `targetMs` (or what the server asks for, see setTargetMs) and adapts
     // to the network's jitter: each underrun raises it by `underrunStepMs`, up to `maxTargetMs`;
@@ -28,7 +30,7 @@ struct AudioPlaybackOptions {
     // it started. A LAN or loopback session keeps the low start; a jittery Wi-Fi link settles
     // where it stops dropping out. underrunStepMs = 0 keeps the target fixed.
     uint32_t targetMs = 30;
-    uint32_t bandMs = 15;
+    uint32_t bandMs = 30;
     uint32_t capacityMs = 500;
     uint32_t underrunStepMs = 20;
     uint32_t maxTargetMs = 200;
