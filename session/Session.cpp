@@ -38,6 +38,7 @@ Session::Session(SessionOptions options, QObject* parent)
                 emit primarySurfaceChanged(s);
             });
             connect(d, &DisplayChannel::primaryUpdated, this, &Session::primaryUpdated);
+            connect(d, &DisplayChannel::primaryLayersChanged, this, &Session::primaryLayersChanged);
             connect(d, &DisplayChannel::marked, this, &Session::displayMarked);
             connect(d, &DisplayChannel::monitorsConfigChanged, this, &Session::monitorsConfigChanged);
         },
@@ -196,6 +197,10 @@ void Session::setSpeakerVolume(float gain) {
 
 void Session::setSpeakerMuted(bool muted) {
     post([core = core_, muted] { core->setSpeakerMuted(muted); });
+}
+
+void Session::setVideoLayers(bool on) {
+    post([core = core_, on] { core->setVideoLayers(on); });
 }
 
 void Session::setMicrophoneMuted(bool muted) {

@@ -88,6 +88,10 @@ public:
     void setSpeakerMuted(bool muted);
     void setMicrophoneMuted(bool muted);
 
+    // Video streams of the primary surface as YUV layers (Surface::layers) instead of pixels
+    // converted into it: for a front end that composites them on the GPU. Off by default.
+    void setVideoLayers(bool on);
+
     // USB redirection: the usbredir channels the server offered, in the order they were opened
     // (ready or not; see UsbRedirChannel::isOpen). They stay valid until the Session is destroyed;
     // only their thread-safe members may be used from this thread.
@@ -102,6 +106,7 @@ signals:
     void channelClosed(const QString& name, const QString& error);
     void primarySurfaceChanged(saffron::SurfacePtr surface);
     void primaryUpdated(const QRect& dirty);
+    void primaryLayersChanged(); // Surface::layers of the primary surface changed
     void displayMarked();
     void cursorShapeChanged(saffron::CursorShapePtr shape);
     void cursorMoved(const QPoint& pos);

@@ -77,6 +77,7 @@ void SessionCore::openChannels(const QList<ChannelId>& list) {
             d->videoStreams().setAudioDelaySource([this]() -> std::optional<uint32_t> {
                 return playback_ ? playback_->audioLatencyMs() : std::nullopt;
             });
+            d->videoStreams().setLayerMode(videoLayers_);
             channel = d;
             emit displayCreated(d);
             break;
@@ -143,6 +144,13 @@ void SessionCore::openChannels(const QList<ChannelId>& list) {
     if (!unsupported_.isEmpty())
         qCInfo(lcSession).noquote() << "channels not opened (not supported yet):"
                                     << unsupported_.join(QLatin1Char(' '));
+}
+
+void SessionCore::setVideoLayers(bool on) {
+    videoLayers_ = on;
+    for (const auto& c : channels_)
+        if (auto* d = qobject_cast<DisplayChannel*>(c.data()))
+            d->videoStreams().setLayerMode(on);
 }
 
 void SessionCore::setSpeakerVolume(float gain) {

@@ -33,6 +33,9 @@ public:
     void setSpeakerVolume(float gain);
     void setSpeakerMuted(bool muted);
     void setMicrophoneMuted(bool muted);
+    // Video streams on the primary surfaces as YUV layers for the front end to composite
+    // (VideoStreams::setLayerMode); kept for display channels that open later.
+    void setVideoLayers(bool on);
 
     InputsChannel* inputs() const { return inputs_; }
     MainChannel* main() const { return main_; }
@@ -67,6 +70,7 @@ private:
     float speakerVolume_ = 1.0f;
     bool speakerMuted_ = false;
     bool microphoneMuted_ = false;
+    bool videoLayers_ = false;
     std::shared_ptr<MultimediaClock> clock_; // the server's mm-time, for video and audio
     std::shared_future<void> decoderProbe_;  // video decoders probed while the session links
     std::vector<QPointer<Channel>> channels_;

@@ -40,6 +40,7 @@ SessionRates sessionRates(const SessionInfo& before, const SessionInfo& after, d
     v.streams = grown(v0.streamsCreated, v1.streamsCreated);
     v.decoded = grown(v0.framesDecoded, v1.framesDecoded);
     v.presented = grown(v0.framesPresented, v1.framesPresented);
+    v.asLayer = grown(v0.framesAsLayer, v1.framesAsLayer);
     v.receivedPerSecond = double(grown(v0.framesReceived, v1.framesReceived)) / r.seconds;
     v.decodedPerSecond = double(v.decoded) / r.seconds;
     v.presentedPerSecond = double(v.presented) / r.seconds;

@@ -21,6 +21,7 @@ struct SessionRates {
         quint64 streams = 0;
         quint64 presented = 0;
         quint64 decoded = 0;
+        quint64 asLayer = 0; // of presented: handed to the front end as YUV layers
         double receivedPerSecond = 0;
         double decodedPerSecond = 0;
         double presentedPerSecond = 0;

@@ -50,6 +50,7 @@ DisplayChannel::DisplayChannel(const SessionOptions& options, uint8_t id,
     };
     host.send = [this](uint16_t type, const std::vector<uint8_t>& body) { send(type, body); };
     host.touched = [this](const Surface& s, const QRect& r) { touched(s, r); };
+    host.layersChanged = [this](const Surface& s) { layersChanged_ = layersChanged_ || s.primary; };
     host.flush = [this] { onBatchDone(); };
     video_ = std::make_unique<VideoStreams>(std::move(host), options, std::move(clock));
 }
@@ -123,6 +124,7 @@ std::shared_ptr<const Pixmap> DisplayChannel::surfaceImage(uint32_t id) {
     auto it = surfaces_.find(id);
     if (it == surfaces_.end())
         return nullptr;
+    video_->beforeRead(id);        // the surface's pixels must include pictures shown as video layers
     if (id == currentDrawSurface_) // drawing a surface onto itself: read from a snapshot
         return std::make_shared<const Pixmap>(it->second->pixmap);
     SurfacePtr keep = it->second;
@@ -135,6 +137,10 @@ void DisplayChannel::touched(const Surface& s, const QRect& rect) {
 }
 
 void DisplayChannel::onBatchDone() {
+    if (layersChanged_) {
+        layersChanged_ = false;
+        emit primaryLayersChanged();
+    }
     if (!dirty_.isEmpty()) {
         emit primaryUpdated(dirty_);
         dirty_ = QRect();
@@ -337,6 +343,11 @@ void DisplayChannel::handleDraw(uint16_t type, const Reader& msg) {
 
     const ClipRegion clip =
         ClipRegion::forDraw(base.box, base.clip.rects, base.clip.hasRects, surface.bounds());
+    // Copy-bits reads the surface it draws on; every draw lands on what a video layer shows.
+    if (type == SPICE_MSG_DISPLAY_COPY_BITS)
+        video_->beforeRead(base.surfaceId);
+    if (!clip.isEmpty())
+        video_->beforeDraw(base.surfaceId, clip.bounds());
     Canvas canvas(surface.pixmap, surface.hasAlpha());
     auto locked = [&](auto&& fn) {
         const quint64 decodeNs = quint64(decodeTimer.nsecsElapsed());

@@ -52,6 +52,7 @@ public:
 signals:
     void primarySurfaceChanged(saffron::SurfacePtr surface); // null when destroyed
     void primaryUpdated(const QRect& dirty);                 // coalesced per batch of messages
+    void primaryLayersChanged();                             // the primary's video layers, likewise
     void marked();                                           // the first complete frame is drawn
     void monitorsConfigChanged(const QList<saffron::MonitorHead>& heads);
 
@@ -74,6 +75,7 @@ private:
     ImageReader images_;
     std::unique_ptr<VideoStreams> video_;
     QRect dirty_;
+    bool layersChanged_ = false;
     bool marked_ = false;
     uint32_t currentDrawSurface_ = UINT32_MAX;
     uint64_t totalSurfacePixels_ = 0;

@@ -14,6 +14,7 @@ struct VideoStats {
     quint64 framesReceived = 0;     // STREAM_DATA messages for live streams
     quint64 framesDecoded = 0;
     quint64 framesPresented = 0;
+    quint64 framesAsLayer = 0;      // of framesPresented: handed over as a YUV layer, not converted
     quint64 dropsDecoder = 0;       // refused by a decoder that is behind, or undecodable
     quint64 dropsLate = 0;          // decoded but superseded before their presentation time
     quint64 decodeErrors = 0;       // errors reported by decoders (each may trigger a fallback)
@@ -31,6 +32,7 @@ struct VideoStats {
         framesReceived += o.framesReceived;
         framesDecoded += o.framesDecoded;
         framesPresented += o.framesPresented;
+        framesAsLayer += o.framesAsLayer;
         dropsDecoder += o.dropsDecoder;
         dropsLate += o.dropsLate;
         decodeErrors += o.decodeErrors;

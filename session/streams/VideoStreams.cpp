@@ -120,6 +120,11 @@ struct VideoStreams::Stream {
     std::deque<Scheduled> scheduled;        // lip-sync mode: decoded, waiting for their mm-time
     std::unique_ptr<QTimer> timer;
     Pixmap scratch;
+    // Layer mode: the picture shown as this stream's layer, and whether the surface holds it too.
+    std::shared_ptr<const DecodedFrame> shown;
+    FrameInfo shownInfo;
+    bool shownInSurface = true;
+    uint64_t shownSerial = 0;
 };
 
 VideoStreams::VideoStreams(Host host, const SessionOptions& options,
@@ -133,8 +138,10 @@ VideoStreams::VideoStreams(Host host, const SessionOptions& options,
 }
 
 VideoStreams::~VideoStreams() {
-    // Decoders stop their streaming threads as they are returned, before the pool goes.
-    streams_.clear();
+    // Decoders stop their streaming threads as they are returned, before the pool goes; layer
+    // pictures (their buffers belong to those decoders) leave the surfaces first.
+    while (!streams_.empty())
+        erase(streams_.begin(), Picture::Drop);
 }
 
 std::shared_future<void> VideoStreams::probeInBackground(const SessionOptions& options) {
@@ -335,8 +342,85 @@ void VideoStreams::handleClip(Reader& r) {
     const uint32_t id = r.u32();
     display::Clip clip = display::readClip(r);
     auto it = streams_.find(id);
-    if (it != streams_.end())
-        it->second->clip = std::move(clip);
+    if (it == streams_.end())
+        return;
+    // spice-server narrows a stream's clip when other drawing covers part of it, and that drawing
+    // follows: the picture shown so far must stay in the surface under the old clip, as it would
+    // have been drawn there without layers. The layer comes back with the next frame.
+    settleLayer(*it->second, true);
+    it->second->clip = std::move(clip);
+}
+
+void VideoStreams::setLayerMode(bool on) {
+    if (on == layerMode_)
+        return;
+    layerMode_ = on;
+    if (!on)
+        for (auto& [id, s] : streams_)
+            settleLayer(*s, true);
+    if (host_.flush)
+        host_.flush();
+}
+
+void VideoStreams::beforeDraw(uint32_t surfaceId, const QRect& area) {
+    for (auto& [id, s] : streams_)
+        if (s->shown && s->surfaceId == surfaceId && s->shownInfo.dest.intersects(area))
+            settleLayer(*s, true);
+}
+
+void VideoStreams::beforeRead(uint32_t surfaceId) {
+    for (auto& [id, s] : streams_)
+        if (s->shown && s->surfaceId == surfaceId)
+            settleLayer(*s, false);
+}
+
+void VideoStreams::settleLayer(Stream& s, bool hide) {
+    if (!s.shown)
+        return;
+    const SurfacePtr surface = host_.surface(s.surfaceId);
+    if (!surface) {
+        s.shown.reset();
+        return;
+    }
+    if (!s.shownInSurface) {
+        s.shownInSurface = true;
+        if (drawIntoSurface(s, *surface, *s.shown, s.shownInfo))
+            host_.touched(*surface, ClipRegion::forDraw(s.shownInfo.dest, s.clip.rects, s.clip.hasRects,
+                                                        surface->bounds())
+                                        .bounds());
+    }
+    if (hide) {
+        s.shown.reset();
+        publishLayer(s, *surface);
+    }
+}
+
+void VideoStreams::publishLayer(Stream& s, Surface& surface) {
+    {
+        QMutexLocker lock(&surface.mutex);
+        auto& layers = surface.layers;
+        auto it = std::find_if(layers.begin(), layers.end(),
+                               [&](const VideoLayer& l) { return l.streamId == s.id; });
+        if (!s.shown) {
+            if (it == layers.end())
+                return;
+            layers.erase(it);
+        } else {
+            if (it == layers.end())
+                it = layers.insert(layers.end(), VideoLayer{});
+            const FrameInfo& info = s.shownInfo;
+            it->streamId = s.id;
+            it->frame = s.shown;
+            it->frameSerial = s.shownSerial;
+            it->dest = info.dest;
+            it->area = QRect(QPoint(0, 0), info.source.boundedTo(QSize(s.shown->width(), s.shown->height())));
+            it->clip =
+                ClipRegion::forDraw(info.dest, s.clip.rects, s.clip.hasRects, surface.bounds()).rects();
+            it->topDown = s.topDown;
+        }
+    }
+    if (host_.layersChanged)
+        host_.layersChanged(surface);
 }
 
 void VideoStreams::handleDestroy(uint32_t id) {
@@ -354,12 +438,20 @@ void VideoStreams::surfaceDestroyed(uint32_t surfaceId) {
     for (auto it = streams_.begin(); it != streams_.end();) {
         auto next = std::next(it);
         if (it->second->surfaceId == surfaceId)
-            erase(it);
+            erase(it, Picture::Drop);
         it = next;
     }
 }
 
-void VideoStreams::erase(std::map<uint32_t, std::unique_ptr<Stream>>::iterator it) {
+void VideoStreams::erase(std::map<uint32_t, std::unique_ptr<Stream>>::iterator it, Picture picture) {
+    // A destroyed stream's last picture stays on the screen: spice-server counts it as drawn and
+    // later draws on top of it (or sends a lossless upgrade of the area).
+    if (picture == Picture::Keep)
+        settleLayer(*it->second, true);
+    else if (const SurfacePtr surface = host_.surface(it->second->surfaceId); surface && it->second->shown) {
+        it->second->shown.reset();
+        publishLayer(*it->second, *surface);
+    }
     // Returning the decoder resets it and discards what it still holds; queued frame events of
     // this stream are then ignored by their serial.
     streams_.erase(it);
@@ -434,7 +526,7 @@ void VideoStreams::presentDue(Stream& s) {
         s.scheduled.pop_front();
     }
     if (show)
-        present(s, *show->frame, show->info);
+        present(s, std::move(show->frame), show->info);
     if (!s.scheduled.empty()) {
         if (!s.timer) {
             s.timer = std::make_unique<QTimer>();
@@ -452,20 +544,11 @@ void VideoStreams::presentDue(Stream& s) {
     }
 }
 
-void VideoStreams::present(Stream& s, const DecodedFrame& frame, const FrameInfo& info) {
-    const SurfacePtr surface = host_.surface(s.surfaceId);
-    if (!surface)
-        return;
-    QElapsedTimer render;
-    render.start();
-    const QRect bounds = surface->bounds();
-    const ClipRegion clip = ClipRegion::forDraw(info.dest, s.clip.rects, s.clip.hasRects, bounds);
-    if (clip.isEmpty())
-        return;
-    const QSize frameSize(frame.width(), frame.height());
+bool VideoStreams::fitsDeclaredSize(const Stream& s, const DecodedFrame& frame, const FrameInfo& info) {
     // The bitstream decides the picture size, the server's message only declares it. Encoders
     // may pad to their block size (16 for H.264 macroblocks), nothing more: a picture of another
     // size is a broken or hostile stream, never scaled over the screen.
+    const QSize frameSize(frame.width(), frame.height());
     const auto align16 = [](int v) { return (v + 15) & ~15; };
     if (frameSize.width() < info.source.width() || frameSize.height() < info.source.height() ||
         frameSize.width() > align16(info.encoded.width()) ||
@@ -473,17 +556,63 @@ void VideoStreams::present(Stream& s, const DecodedFrame& frame, const FrameInfo
         ++stats_.dropsDecoder;
         qCWarning(lcDisplay) << "stream" << s.id << "decoded a" << frameSize << "picture for a declared"
                              << info.encoded << "stream; frame dropped";
-        return;
+        return false;
     }
+    return true;
+}
+
+void VideoStreams::present(Stream& s, std::shared_ptr<const DecodedFrame> frame, const FrameInfo& info) {
+    const SurfacePtr surface = host_.surface(s.surfaceId);
+    if (!surface)
+        return;
+    QElapsedTimer render;
+    render.start();
+    if (ClipRegion::forDraw(info.dest, s.clip.rects, s.clip.hasRects, surface->bounds()).isEmpty())
+        return;
+    if (!fitsDeclaredSize(s, *frame, info))
+        return;
+    const qint64 decodeNs = qint64(frame->decodeNs());
+    if (layerMode_ && surface->primary) {
+        // The front end converts on the GPU. Streams on off-screen surfaces are drawn into them:
+        // their pixels are only ever read by copies onto the primary surface.
+        s.shown = std::move(frame);
+        s.shownInfo = info;
+        s.shownInSurface = false;
+        ++s.shownSerial;
+        publishLayer(s, *surface);
+        ++stats_.framesAsLayer;
+    } else {
+        if (!drawIntoSurface(s, *surface, *frame, info))
+            return;
+        host_.touched(
+            *surface,
+            ClipRegion::forDraw(info.dest, s.clip.rects, s.clip.hasRects, surface->bounds()).bounds());
+    }
+    const qint64 now = monotonic_.nsecsElapsed();
+    ++stats_.framesPresented;
+    stats_.renderNs += quint64(render.nsecsElapsed());
+    stats_.queueNs += quint64(std::max<qint64>(0, now - info.arrivalNs - decodeNs));
+    const quint64 latency = quint64(std::max<qint64>(0, now - info.arrivalNs));
+    stats_.arrivalToPresentNs += latency;
+    stats_.arrivalToPresentMaxNs = std::max(stats_.arrivalToPresentMaxNs, latency);
+    host_.flush();
+}
+
+bool VideoStreams::drawIntoSurface(Stream& s, Surface& surface, const DecodedFrame& frame,
+                                   const FrameInfo& info) {
+    const ClipRegion clip = ClipRegion::forDraw(info.dest, s.clip.rects, s.clip.hasRects, surface.bounds());
+    if (clip.isEmpty())
+        return false;
+    const QSize frameSize(frame.width(), frame.height());
     // The part of the decoded picture to show: src_width x src_height (encoders may pad).
     const QRect area(QPoint(0, 0), info.source.boundedTo(frameSize));
     bool drawn = false;
     if (s.topDown && clip.rects().size() == 1 && clip.rects().front() == info.dest &&
-        area.size() == frameSize && info.dest.size() == frameSize && !surface->hasAlpha()) {
+        area.size() == frameSize && info.dest.size() == frameSize && !surface.hasAlpha()) {
         // The common case: the frame covers its destination 1:1 and nothing clips it, so it is
         // converted straight into the surface memory.
-        QMutexLocker lock(&surface->mutex);
-        Pixmap& p = surface->pixmap;
+        QMutexLocker lock(&surface.mutex);
+        Pixmap& p = surface.pixmap;
         const size_t offset = size_t(info.dest.top()) * size_t(p.width) + size_t(info.dest.left());
         const std::span<uint32_t> dst = std::span<uint32_t>(p.pixels).subspan(offset);
         drawn = converter_->convert(frame, dst, p.width);
@@ -502,26 +631,16 @@ void VideoStreams::present(Stream& s, const DecodedFrame& frame, const FrameInfo
             src.image = &s.scratch;
             src.area = area;
             src.smooth = true;
-            Canvas canvas(surface->pixmap, surface->hasAlpha());
-            QMutexLocker lock(&surface->mutex);
+            Canvas canvas(surface.pixmap, surface.hasAlpha());
+            QMutexLocker lock(&surface.mutex);
             canvas.draw(clip, info.dest, src, RopDescriptor{SPICE_ROPD_OP_PUT});
             drawn = true;
         }
     }
-    if (!drawn) {
+    if (!drawn)
         qCWarning(lcDisplay) << "stream" << s.id << "frame of" << frameSize << pixelFormatName(frame.format())
                              << "could not be converted";
-        return;
-    }
-    const qint64 now = monotonic_.nsecsElapsed();
-    ++stats_.framesPresented;
-    stats_.renderNs += quint64(render.nsecsElapsed());
-    stats_.queueNs += quint64(std::max<qint64>(0, now - info.arrivalNs - qint64(frame.decodeNs())));
-    const quint64 latency = quint64(std::max<qint64>(0, now - info.arrivalNs));
-    stats_.arrivalToPresentNs += latency;
-    stats_.arrivalToPresentMaxNs = std::max(stats_.arrivalToPresentMaxNs, latency);
-    host_.touched(*surface, clip.bounds());
-    host_.flush();
+    return drawn;
 }
 
 } // namespace saffron

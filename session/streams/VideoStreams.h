@@ -33,10 +33,11 @@ enum class VideoCodec;
 // spice-server detects regions that change like video and sends them as a stream of encoded
 // frames (MJPEG, VP8, VP9, H.264, H.265) instead of images. Each stream gets a pooled
 // GStreamer decoder from media/ (hardware first); decoded pictures come back on a GStreamer
-// thread, are handed to the session thread, scheduled by their multimedia time and drawn into
-// the stream's surface with its clip (CPU conversion through GstVideoConverter, straight into the
-// surface memory when the frame covers its destination 1:1). Stream reports go back to the
-// server so that it adapts the bitrate.
+// thread, are handed to the session thread, scheduled by their multimedia time and either drawn
+// into the stream's surface with its clip (CPU conversion through GstVideoConverter, straight
+// into the surface memory when the frame covers its destination 1:1) or, in layer mode, handed
+// to the front end as a YUV layer above the surface. Stream reports go back to the server so
+// that it adapts the bitrate.
 //
 // Presentation timing: spice-server stamps frames with an mm-time in the future (its latency
 // margin, ~400 ms on QEMU) so that clients can keep lip-sync with audio. In low-latency mode
@@ -53,6 +54,8 @@ public:
         // Marks a surface area as drawn; flush() then publishes what was drawn outside a
         // message batch (frames are presented from decoder callbacks and timers).
         std::function<void(const Surface& surface, const QRect& rect)> touched;
+        // A surface's video layers changed (layer mode); published by flush() too.
+        std::function<void(const Surface& surface)> layersChanged;
         std::function<void()> flush;
     };
 
@@ -82,6 +85,18 @@ public:
     void surfaceDestroyed(uint32_t surfaceId);
 
     void setLowLatency(bool on) { lowLatency_ = on; }
+    // Layer mode: pictures of streams on the primary surface are not converted into it but
+    // published as the surface's VideoLayers for the front end to composite (YUV on the GPU).
+    // Turning it off writes the pictures still shown as layers into their surfaces.
+    void setLayerMode(bool on);
+    bool layerMode() const { return layerMode_; }
+    // Before a draw on `surfaceId` covering `area`: a layer picture there is written into the
+    // surface first and hidden until the stream's next frame, so the draw lands on the picture it
+    // would have landed on without layers, and shows.
+    void beforeDraw(uint32_t surfaceId, const QRect& area);
+    // Before the surface's pixels are read (copy-bits, a draw from that surface): layer pictures
+    // are written into it; the layers stay shown.
+    void beforeRead(uint32_t surfaceId);
     // The audio playback latency (ms) for stream reports' audio_delay; nullopt while no audio
     // plays. (Audio plays as it arrives, like low-latency video, so video does not switch to
     // lip-sync scheduling while audio plays: that would need audio scheduled by mm-time too.)
@@ -109,8 +124,15 @@ private:
     void onDecoded(uint32_t id, uint64_t serial, std::shared_ptr<const DecodedFrame> frame);
     void onDecodeError(uint32_t id, uint64_t serial, const QString& message);
     void presentDue(Stream& s);
-    void present(Stream& s, const DecodedFrame& frame, const FrameInfo& info);
-    void erase(std::map<uint32_t, std::unique_ptr<Stream>>::iterator it);
+    void present(Stream& s, std::shared_ptr<const DecodedFrame> frame, const FrameInfo& info);
+    bool fitsDeclaredSize(const Stream& s, const DecodedFrame& frame, const FrameInfo& info);
+    bool drawIntoSurface(Stream& s, Surface& surface, const DecodedFrame& frame, const FrameInfo& info);
+    // Layer mode: writes the picture shown as s's layer into the surface (once per picture);
+    // `hide` also takes the layer down until the next frame.
+    void settleLayer(Stream& s, bool hide);
+    void publishLayer(Stream& s, Surface& surface);
+    enum class Picture { Keep, Drop };
+    void erase(std::map<uint32_t, std::unique_ptr<Stream>>::iterator it, Picture picture = Picture::Keep);
     void pollReports();
     void sendReport(std::optional<StreamReport> report);
 
@@ -118,6 +140,7 @@ private:
     const SessionOptions& options_;
     std::shared_ptr<const MultimediaClock> clock_;
     bool lowLatency_ = true;
+    bool layerMode_ = false;
     std::function<std::optional<uint32_t>()> audioDelay_;
     QElapsedTimer monotonic_;
     QTimer reportTimer_;

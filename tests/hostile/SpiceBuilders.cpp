@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <jpeglib.h>
 #include <memory>
 #include <spice/protocol.h>
@@ -409,7 +410,7 @@ Bytes streamClip(uint32_t id, const Clip& clip) {
     return b.finish();
 }
 
-Bytes encodeSolidJpeg(uint32_t width, uint32_t height, uint32_t rgb) {
+Bytes encodeJpeg(uint32_t width, uint32_t height, const std::function<uint32_t(uint32_t, uint32_t)>& rgbAt) {
     jpeg_compress_struct cinfo{};
     jpeg_error_mgr jerr{};
     cinfo.err = jpeg_std_error(&jerr);
@@ -429,12 +430,13 @@ Bytes encodeSolidJpeg(uint32_t width, uint32_t height, uint32_t rgb) {
     jpeg_set_quality(&cinfo, 95, TRUE);
     jpeg_start_compress(&cinfo, TRUE);
     std::vector<uint8_t> row(size_t(width) * 3);
-    for (uint32_t x = 0; x < width; ++x) {
-        row[x * 3] = uint8_t(rgb >> 16);
-        row[x * 3 + 1] = uint8_t(rgb >> 8);
-        row[x * 3 + 2] = uint8_t(rgb);
-    }
     while (cinfo.next_scanline < cinfo.image_height) {
+        for (uint32_t x = 0; x < width; ++x) {
+            const uint32_t rgb = rgbAt(x, cinfo.next_scanline);
+            row[x * 3] = uint8_t(rgb >> 16);
+            row[x * 3 + 1] = uint8_t(rgb >> 8);
+            row[x * 3 + 2] = uint8_t(rgb);
+        }
         JSAMPROW p = row.data();
         jpeg_write_scanlines(&cinfo, &p, 1);
     }
@@ -442,6 +444,10 @@ Bytes encodeSolidJpeg(uint32_t width, uint32_t height, uint32_t rgb) {
     // jpeg_mem_dest allocated the buffer with malloc.
     const std::unique_ptr<unsigned char, void (*)(void*)> owned(out, std::free);
     return Bytes(owned.get(), owned.get() + outSize);
+}
+
+Bytes encodeSolidJpeg(uint32_t width, uint32_t height, uint32_t rgb) {
+    return encodeJpeg(width, height, [rgb](uint32_t, uint32_t) { return rgb; });
 }
 
 CursorSpec alphaCursor(uint16_t width, uint16_t height, uint32_t argb, uint64_t unique, uint16_t flags) {

@@ -8,6 +8,7 @@
 // corpus generator.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <spice/enums.h>
 #include <vector>
@@ -203,6 +204,9 @@ Bytes streamClip(uint32_t id, const Clip& clip);
 
 // A baseline JFIF stream of a solid colour (0xRRGGBB), encoded with libjpeg at quality 95.
 Bytes encodeSolidJpeg(uint32_t width, uint32_t height, uint32_t rgb);
+// The same for any picture: rgbAt(x, y) gives each pixel's 0xRRGGBB.
+Bytes encodeJpeg(uint32_t width, uint32_t height,
+                 const std::function<uint32_t(uint32_t x, uint32_t y)>& rgbAt);
 
 // ---------------------------------------------------------------- cursor channel
 

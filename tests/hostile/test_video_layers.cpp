@@ -1,0 +1,179 @@
+// Video layer mode (VideoStreams::setLayerMode): a stream's pictures are handed to the front end
+// as YUV layers above the surface instead of being converted into it, and the surface receives a
+// picture only when something needs its pixels. The screen a front end composites must always be
+// the one the CPU path would have drawn: these cases replay stream and draw messages through
+// DisplayChannel::dispatch() (no network) and check the layers and the surface after each.
+
+#include "SpiceBuilders.h"
+#include "channels/DisplayChannel.h"
+#include "streams/VideoStreams.h"
+#include "video/DecodedFrame.h"
+
+#include <QLoggingCategory>
+#include <QSignalSpy>
+#include <QTest>
+#include <spice/enums.h>
+
+using namespace saffron;
+using namespace saffron::hostile;
+
+namespace {
+
+constexpr int kTimeoutMs = 10000;
+constexpr uint8_t kTopDown = SPICE_STREAM_FLAGS_TOP_DOWN;
+constexpr uint8_t kMjpeg = SPICE_VIDEO_CODEC_TYPE_MJPEG;
+
+uint32_t pixel(const DisplayChannel& d, int x, int y) {
+    SurfacePtr s = d.primarySurface();
+    QMutexLocker lock(&s->mutex);
+    return s->pixmap.at(x, y);
+}
+
+std::vector<VideoLayer> layers(const DisplayChannel& d) {
+    SurfacePtr s = d.primarySurface();
+    QMutexLocker lock(&s->mutex);
+    return s->layers;
+}
+
+// JPEG is lossy even for a solid colour: within a few levels per channel.
+bool near(uint32_t p, uint32_t rgb) {
+    for (int shift : {16, 8, 0})
+        if (std::abs(int((p >> shift) & 0xff) - int((rgb >> shift) & 0xff)) > 0x10)
+            return false;
+    return true;
+}
+
+DrawBase on(Rect box) {
+    return DrawBase{0, box, {}};
+}
+
+} // namespace
+
+class TestVideoLayers : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void pictureStaysOutOfTheSurface();
+    void drawsAndCopiesSeeThePicture();
+    void clipChangeAndDestroyKeepThePicture();
+    void leavingLayerModeDrawsThePictures();
+    void destroyedSurfaceDropsItsLayers();
+
+private:
+    // A display channel in layer mode with a 64x64 primary surface and stream 1: 16x16 MJPEG at
+    // (8,8), showing `rgb` once decoded.
+    std::unique_ptr<DisplayChannel> channelShowing(uint32_t rgb, const Clip& clip = {});
+    SessionOptions options_;
+};
+
+void TestVideoLayers::initTestCase() {
+    QLoggingCategory::setFilterRules(QStringLiteral("*.debug=false"));
+    // Stream creation never waits for decoder probes (a codec still probing is not offered).
+    VideoStreams::probeInBackground(options_).wait();
+}
+
+std::unique_ptr<DisplayChannel> TestVideoLayers::channelShowing(uint32_t rgb, const Clip& clip) {
+    auto d = std::make_unique<DisplayChannel>(options_, 0);
+    d->videoStreams().setLayerMode(true);
+    d->dispatch(SPICE_MSG_DISPLAY_SURFACE_CREATE, surfaceCreate(0, 64, 64));
+    d->dispatch(SPICE_MSG_DISPLAY_STREAM_CREATE,
+                streamCreate(0, 1, kTopDown, kMjpeg, 16, 16, 16, 16, rectXYWH(8, 8, 16, 16), clip));
+    d->dispatch(SPICE_MSG_DISPLAY_STREAM_DATA, streamData(1, encodeSolidJpeg(16, 16, rgb)));
+    // Decoding runs on a GStreamer thread and is handed back through the event loop.
+    if (!QTest::qWaitFor([&] { return d->displayStats().video.framesPresented >= 1; }, kTimeoutMs))
+        return nullptr;
+    return d;
+}
+
+void TestVideoLayers::pictureStaysOutOfTheSurface() {
+    // Two visible parts: the top row band and the lower left quarter of the stream.
+    const Clip clip = clipRects({rectXYWH(8, 8, 16, 4), rectXYWH(8, 16, 8, 8)});
+    const auto d = channelShowing(0xff0000, clip);
+    QVERIFY(d);
+    const auto l = layers(*d);
+    QCOMPARE(l.size(), size_t(1));
+    QCOMPARE(l[0].streamId, 1u);
+    QVERIFY(l[0].frame);
+    QCOMPARE(l[0].frame->width(), 16);
+    QCOMPARE(l[0].dest, QRect(8, 8, 16, 16));
+    QCOMPARE(l[0].area, QRect(0, 0, 16, 16));
+    QCOMPARE(l[0].clip, (std::vector<QRect>{QRect(8, 8, 16, 4), QRect(8, 16, 8, 8)}));
+    QVERIFY(l[0].topDown);
+    // No CPU conversion: the surface under the layer is untouched.
+    QCOMPARE(pixel(*d, 10, 10), 0xff000000u);
+    const VideoStats v = d->displayStats().video;
+    QCOMPARE(v.framesAsLayer, quint64(1));
+    QCOMPARE(v.framesPresented, quint64(1));
+}
+
+void TestVideoLayers::drawsAndCopiesSeeThePicture() {
+    const auto d = channelShowing(0xff0000);
+    QVERIFY(d);
+    // Copy-bits reads the stream's area: the picture is written into the surface first, and the
+    // layer stays (the copy lands elsewhere).
+    d->dispatch(SPICE_MSG_DISPLAY_COPY_BITS, copyBits(on(rectXYWH(40, 40, 16, 16)), 8, 8));
+    QVERIFY2(near(pixel(*d, 44, 44), 0xff0000), qPrintable(QString::number(pixel(*d, 44, 44), 16)));
+    QVERIFY(near(pixel(*d, 10, 10), 0xff0000));
+    QCOMPARE(layers(*d).size(), size_t(1));
+    // A draw over part of the stream lands on the picture and shows: the layer goes until the
+    // next frame, and the surface holds the picture around the draw.
+    d->dispatch(SPICE_MSG_DISPLAY_DRAW_FILL, drawFill(on(rectXYWH(8, 8, 4, 4)), Brush::solid(0x0000ff)));
+    QCOMPARE(pixel(*d, 9, 9), 0xff0000ffu);
+    QVERIFY(near(pixel(*d, 20, 20), 0xff0000));
+    QVERIFY(layers(*d).empty());
+    // A draw elsewhere leaves the layer alone.
+    d->dispatch(SPICE_MSG_DISPLAY_STREAM_DATA, streamData(1, encodeSolidJpeg(16, 16, 0x00ff00)));
+    QVERIFY(QTest::qWaitFor([&] { return layers(*d).size() == 1; }, kTimeoutMs));
+    d->dispatch(SPICE_MSG_DISPLAY_DRAW_FILL, drawFill(on(rectXYWH(40, 0, 8, 8)), Brush::solid(0x0000ff)));
+    QCOMPARE(layers(*d).size(), size_t(1));
+    QVERIFY(near(pixel(*d, 20, 20), 0xff0000)); // the green picture is still only a layer
+    QCOMPARE(d->displayStats().video.framesAsLayer, quint64(2));
+}
+
+void TestVideoLayers::clipChangeAndDestroyKeepThePicture() {
+    const auto d = channelShowing(0x00ff00);
+    QVERIFY(d);
+    QSignalSpy changed(d.get(), &DisplayChannel::primaryLayersChanged);
+    // spice-server narrows the clip when something covers part of the stream: the picture shown
+    // so far stays in the surface under the old clip.
+    d->dispatch(SPICE_MSG_DISPLAY_STREAM_CLIP, streamClip(1, clipRects({rectXYWH(8, 8, 16, 8)})));
+    QVERIFY(near(pixel(*d, 20, 20), 0x00ff00));
+    QVERIFY(layers(*d).empty());
+    const auto announced = changed.count();
+    d->dispatch(SPICE_MSG_DISPLAY_STREAM_DATA, streamData(1, encodeSolidJpeg(16, 16, 0x0000ff)));
+    QVERIFY(QTest::qWaitFor([&] { return layers(*d).size() == 1; }, kTimeoutMs));
+    QVERIFY(changed.count() > announced); // a frame shown from a decoder callback is announced at once
+    QCOMPARE(layers(*d)[0].clip, std::vector<QRect>{QRect(8, 8, 16, 8)});
+    // Destroyed: its last picture stays on the screen, inside the clip only.
+    d->dispatch(SPICE_MSG_DISPLAY_STREAM_DESTROY, u32Body(1));
+    QVERIFY(layers(*d).empty());
+    QVERIFY(near(pixel(*d, 10, 10), 0x0000ff));
+    QVERIFY(near(pixel(*d, 20, 20), 0x00ff00));
+}
+
+void TestVideoLayers::leavingLayerModeDrawsThePictures() {
+    const auto d = channelShowing(0xff0000);
+    QVERIFY(d);
+    d->videoStreams().setLayerMode(false);
+    QVERIFY(layers(*d).empty());
+    QVERIFY(near(pixel(*d, 10, 10), 0xff0000));
+    // From now on frames are converted into the surface.
+    d->dispatch(SPICE_MSG_DISPLAY_STREAM_DATA, streamData(1, encodeSolidJpeg(16, 16, 0x0000ff)));
+    QVERIFY(QTest::qWaitFor([&] { return near(pixel(*d, 10, 10), 0x0000ff); }, kTimeoutMs));
+    QVERIFY(layers(*d).empty());
+    QCOMPARE(d->displayStats().video.framesAsLayer, quint64(1));
+}
+
+void TestVideoLayers::destroyedSurfaceDropsItsLayers() {
+    const auto d = channelShowing(0xff0000);
+    QVERIFY(d);
+    const SurfacePtr surface = d->primarySurface();
+    d->dispatch(SPICE_MSG_DISPLAY_SURFACE_DESTROY, surfaceDestroy(0));
+    QVERIFY(!d->primarySurface());
+    QMutexLocker lock(&surface->mutex);
+    QVERIFY(surface->layers.empty()); // nobody keeps the decoder's buffer through the old surface
+    QCOMPARE(d->stats().badMessages, quint64(0));
+}
+
+QTEST_GUILESS_MAIN(TestVideoLayers)
+#include "test_video_layers.moc"
