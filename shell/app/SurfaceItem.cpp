@@ -1,6 +1,7 @@
 #include "SurfaceItem.h"
 
 #include "SurfaceTexture.h"
+#include "VideoLayerNode.h"
 #include "common/KeyMapping.h"
 #include "common/SurfaceImage.h"
 
@@ -52,7 +53,8 @@ struct SessionNode : QSGNode {
     QRectF tileTarget;
     QSGRectangleNode* blank = nullptr;
     QSGImageNode* cursor = nullptr;
-    SurfaceTexture* texture = nullptr; // owned by `picture`
+    SurfaceTexture* texture = nullptr;   // owned by `picture`
+    std::vector<VideoLayerNode*> layers; // children, between the picture and the cursor
 };
 
 namespace {
@@ -113,6 +115,7 @@ void SurfaceItem::setSessionObject(QObject* object) {
     if (session_) {
         connect(session_, &Session::primarySurfaceChanged, this, &SurfaceItem::onSurface);
         connect(session_, &Session::primaryUpdated, this, &SurfaceItem::onUpdate);
+        connect(session_, &Session::primaryLayersChanged, this, [this] { update(); });
         connect(session_, &Session::cursorShapeChanged, this, &SurfaceItem::onCursorShape);
         connect(session_, &Session::cursorMoved, this, [this](const QPoint& p) {
             cursorPos_ = p;
@@ -136,6 +139,7 @@ void SurfaceItem::setSessionObject(QObject* object) {
                 resizeDebounce_.start();
             }
         });
+        applyVideoLayers();
         if (SurfacePtr s = session_->primarySurface())
             onSurface(s);
     }
@@ -192,13 +196,32 @@ void SurfaceItem::onSurface(SurfacePtr s) {
     surfaceSize_ = surface_ ? QSize(surface_->pixmap.width, surface_->pixmap.height) : QSize();
     newSurface_ = true;
     dirty_ = QRegion();
-    if (surface_ && window() &&
-        window()->rendererInterface()->graphicsApi() == QSGRendererInterface::Software)
+    const bool software =
+        window() && window()->rendererInterface()->graphicsApi() == QSGRendererInterface::Software;
+    if (surface_ && software)
         mirror_ = copySurface(*surface_);
     else
         mirror_ = QImage();
+    applyVideoLayers();
     emit guestSizeChanged();
     update();
+}
+
+void SurfaceItem::applyVideoLayers() {
+    // With a GPU, video streams are composited as YUV layers (VideoLayerNode) instead of being
+    // converted into the surface on the CPU. SAFFRON_VIDEO_LAYERS=0 turns that off. Decided as
+    // soon as the item has both a session and a window, so that a stream's first frames are
+    // layers too.
+    if (!session_ || !window())
+        return;
+    const bool software = window()->rendererInterface()->graphicsApi() == QSGRendererInterface::Software;
+    session_->setVideoLayers(!software && qgetenv("SAFFRON_VIDEO_LAYERS") != "0");
+}
+
+void SurfaceItem::itemChange(ItemChange change, const ItemChangeData& data) {
+    QQuickItem::itemChange(change, data);
+    if (change == ItemSceneChange)
+        applyVideoLayers();
 }
 
 void SurfaceItem::onUpdate(const QRect& dirty) {
@@ -250,6 +273,9 @@ QSGNode* SurfaceItem::updatePaintNode(QSGNode* old, UpdatePaintNodeData*) {
             root->picture = nullptr;
             root->texture = nullptr;
         }
+        for (VideoLayerNode* n : root->layers)
+            delete n; // unlinks itself from the tree
+        root->layers.clear();
     } else {
         // The node joins the tree only once it has a texture: the software renderer reads
         // the texture as soon as a node is inserted.
@@ -265,6 +291,17 @@ QSGNode* SurfaceItem::updatePaintNode(QSGNode* old, UpdatePaintNodeData*) {
                 root->picture->setTexture(tex);
                 dirty_ = QRegion(surface_->bounds());
             }
+            std::vector<VideoLayer> layers;
+            {
+                QMutexLocker lock(&surface_->mutex);
+                layers = surface_->layers;
+            }
+            // A layer that went away left its picture in the surface (VideoStreams settles it
+            // there before taking the layer down): upload that area in this same frame.
+            for (VideoLayerNode* n : root->layers)
+                if (std::none_of(layers.begin(), layers.end(),
+                                 [&](const VideoLayer& l) { return l.streamId == n->streamId(); }))
+                    dirty_ += n->dest();
             if (!dirty_.isEmpty()) {
                 QMutexLocker lock(&surface_->mutex);
                 const QRect bounds = surface_->bounds();
@@ -282,10 +319,13 @@ QSGNode* SurfaceItem::updatePaintNode(QSGNode* old, UpdatePaintNodeData*) {
                 dirty_ = QRegion();
                 root->picture->markDirty(QSGNode::DirtyMaterial);
             }
+            if (fresh)
+                root->insertChildNodeAfter(root->picture, root->blank);
+            updateVideoLayers(root, layers);
             uploadedBytes_ = root->texture->uploadedBytes();
+            for (VideoLayerNode* n : root->layers)
+                uploadedBytes_ += n->uploadedBytes();
         }
-        if (fresh)
-            root->insertChildNodeAfter(root->picture, root->blank);
         newSurface_ = false;
         const QRectF target = targetRect();
         root->picture->setRect(target);
@@ -321,6 +361,32 @@ QSGNode* SurfaceItem::updatePaintNode(QSGNode* old, UpdatePaintNodeData*) {
     }
     emit framePresented();
     return root;
+}
+
+void SurfaceItem::updateVideoLayers(SessionNode* root, const std::vector<VideoLayer>& layers) {
+    const QRectF target = targetRect();
+    std::vector<VideoLayerNode*> kept;
+    QSGNode* after = root->picture;
+    for (const VideoLayer& l : layers) {
+        if (!l.frame)
+            continue;
+        auto it = std::find_if(root->layers.begin(), root->layers.end(),
+                               [&](VideoLayerNode* n) { return n && n->streamId() == l.streamId; });
+        VideoLayerNode* node = nullptr;
+        if (it != root->layers.end()) {
+            node = *it;
+            *it = nullptr;
+        } else {
+            node = new VideoLayerNode;
+            root->insertChildNodeAfter(node, after);
+        }
+        node->update(l, target, surfaceSize_);
+        after = node;
+        kept.push_back(node);
+    }
+    for (VideoLayerNode* n : root->layers)
+        delete n; // streams that ended; null entries were kept
+    root->layers = std::move(kept);
 }
 
 void SurfaceItem::updateSoftwareTiles(SessionNode* root, QQuickWindow* win) {

@@ -14,8 +14,10 @@
 namespace saffron {
 
 // Shows a session's primary surface in Qt Quick and forwards keyboard and mouse to the guest.
-// With a GPU (RHI) the surface is one texture that receives only the redrawn regions; with the
-// software scene graph the item keeps a CPU mirror that is updated region by region.
+// With a GPU (RHI) the surface is one texture that receives only the redrawn regions, and video
+// streams are YUV layers above it, converted by a shader (VideoLayerNode); with the software
+// scene graph the item keeps a CPU mirror that is updated region by region, and the session
+// draws video into the surface.
 //
 // Keys: every key goes to the guest (Ctrl+Alt+Del and Alt+Tab included) except the configured
 // hotkeys, which raise hotkeyActivated(action) instead. Keys still held in the guest when the
@@ -68,6 +70,7 @@ signals:
 protected:
     QSGNode* updatePaintNode(QSGNode* old, UpdatePaintNodeData*) override;
     void updateSoftwareTiles(struct SessionNode* root, QQuickWindow* win);
+    void updateVideoLayers(struct SessionNode* root, const std::vector<VideoLayer>& layers);
     void geometryChange(const QRectF& newGeometry, const QRectF& oldGeometry) override;
     void keyPressEvent(QKeyEvent*) override;
     void keyReleaseEvent(QKeyEvent*) override;
@@ -78,10 +81,12 @@ protected:
     void wheelEvent(QWheelEvent*) override;
     void focusOutEvent(QFocusEvent*) override;
     void releaseResources() override;
+    void itemChange(ItemChange change, const ItemChangeData& data) override;
 
 private:
     void onSurface(SurfacePtr surface);
     void onUpdate(const QRect& dirty);
+    void applyVideoLayers();
     void onCursorShape(CursorShapePtr shape);
     void applyCursor();
     void grabPointer();

@@ -2,9 +2,13 @@
 // exactly what QMP screendump shows, each status screen says what happened, a restarted server
 // is reconnected by itself, kiosk mode cannot be closed, and the launcher lists connections.
 // Screenshots of every screen are saved under $SAFFRON_TEST_SHOTS for people to look at.
+#include "HostileServer.h"
 #include "QemuInstance.h"
+#include "SpiceBuilders.h"
 #include "TestCertificates.h"
+#include "TestServerProcess.h"
 #include "TestUtil.h"
+#include "VideoWorkloadCheck.h"
 #include "app/ShellApp.h"
 
 #include <QDir>
@@ -81,6 +85,9 @@ private slots:
     void kioskCannotBeClosed();
     void kioskWithoutPinKeepsSettingsLocked();
     void launcherListsConnections();
+    void videoStreamMatchesSource_data();
+    void videoStreamMatchesSource();
+    void videoClipAndOrientation();
 };
 
 void TestShell::connectedViewMatchesScreendump() {
@@ -322,6 +329,172 @@ void TestShell::launcherListsConnections() {
     QTest::keyClick(w, Qt::Key_Return);
     QVERIFY2(waitState(app, QStringLiteral("connected")), qPrintable(app.controller().message()));
     QCOMPARE(app.controller().title(), QStringLiteral("test desktop"));
+}
+
+void TestShell::videoStreamMatchesSource_data() {
+    QTest::addColumn<QString>("serverCodec");
+    QTest::addColumn<double>("minPsnr");
+    // spice-server's H.264 is 4:4:4 (three full planes), its VP8 4:2:0 (subsampled chroma):
+    // both plane layouts of the layer shader. Thresholds as in test_video_streams.
+    QTest::newRow("h264") << QStringLiteral("gstreamer:h264") << 28.0;
+    QTest::newRow("vp8") << QStringLiteral("gstreamer:vp8") << 22.0;
+}
+
+// A video stream from libspice-server shown by the shell: with a GPU (Xvfb + llvmpipe) as a YUV
+// layer converted by the shader, offscreen converted into the surface on the CPU. Either way the
+// window must show the source frame within the codec's PSNR, and everything else exactly.
+void TestShell::videoStreamMatchesSource() {
+    QFETCH(QString, serverCodec);
+    QFETCH(double, minPsnr);
+    QVERIFY(QFile::exists(qEnvironmentVariable("SAFFRON_TEST_SERVER")));
+    const QRect videoRect(160, 112, 320, 256);
+    const QStringList workload{QStringLiteral("--workload"),   QStringLiteral("video-moving"),
+                               QStringLiteral("--size"),       QStringLiteral("640x480"),
+                               QStringLiteral("--video-rect"), QStringLiteral("160,112,320,256")};
+    TestServerProcess server(workload + QStringList{QStringLiteral("--streaming-video"),
+                                                    QStringLiteral("all"), QStringLiteral("--video-codecs"),
+                                                    serverCodec});
+    QVERIFY(server.port());
+    ConnectionTarget t;
+    t.spec.host = t.options.host = QStringLiteral("127.0.0.1");
+    t.spec.port = t.options.port = server.port();
+    t.spec.title = QStringLiteral("video desktop");
+
+    ShellApp app(startFor(t));
+    QVERIFY(app.load());
+    QQuickWindow* w = app.window();
+    w->resize(QSize(640, 480) / w->effectiveDevicePixelRatio());
+    app.begin();
+    QVERIFY2(waitState(app, QStringLiteral("connected")), qPrintable(app.controller().message()));
+    const bool rhi = w->rendererInterface()->graphicsApi() != QSGRendererInterface::Software;
+    if (qEnvironmentVariableIntValue("SAFFRON_EXPECT_RHI"))
+        QVERIFY(rhi);
+    const auto video = [&] { return app.controller().session()->info().display.video; };
+    QVERIFY2(waitUntil([&] { return video().framesPresented >= 10; }, 60000),
+             qPrintable(QStringLiteral("%1 frames presented").arg(video().framesPresented)));
+
+    double best = 0;
+    int shown = -1;
+    QImage view;
+    for (int attempt = 0; attempt < 5 && best < minPsnr; ++attempt) {
+        view = w->grabWindow().convertToFormat(QImage::Format_RGB32);
+        const auto code = workloadFrameCode(view, videoRect);
+        if (!code || *code < 20) {
+            QTest::qWait(100);
+            continue;
+        }
+        const QImage expected = expectedWorkloadFrame(workload, *code);
+        QVERIFY(!expected.isNull());
+        const double score = psnr(view, expected, videoRect);
+        qInfo("%s: frame %d shown at %.1f dB PSNR (%s)", qPrintable(serverCodec), *code, score,
+              rhi ? "GPU layer" : "converted into the surface");
+        if (score > best) {
+            best = score;
+            shown = *code;
+        }
+        QCOMPARE(differingOutside(view, expected, videoRect), 0);
+    }
+    saveShot(w, QStringLiteral("video-") + QString(QTest::currentDataTag()));
+    QVERIFY2(best >= minPsnr, qPrintable(QStringLiteral("best %1 dB (frame %2)").arg(best).arg(shown)));
+    // A lossy stream never reproduces its source exactly: a perfect score would be the last
+    // lossless image the server drew before it started streaming, with the stream not shown.
+    QVERIFY2(best < 99.0, "the view shows the picture from before the stream");
+    // And the picture keeps moving.
+    std::optional<int> later;
+    QVERIFY(waitUntil(
+        [&] {
+            later = workloadFrameCode(w->grabWindow().convertToFormat(QImage::Format_RGB32), videoRect);
+            return later && *later > shown;
+        },
+        10000));
+    const VideoStats v = video();
+    qInfo() << "frames presented" << v.framesPresented << "as GPU layers" << v.framesAsLayer;
+    if (rhi)
+        QCOMPARE(v.framesAsLayer, v.framesPresented); // no frame was converted on the CPU
+    else
+        QCOMPARE(v.framesAsLayer, quint64(0));
+}
+
+// What libspice-server's streams above never do: a stream clipped to two rectangles, and a
+// bottom-up stream, from a scripted server. Each picture is red in its top half and blue in its
+// bottom half. The view must show each only inside its clip, the bottom-up one flipped, whether
+// it is drawn as a GPU layer (Xvfb) or into the surface (offscreen).
+void TestShell::videoClipAndOrientation() {
+    using namespace saffron::hostile;
+    HostileServer server;
+    server.setScript(SPICE_CHANNEL_MAIN, mainScript());
+    const Bytes picture =
+        encodeJpeg(64, 64, [](uint32_t, uint32_t y) { return y < 32 ? 0xff0000u : 0x0000ffu; });
+    Script display;
+    display.waitFor(SPICE_MSGC_DISPLAY_INIT);
+    display.send(SPICE_MSG_DISPLAY_SURFACE_CREATE, surfaceCreate(0, 320, 240));
+    display.send(SPICE_MSG_DISPLAY_DRAW_FILL,
+                 drawFill(DrawBase{0, rectXYWH(0, 0, 320, 240), {}}, Brush::solid(0x404040)));
+    display.send(SPICE_MSG_DISPLAY_MARK); // the shell shows the session from the first mark on
+    display.send(SPICE_MSG_DISPLAY_STREAM_CREATE,
+                 streamCreate(0, 1, SPICE_STREAM_FLAGS_TOP_DOWN, SPICE_VIDEO_CODEC_TYPE_MJPEG, 64, 64, 64, 64,
+                              rectXYWH(32, 32, 64, 64),
+                              clipRects({rectXYWH(32, 32, 64, 16), rectXYWH(32, 64, 32, 32)})));
+    display.send(SPICE_MSG_DISPLAY_STREAM_DATA, streamData(1, picture));
+    display.send(SPICE_MSG_DISPLAY_STREAM_CREATE, streamCreate(0, 2, 0, SPICE_VIDEO_CODEC_TYPE_MJPEG, 64, 64,
+                                                               64, 64, rectXYWH(128, 32, 64, 64)));
+    display.send(SPICE_MSG_DISPLAY_STREAM_DATA, streamData(2, picture));
+    server.setScript(SPICE_CHANNEL_DISPLAY, display);
+
+    ConnectionTarget t;
+    t.spec.host = t.options.host = QStringLiteral("127.0.0.1");
+    t.spec.port = t.options.port = server.port();
+    t.options.password = QByteArrayLiteral("hostile-ticket");
+    t.spec.title = QStringLiteral("scripted desktop");
+    t.options.videoCodecs = {QStringLiteral("mjpeg")};
+    ShellApp app(startFor(t));
+    QVERIFY(app.load());
+    QQuickWindow* w = app.window();
+    w->resize(QSize(320, 240) / w->effectiveDevicePixelRatio());
+    app.begin();
+    QVERIFY2(waitState(app, QStringLiteral("connected")), qPrintable(app.controller().message()));
+    const bool rhi = w->rendererInterface()->graphicsApi() != QSGRendererInterface::Software;
+    const auto video = [&] { return app.controller().session()->info().display.video; };
+    QVERIFY(waitUntil([&] { return video().framesPresented >= 2; }, 30000));
+
+    const auto near = [](QRgb p, QRgb want) {
+        return std::abs(qRed(p) - qRed(want)) <= 0x18 && std::abs(qGreen(p) - qGreen(want)) <= 0x18 &&
+               std::abs(qBlue(p) - qBlue(want)) <= 0x18;
+    };
+    const QRgb red = qRgb(0xff, 0, 0), blue = qRgb(0, 0, 0xff), grey = qRgb(0x40, 0x40, 0x40);
+    struct Probe {
+        QPoint at;
+        QRgb want;
+        const char* what;
+    };
+    const Probe probes[] = {
+        {{40, 40}, red, "stream 1, first clip rectangle, top half"},
+        {{80, 56}, grey, "stream 1, clipped away (top half)"},
+        {{40, 88}, blue, "stream 1, second clip rectangle, bottom half"},
+        {{80, 88}, grey, "stream 1, clipped away (bottom half)"},
+        {{140, 40}, blue, "stream 2, bottom-up: its last rows on top"},
+        {{140, 88}, red, "stream 2, bottom-up: its first rows at the bottom"},
+        {{250, 200}, grey, "outside both streams"},
+    };
+    QImage view;
+    QString wrong;
+    const bool ok = waitUntil(
+        [&] {
+            view = w->grabWindow().convertToFormat(QImage::Format_RGB32);
+            wrong.clear();
+            for (const Probe& p : probes)
+                if (!near(view.pixel(p.at), p.want))
+                    wrong += QStringLiteral("%1 at (%2,%3) is %4; ")
+                                 .arg(QLatin1String(p.what))
+                                 .arg(p.at.x())
+                                 .arg(p.at.y())
+                                 .arg(view.pixel(p.at), 8, 16);
+            return wrong.isEmpty();
+        },
+        10000);
+    saveShot(w, QStringLiteral("video-clip"));
+    QVERIFY2(ok, qPrintable(wrong));
+    QCOMPARE(video().framesAsLayer, rhi ? quint64(2) : quint64(0));
 }
 
 QTEST_MAIN(TestShell)

@@ -7,14 +7,10 @@
 #include "Session.h"
 #include "TestServerProcess.h"
 #include "TestUtil.h"
+#include "VideoWorkloadCheck.h"
 #include "common/SurfaceImage.h"
 
-#include <QProcess>
-#include <QRegularExpression>
-#include <QSignalSpy>
-#include <QTemporaryDir>
 #include <QTest>
-#include <cmath>
 
 using namespace saffron;
 
@@ -28,59 +24,7 @@ const QStringList kWorkload{QStringLiteral("--workload"),   QStringLiteral("vide
 using TestServer = saffron::test::TestServerProcess;
 
 QImage expectedFrame(int frame) {
-    QTemporaryDir dir;
-    const QString ppm = dir.filePath(QStringLiteral("expected.ppm"));
-    QProcess p;
-    p.start(qEnvironmentVariable("SAFFRON_TEST_SERVER"),
-            kWorkload + QStringList{QStringLiteral("--frames"), QString::number(frame),
-                                    QStringLiteral("--dump-expected"), ppm});
-    p.waitForFinished(30000);
-    return QImage(ppm).convertToFormat(QImage::Format_RGB32);
-}
-
-// The workload's frame code (tests/spice-test-server/Workload.h): 16 cells along the top of the
-// video area, most significant bit first, white = 1; each read by the mean luma of its centre.
-std::optional<int> frameCode(const QImage& image, const QRect& area) {
-    const int cell = std::min({16, area.width() / 16, area.height() / 4});
-    if (cell < 4)
-        return std::nullopt;
-    int value = 0;
-    for (int i = 0; i < 16; ++i) {
-        qint64 sum = 0;
-        int n = 0;
-        for (int y = cell / 4; y < cell - cell / 4; ++y)
-            for (int x = i * cell + cell / 4; x < (i + 1) * cell - cell / 4; ++x) {
-                const QRgb p = image.pixel(area.left() + x, area.top() + y);
-                sum += (77 * qRed(p) + 150 * qGreen(p) + 29 * qBlue(p)) >> 8;
-                ++n;
-            }
-        value = value << 1 | (sum >= 128 * qint64(n) ? 1 : 0);
-    }
-    return value;
-}
-
-double psnr(const QImage& a, const QImage& b, const QRect& area) {
-    double se = 0;
-    for (int y = area.top(); y <= area.bottom(); ++y)
-        for (int x = area.left(); x <= area.right(); ++x) {
-            const QRgb p = a.pixel(x, y), q = b.pixel(x, y);
-            const int d[3] = {qRed(p) - qRed(q), qGreen(p) - qGreen(q), qBlue(p) - qBlue(q)};
-            for (int c : d)
-                se += double(c) * c;
-        }
-    const double mse = se / (3.0 * area.width() * area.height());
-    return mse == 0 ? 99.0 : 10.0 * std::log10(255.0 * 255.0 / mse);
-}
-
-// Pixels outside `hole` that differ between a and b.
-int differingOutside(const QImage& a, const QImage& b, const QRect& hole) {
-    QImage x = a, y = b;
-    for (int r = hole.top(); r <= hole.bottom(); ++r)
-        for (int c = hole.left(); c <= hole.right(); ++c) {
-            x.setPixel(c, r, 0xff000000u);
-            y.setPixel(c, r, 0xff000000u);
-        }
-    return test::differingPixels(x, y);
+    return test::expectedWorkloadFrame(kWorkload, frame);
 }
 
 } // namespace
@@ -150,17 +94,17 @@ void TestVideoStreams::codecs() {
         SurfacePtr surface = session.primarySurface();
         QVERIFY(surface);
         const QImage got = copySurface(*surface).convertToFormat(QImage::Format_RGB32);
-        const auto code = frameCode(got, kVideoRect);
+        const auto code = test::workloadFrameCode(got, kVideoRect);
         if (!code || *code < 20) {
             QTest::qWait(100);
             continue;
         }
         const QImage expected = expectedFrame(*code);
         QVERIFY(!expected.isNull());
-        const double score = psnr(got, expected, kVideoRect);
+        const double score = test::psnr(got, expected, kVideoRect);
         qInfo("%s: frame %d presented at %.1f dB PSNR (%s)", qPrintable(serverCodec), *code, score,
               qPrintable(v.decoders));
-        const double other = psnr(got, expectedFrame(*code + 10), kVideoRect);
+        const double other = test::psnr(got, expectedFrame(*code + 10), kVideoRect);
         QVERIFY2(other < score,
                  qPrintable(QStringLiteral("frame %1 + 10 scores %2 dB").arg(*code).arg(other)));
         if (score > best) {
@@ -168,7 +112,7 @@ void TestVideoStreams::codecs() {
             shown = *code;
         }
         // The rest of the screen is the lossless static pattern, untouched by the stream.
-        QCOMPARE(differingOutside(got, expected, kVideoRect), 0);
+        QCOMPARE(test::differingOutside(got, expected, kVideoRect), 0);
     }
     QVERIFY2(best >= minPsnr, qPrintable(QStringLiteral("best %1 dB (frame %2)").arg(best).arg(shown)));
     const VideoStats end = session.info().display.video;

@@ -22,6 +22,7 @@ Rectangle {
                 qsTr("Video: %1 fps").arg((view_s("videoFps")).toFixed(1)),
                 qsTr("Image decode: %1 ms").arg((view_s("imageDecodeMs")).toFixed(2)),
                 qsTr("Video decode: %1 ms").arg((view_s("videoDecodeMs")).toFixed(2)),
+                s.videoConversion ? qsTr("Video colour conversion: %1").arg(s.videoConversion) : "",
                 qsTr("Arrival to screen: %1 ms").arg((view_s("latencyMs")).toFixed(1)),
                 qsTr("Network: %1 Mbit/s").arg((view_s("mbitPerSec")).toFixed(2)),
                 qsTr("Dropped frames: %1").arg(s.drops !== undefined ? s.drops : 0),
