@@ -29,13 +29,18 @@ test: deps
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	ctest --test-dir $(TEST_BUILD) --output-on-failure -j 2 -LE image
 
-# ThreadSanitizer build of the session engine and the suites that drive its thread.
+# ThreadSanitizer build of the session engine and the suites that drive its threads: the session
+# thread against QEMU and libspice-server, and video decoding on GStreamer's threads. (The
+# hostile-server harness is left out: it hands its server thread work through blocking queued
+# calls, and Debian's Qt is not built with TSan, so every one of them reads as a race.)
+# halt_on_error=0: a test process with any report still exits 66 and fails; the test server
+# child (libspice-server's worker against GStreamer's encoder threads, neither ours) only logs.
 TSAN_BUILD ?= build-tsan
 test-tsan: deps
 	cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSAFFRON_TSAN=ON
-	cmake --build $(TSAN_BUILD) -j $(JOBS) --target test_qemu_session test_testserver_session test_hostile_server saffron-test-server
-	TSAN_OPTIONS=halt_on_error=1:die_after_fork=0:second_deadlock_stack=1 \
-	ctest --test-dir $(TSAN_BUILD) --output-on-failure -R '^(qemu_session|testserver_session|hostile_server)$$'
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target test_qemu_session test_testserver_session test_video_streams saffron-test-server
+	TSAN_OPTIONS=halt_on_error=0:die_after_fork=0:second_deadlock_stack=1 \
+	ctest --test-dir $(TSAN_BUILD) --output-on-failure -R '^(qemu_session|testserver_session|video_streams)$$'
 
 # Longer fuzzing runs: FUZZ_SECONDS per target.
 fuzz: deps
