@@ -677,6 +677,13 @@ private slots:
         QCOMPARE(s.options.zoomPercent, std::optional<int>(150));
         QCOMPARE(s.options.target, QString("/tmp/x.vv"));
 
+        // Qt's own options are left to QGuiApplication, whatever their spelling.
+        const auto q = parseCommandLine({"saffron", "-qwindowgeometry", "1920x1080+0+0", "--platform=xcb",
+                                         "-f", "-reverse", "--display", ":1", "spice://desk:5900"});
+        QCOMPARE(q.action, CommandLineResult::Action::Run);
+        QVERIFY(q.options.fullScreen);
+        QCOMPARE(q.options.target, QString("spice://desk:5900"));
+
         // No target: the launcher.
         const auto l = parseCommandLine({"saffron"});
         QCOMPARE(l.action, CommandLineResult::Action::Run);

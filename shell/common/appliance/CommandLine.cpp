@@ -42,7 +42,47 @@ std::optional<QMap<QString, QString>> parseHotkeys(const QString& text, QString*
     return out;
 }
 
-CommandLineResult parseCommandLine(const QStringList& arguments) {
+namespace {
+
+// The options QGuiApplication takes for itself (Qt's QGuiApplication documentation, plus the
+// xcb platform's -display and -geometry). The command line is parsed before the application
+// object exists, so they are still there and would read as unknown options (or, with compacted
+// short options, as a run of letters): e.g. `saffron -qwindowgeometry 1920x1080+0+0 URI`.
+QStringList withoutQtOptions(const QStringList& arguments) {
+    static const QStringList withValue{
+        QStringLiteral("platform"),        QStringLiteral("platformpluginpath"),
+        QStringLiteral("platformtheme"),   QStringLiteral("plugin"),
+        QStringLiteral("qwindowgeometry"), QStringLiteral("qwindowicon"),
+        QStringLiteral("qwindowtitle"),    QStringLiteral("session"),
+        QStringLiteral("display"),         QStringLiteral("geometry")};
+    static const QStringList flags{QStringLiteral("reverse"), QStringLiteral("qmljsdebugger")};
+    QStringList out;
+    for (qsizetype i = 0; i < arguments.size(); ++i) {
+        const QString& a = arguments[i];
+        if (a == QLatin1String("--")) {
+            out << arguments.mid(i); // everything after it is positional
+            break;
+        }
+        if (i > 0 && a.startsWith(u'-')) {
+            const QString body = a.mid(a.startsWith(QLatin1String("--")) ? 2 : 1);
+            const QString name = body.section(u'=', 0, 0);
+            if (withValue.contains(name)) {
+                if (!body.contains(u'='))
+                    ++i; // its value is the next argument
+                continue;
+            }
+            if (flags.contains(name))
+                continue;
+        }
+        out << a;
+    }
+    return out;
+}
+
+} // namespace
+
+CommandLineResult parseCommandLine(const QStringList& rawArguments) {
+    const QStringList arguments = withoutQtOptions(rawArguments);
     CommandLineResult result;
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Saffron SPICE client (remote-viewer compatible)"));

@@ -58,7 +58,8 @@ struct CommandLineResult {
 };
 
 // Parses argv-style arguments (arguments[0] is the program). Never exits or prints: the caller
-// shows result.text on stdout (help, version) or stderr (error, exit status 2).
+// shows result.text on stdout (help, version) or stderr (error, exit status 2). Qt's own
+// options (-platform, -qwindowgeometry ...) are skipped: QGuiApplication takes them later.
 CommandLineResult parseCommandLine(const QStringList& arguments);
 
 // Presentation merged from the settings defaults, a .vv file and the command line, the later
