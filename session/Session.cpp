@@ -199,6 +199,14 @@ void Session::setSpeakerMuted(bool muted) {
     post([core = core_, muted] { core->setSpeakerMuted(muted); });
 }
 
+void Session::setAudioOutput(const QString& node) {
+    post([core = core_, node] { core->setAudioOutput(node); });
+}
+
+void Session::setAudioInput(const QString& node) {
+    post([core = core_, node] { core->setAudioInput(node); });
+}
+
 void Session::setVideoLayers(bool on) {
     post([core = core_, on] { core->setVideoLayers(on); });
 }

@@ -87,6 +87,10 @@ public:
     void setSpeakerVolume(float gain);
     void setSpeakerMuted(bool muted);
     void setMicrophoneMuted(bool muted);
+    // The PipeWire node (AudioDevice::name) to play to / record from, switched while the session
+    // runs; empty: the system default. Starts as SessionOptions::audioOutput/audioInput.
+    void setAudioOutput(const QString& node);
+    void setAudioInput(const QString& node);
 
     // Video streams of the primary surface as YUV layers (Surface::layers) instead of pixels
     // converted into it: for a front end that composites them on the GPU. Off by default.

@@ -11,7 +11,8 @@
 namespace saffron {
 
 SessionCore::SessionCore(const SessionOptions& options)
-    : options_(options), clock_(std::make_shared<MultimediaClock>()) {}
+    : options_(options), audioOutput_(options.audioOutput), audioInput_(options.audioInput),
+      clock_(std::make_shared<MultimediaClock>()) {}
 
 SessionCore::~SessionCore() {
     if (decoderProbe_.valid())
@@ -98,7 +99,7 @@ void SessionCore::openChannels(const QList<ChannelId>& list) {
             if (!playback_) {
                 playback_ = new PlaybackChannel(options_, id.id, this);
                 AudioPlaybackOptions audio;
-                audio.target = options_.audioOutput.toStdString();
+                audio.target = audioOutput_.toStdString();
                 playback_->setAudioOptions(audio);
                 playback_->setLocalVolume(speakerVolume_);
                 playback_->setLocalMute(speakerMuted_);
@@ -111,7 +112,7 @@ void SessionCore::openChannels(const QList<ChannelId>& list) {
             if (!record_) {
                 record_ = new RecordChannel(options_, id.id, this);
                 AudioCaptureOptions microphone;
-                microphone.target = options_.audioInput.toStdString();
+                microphone.target = audioInput_.toStdString();
                 record_->setAudioOptions(microphone);
                 record_->setLocalMute(microphoneMuted_);
                 // Recorded packets carry the session's mm-time so the server can align them.
@@ -144,6 +145,18 @@ void SessionCore::openChannels(const QList<ChannelId>& list) {
     if (!unsupported_.isEmpty())
         qCInfo(lcSession).noquote() << "channels not opened (not supported yet):"
                                     << unsupported_.join(QLatin1Char(' '));
+}
+
+void SessionCore::setAudioOutput(const QString& node) {
+    audioOutput_ = node;
+    if (playback_)
+        playback_->setOutputTarget(node.toStdString());
+}
+
+void SessionCore::setAudioInput(const QString& node) {
+    audioInput_ = node;
+    if (record_)
+        record_->setInputTarget(node.toStdString());
 }
 
 void SessionCore::setVideoLayers(bool on) {

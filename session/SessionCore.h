@@ -36,6 +36,10 @@ public:
     // Video streams on the primary surfaces as YUV layers for the front end to composite
     // (VideoStreams::setLayerMode); kept for display channels that open later.
     void setVideoLayers(bool on);
+    // The PipeWire sink / source for the session's sound (empty: the system default), switched
+    // live; SessionOptions::audioOutput/audioInput give the first ones.
+    void setAudioOutput(const QString& node);
+    void setAudioInput(const QString& node);
 
     InputsChannel* inputs() const { return inputs_; }
     MainChannel* main() const { return main_; }
@@ -71,6 +75,8 @@ private:
     bool speakerMuted_ = false;
     bool microphoneMuted_ = false;
     bool videoLayers_ = false;
+    QString audioOutput_;
+    QString audioInput_;
     std::shared_ptr<MultimediaClock> clock_; // the server's mm-time, for video and audio
     std::shared_future<void> decoderProbe_;  // video decoders probed while the session links
     std::vector<QPointer<Channel>> channels_;

@@ -114,11 +114,15 @@ void PlaybackChannel::onStart(Reader& r) {
     if (playback_)
         learnedTargetMs_ = playback_->stats().targetMs; // the link's jitter outlives the stream
     playback_.reset();
-    if (!audioEnabled_ || unavailableReported_) {
+    openPlayback();
+}
+
+void PlaybackChannel::openPlayback() {
+    if (!audioEnabled_ || unavailableReported_ || !format_) {
         return; // off, or said once already: do not retry a missing daemon on every START
     }
     AudioPlaybackOptions options = audioOptions_;
-    options.format = format;
+    options.format = *format_;
     options.startTargetMs = learnedTargetMs_;
     if (latencyMs_) {
         options.targetMs = std::clamp<uint32_t>(*latencyMs_, 10, options.capacityMs - 4 * options.bandMs);
@@ -136,6 +140,18 @@ void PlaybackChannel::onStart(Reader& r) {
     playback_->setMute(mute_);
     playback_->setLocalVolume(localVolume_);
     playback_->setLocalMute(localMute_);
+}
+
+void PlaybackChannel::setOutputTarget(const std::string& target) {
+    if (target == audioOptions_.target)
+        return;
+    audioOptions_.target = target;
+    if (!playback_)
+        return;
+    qCInfo(lcPlayback) << "moving playback to" << (target.empty() ? "the default sink" : target.c_str());
+    learnedTargetMs_ = playback_->stats().targetMs;
+    playback_.reset();
+    openPlayback();
 }
 
 void PlaybackChannel::setLocalVolume(float gain) {

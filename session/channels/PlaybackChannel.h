@@ -40,6 +40,9 @@ public:
     // VOLUME/MUTE, now and to every stream this channel opens later.
     void setLocalVolume(float gain);
     void setLocalMute(bool mute);
+    // Another sink (a PipeWire node name; empty: the system default), now: a playing stream is
+    // reopened there (a gap of a few milliseconds), later streams start there.
+    void setOutputTarget(const std::string& target);
 
     // Current audio latency (ring + PipeWire), for DISPLAY_STREAM_REPORT's audio_delay; nullopt
     // while nothing plays.
@@ -70,6 +73,7 @@ private:
     uint16_t mode_ = 0; // SPICE_AUDIO_DATA_MODE_*; RAW until MODE says otherwise
     std::optional<AudioFormat> format_;
     std::unique_ptr<AudioPlayback> playback_;
+    void openPlayback();
     std::unique_ptr<OpusPacketDecoder> decoder_;
     std::vector<uint16_t> volume_;
     bool mute_ = false;

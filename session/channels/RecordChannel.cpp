@@ -101,9 +101,27 @@ void RecordChannel::onStart(Reader& r) {
     // MODE then START_MARK before any DATA (spice.proto RecordChannel client messages).
     send(SPICE_MSGC_RECORD_MODE, Writer().u32(now()).u16(mode_).take());
     send(SPICE_MSGC_RECORD_START_MARK, Writer().u32(now()).take());
-    if (!audioEnabled_ || unavailableReported_) {
+    openCapture();
+}
+
+void RecordChannel::setInputTarget(const std::string& target) {
+    if (target == audioOptions_.target)
+        return;
+    audioOptions_.target = target;
+    if (!capture_)
+        return;
+    // The server's stream goes on (same format and mode); only the source behind it changes.
+    qCInfo(lcRecord) << "moving capture to" << (target.empty() ? "the default source" : target.c_str());
+    stopCapture();
+    openCapture();
+}
+
+void RecordChannel::openCapture() {
+    if (!audioEnabled_ || unavailableReported_ || !format_) {
         return;
     }
+    const AudioFormat format = *format_;
+    const uint32_t channels = format.channels;
     queue_ = std::make_unique<AudioRingBuffer>(format.framesFor(kQueueMs), format.channels);
     AudioCaptureOptions options = audioOptions_;
     options.format = format;

@@ -45,6 +45,9 @@ public:
     // The user's microphone mute on this machine: the server then hears silence (the stream and
     // its timing go on), whatever the server's own MUTE says.
     void setLocalMute(bool mute);
+    // Another source (a PipeWire node name; empty: the system default), now: a running capture
+    // is reopened there, later ones start there.
+    void setInputTarget(const std::string& target);
     // The session's multimedia clock (MainChannel::multimediaTime plus elapsed time); the default
     // counts milliseconds since the channel was created.
     void setMultimediaClock(std::function<uint32_t()> clock) { mmClock_ = std::move(clock); }
@@ -64,6 +67,7 @@ private:
     void onStart(Reader& r);
     void onVolume(Reader& r);
     void stopCapture();
+    void openCapture();
     void pump();
     void sendChunk(std::span<const int16_t> pcm);
     uint32_t now() const;

@@ -27,6 +27,7 @@ void SessionController::open(ConnectionTarget target) {
     title_ = !target.spec.title.isEmpty() ? target.spec.title : target.spec.host;
     emit titleChanged();
     target_ = std::move(target);
+    emit audioControlsChanged(); // its configured devices
     everConnected_ = false;
     backoffMs_ = 0;
     startAttempt();
@@ -210,6 +211,24 @@ void SessionController::setStatsEnabled(bool on) {
         statsTimer_.stop();
     }
     emit statsEnabledChanged();
+}
+
+void SessionController::setAudioOutput(const QString& node) {
+    if (!target_ || node == target_->options.audioOutput)
+        return;
+    target_->options.audioOutput = node;
+    if (session_)
+        session_->setAudioOutput(node);
+    emit audioControlsChanged();
+}
+
+void SessionController::setAudioInput(const QString& node) {
+    if (!target_ || node == target_->options.audioInput)
+        return;
+    target_->options.audioInput = node;
+    if (session_)
+        session_->setAudioInput(node);
+    emit audioControlsChanged();
 }
 
 void SessionController::setSpeakerVolume(int percent) {

@@ -35,6 +35,11 @@ class SessionController : public QObject {
     Q_PROPERTY(int speakerVolume READ speakerVolume WRITE setSpeakerVolume NOTIFY audioControlsChanged)
     Q_PROPERTY(bool speakerMuted READ speakerMuted WRITE setSpeakerMuted NOTIFY audioControlsChanged)
     Q_PROPERTY(bool microphoneMuted READ microphoneMuted WRITE setMicrophoneMuted NOTIFY audioControlsChanged)
+    // The PipeWire sink and source the session uses (AudioDevices' names; empty: the system's
+    // default), switched live. They start as the connection's configuration (audio/output,
+    // --audio-output) and a choice made here holds for the reconnects of this connection.
+    Q_PROPERTY(QString audioOutput READ audioOutput WRITE setAudioOutput NOTIFY audioControlsChanged)
+    Q_PROPERTY(QString audioInput READ audioInput WRITE setAudioInput NOTIFY audioControlsChanged)
 public:
     struct Policy {
         bool kiosk = false;
@@ -68,6 +73,10 @@ public:
     void setSpeakerMuted(bool muted);
     bool microphoneMuted() const { return microphoneMuted_; }
     void setMicrophoneMuted(bool muted);
+    QString audioOutput() const { return target_ ? target_->options.audioOutput : QString(); }
+    void setAudioOutput(const QString& node);
+    QString audioInput() const { return target_ ? target_->options.audioInput : QString(); }
+    void setAudioInput(const QString& node);
 
     void open(ConnectionTarget target);
     // Ends the session now and deletes it before returning (not from inside its signals).

@@ -43,6 +43,10 @@ void registerTypes() {
             "Saffron.Shell", 1, 0, "Admin", [](QQmlEngine*, QJSEngine*) -> QObject* {
                 return provide<AdminController>([](ShellApp& a) { return &a.admin(); });
             });
+        qmlRegisterSingletonType<AudioDevicesModel>(
+            "Saffron.Shell", 1, 0, "AudioDevices", [](QQmlEngine*, QJSEngine*) -> QObject* {
+                return provide<AudioDevicesModel>([](ShellApp& a) { return &a.audioDevices(); });
+            });
         qmlRegisterSingletonType<LauncherModel>(
             "Saffron.Shell", 1, 0, "Launcher", [](QQmlEngine*, QJSEngine*) -> QObject* {
                 return provide<LauncherModel>([](ShellApp& a) { return &a.launcher(); });
@@ -127,6 +131,7 @@ ShellApp::ShellApp(ShellStart start, QObject* parent)
         config_.windowTitle = start_.title;
     launcher_.setEntries(std::move(start_.connections));
     usb_ = std::make_unique<UsbController>(usbPolicyFor(start_));
+    audioDevices_ = std::make_unique<AudioDevicesModel>();
     std::unique_ptr<ShellSettings> settings;
     if (!start_.settingsRoot.isEmpty()) {
         settings = std::make_unique<ShellSettings>(start_.settingsRoot);

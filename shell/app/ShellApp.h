@@ -1,6 +1,7 @@
 #pragma once
 
 #include "app/AdminController.h"
+#include "app/AudioDevicesModel.h"
 #include "app/ClipboardBridge.h"
 #include "app/LauncherModel.h"
 #include "app/SessionController.h"
@@ -57,6 +58,7 @@ public:
     LauncherModel& launcher() { return launcher_; }
     UsbController& usb() { return *usb_; }
     AdminController& admin() { return *admin_; }
+    AudioDevicesModel& audioDevices() { return *audioDevices_; }
     QQmlApplicationEngine& engine() { return engine_; }
 
     // remote-viewer's defaults where it has one, ours for the rest.
@@ -74,6 +76,7 @@ private:
     LauncherModel launcher_;
     std::unique_ptr<UsbController> usb_;
     std::unique_ptr<AdminController> admin_;
+    std::unique_ptr<AudioDevicesModel> audioDevices_;
     QQmlApplicationEngine engine_;
     QQuickWindow* window_ = nullptr;
     std::unique_ptr<ClipboardBridge> clipboard_;

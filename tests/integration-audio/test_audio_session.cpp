@@ -411,6 +411,41 @@ private slots:
         session.stop();
     }
 
+    // The session menu's device choice: the sound moves to another sink while it plays, and
+    // back to the system default.
+    void switchOutputWhilePlaying() {
+        QVERIFY2(daemon_.addSink("test-sink-c"), qPrintable(daemon_.error()));
+        Recorder onDefault;
+        Recorder onChosen;
+        std::string error;
+        auto captureDefault = AudioCapture::create(sinkMonitorTap("test-sink", true), onDefault.callback(), error);
+        QVERIFY2(captureDefault, error.c_str());
+        auto captureChosen = AudioCapture::create(sinkMonitorTap("test-sink-c", true), onChosen.callback(), error);
+        QVERIFY2(captureChosen, error.c_str());
+        ServerProcess server({"--audio-playback", "sine:440", "--audio-opus", "off"});
+        Session session(sessionTo(server.port()));
+        QSignalSpy connected(&session, &Session::connected);
+        session.start();
+        QVERIFY(connected.wait(15000));
+        QVERIFY2(waitForSound(onDefault, 15s), "no sound on the default sink");
+        const auto switched = std::chrono::steady_clock::now();
+        session.setAudioOutput(QStringLiteral("test-sink-c"));
+        QVERIFY2(waitForSound(onChosen, 15s), "no sound on test-sink-c after the switch");
+        const double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - switched).count();
+        const double chosen = levelFor(onChosen, 1000);
+        onDefault.take();
+        QTest::qWait(1000);
+        const double other = rms(channelOf(onDefault.take(), kChannels, 0));
+        qInfo("switched to test-sink-c: sound there after %.0f ms (rms %.1f), rms %.1f left on test-sink", ms,
+              chosen, other);
+        QVERIFY(chosen > kAmplitude / std::sqrt(2.0) * 0.9);
+        QVERIFY(other < kAmplitude * 0.001);
+        session.setAudioOutput(QString()); // the system default again
+        QVERIFY2(waitForSound(onDefault, 15s), "no sound back on the default sink");
+        session.stop();
+    }
+
     // The server's audio clock 0.5 % fast for SAFFRON_AUDIO_DRIFT_SECONDS (180 s): without
     // correction the client's buffer would grow by 5 ms a second (0.9 s over 3 minutes). We
     // measure the buffer from outside, as the latency of clicks from server submission (MARKER

@@ -145,6 +145,12 @@ void TestShell::connectedViewMatchesScreendump() {
     QVERIFY(waitUntil(
         [&] { return !w->findChild<QObject*>(QStringLiteral("sessionMenu"))->property("opened").toBool(); },
         5000));
+    QVERIFY(waitUntil(
+        [&] {
+            auto* desktop = w->findChild<QQuickItem*>(QStringLiteral("surfaceView"));
+            return desktop && desktop->hasActiveFocus();
+        },
+        5000));
 }
 
 void TestShell::unreachableScreen() {

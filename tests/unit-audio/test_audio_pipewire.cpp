@@ -6,6 +6,7 @@
 #include "PipeWireDaemon.h"
 #include "SinkMonitorTap.h"
 #include "audio/AudioCapture.h"
+#include "audio/AudioDevices.h"
 #include "audio/AudioPlayback.h"
 
 #include <QTest>
@@ -129,6 +130,40 @@ private slots:
         qInfo() << "private PipeWire in" << m_daemon.runtimeDir();
     }
     void cleanupTestCase() { m_daemon.stop(); }
+
+    // The device choice's list: the daemon's sinks and sources (not streams), complete when
+    // open() returns, and a sink created later appears with a change notice.
+    void deviceListFollowsNodes() {
+        std::atomic<int> changes{0};
+        AudioDeviceList::Options options;
+        options.changed = [&changes] { ++changes; };
+        std::string error;
+        auto list = AudioDeviceList::open(options, error);
+        QVERIFY2(list, error.c_str());
+        const auto has = [](const std::vector<AudioDevice>& devices, const std::string& name) {
+            return std::any_of(devices.begin(), devices.end(), [&](const AudioDevice& d) { return d.name == name; });
+        };
+        QVERIFY(has(list->outputs(), "test-sink"));
+        QVERIFY(has(list->inputs(), "test-source"));
+        QVERIFY(!has(list->outputs(), "test-source"));
+        for (const AudioDevice& d : list->outputs())
+            QVERIFY(!d.description.empty());
+        // A playing stream is a node too, but no device.
+        AudioPlaybackOptions o = sinkPlayback("test-sink");
+        o.streamName = "not-a-device";
+        auto playback = AudioPlayback::create(o, error);
+        QVERIFY2(playback, error.c_str());
+        QVERIFY2(m_daemon.addSink("test-sink-listed"), qPrintable(m_daemon.error()));
+        QTRY_VERIFY_WITH_TIMEOUT(has(list->outputs(), "test-sink-listed"), 10000);
+        QVERIFY(changes > 0);
+        QVERIFY(!has(list->outputs(), "not-a-device"));
+        QVERIFY(!has(list->inputs(), "not-a-device"));
+        // Without a daemon: a clear error, no list.
+        AudioDeviceList::Options nowhere;
+        nowhere.remote = "saffron-no-such-daemon";
+        QVERIFY(!AudioDeviceList::open(nowhere, error));
+        QVERIFY2(QString::fromStdString(error).contains("PipeWire"), error.c_str());
+    }
 
     void noDaemonGivesCleanError() {
         AudioPlaybackOptions options;

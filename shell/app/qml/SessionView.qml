@@ -22,12 +22,12 @@ Item {
         case "toggle-menu": view.menuOpen ? menuLoader.item.close() : view.openMenu(); break
         case "stats-overlay": Controller.statsEnabled = !Controller.statsEnabled; break
         case "toggle-fullscreen": if (!Config.kiosk) view.toggleFullScreenRequested(); break
-        case "secure-attention": surface.sendKeys(["Ctrl", "Alt", "Del"]); break
+        case "secure-attention": desktop.sendKeys(["Ctrl", "Alt", "Del"]); break
         }
     }
 
     SurfaceView {
-        id: surface
+        id: desktop // not "surface": SessionMenu has a property of that name, which would shadow it
         objectName: "surfaceView"
         anchors.fill: parent
         session: Controller.session
@@ -64,17 +64,17 @@ Item {
             SessionMenu {
                 x: (view.width - width) / 2
                 y: 0
-                surface: surface
+                surface: desktop
                 fullScreen: view.fullScreen
                 onToggleFullScreenRequested: view.toggleFullScreenRequested()
-                onClosed: surface.forceActiveFocus()
+                onClosed: desktop.forceActiveFocus()
             }
         }
     }
 
     Label {
         anchors { bottom: parent.bottom; horizontalCenter: parent.horizontalCenter; margins: 8 }
-        visible: surface.pointerGrabbed
+        visible: desktop.pointerGrabbed
         text: qsTr("Pointer captured – press %1 to release it").arg(Config.sessionHotkeys["release-cursor"] || "Shift+F12")
         color: "white"
         padding: 6
