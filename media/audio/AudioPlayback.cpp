@@ -26,6 +26,11 @@ constexpr int64_t kRateUpdateNs = 50'000'000;
 constexpr double kRateEpsilon = 1e-5;
 // How far a quiet period lowers a jitter-raised target (AudioPlaybackOptions::relaxAfterSeconds).
 constexpr uint32_t kRelaxStepMs = 5;
+// The ring ran dry and data came back within this: jitter the queue did not cover (an underrun,
+// the target goes up). Longer, or never: the guest paused or ended its sound without a
+// PLAYBACK_STOP, which no queue could have bridged (the target stops at 200 ms), so the target
+// stays where it is.
+constexpr int64_t kPauseNs = 1'000'000'000;
 
 int64_t steadyNs() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -56,6 +61,7 @@ struct AudioPlayback::Impl {
     // Realtime thread only.
     DriftController controller;
     bool playingRt = false;
+    int64_t dryAtNs = 0; // when the ring ran dry while playing; 0: it did not (or that was settled)
     std::vector<int16_t> scratch;
 
     // Shared between threads.
@@ -161,12 +167,26 @@ void AudioPlayback::Impl::process() {
     frames = std::min({frames, maxFrames, scratch.size() / channels});
     std::span<int16_t> out(scratch.data(), frames * channels);
 
-    const size_t targetFrames = this->targetFrames.load(std::memory_order_relaxed);
     if (flushRequested.exchange(false)) {
         ring->discard(ring->capacityFrames());
         playingRt = false;
+        dryAtNs = 0;
     }
     size_t fill = ring->fillFrames();
+    if (!playingRt && dryAtNs != 0 && fill > 0) {
+        // Data again after the ring ran dry: count it (and queue more from now on) only when
+        // the gap was jitter, not a pause. Decided before the restart below, so that playing
+        // resumes at the raised target.
+        if (steadyNs() - dryAtNs <= kPauseNs) {
+            ++underruns;
+            if (options.underrunStepMs > 0) {
+                adjustJitter(int32_t(options.underrunStepMs));
+                lastUnderrunNs.store(steadyNs(), std::memory_order_relaxed);
+            }
+        }
+        dryAtNs = 0;
+    }
+    const size_t targetFrames = this->targetFrames.load(std::memory_order_relaxed);
     // Skip only far beyond the band, so the controller does the normal work.
     const size_t skipAboveFrames = std::min(ring->capacityFrames() * 9 / 10, targetFrames + 4 * bandFrames);
     if (fill > skipAboveFrames) {
@@ -191,14 +211,8 @@ void AudioPlayback::Impl::process() {
         got = ring->read(out);
         if (got < frames) {
             playingRt = false;
-            if (!ending.load(std::memory_order_relaxed)) {
-                ++underruns;
-                // The link's jitter is more than the queue covers: queue more from now on.
-                if (options.underrunStepMs > 0) {
-                    adjustJitter(int32_t(options.underrunStepMs));
-                    lastUnderrunNs.store(steadyNs(), std::memory_order_relaxed);
-                }
-            }
+            if (!ending.load(std::memory_order_relaxed))
+                dryAtNs = steadyNs(); // an underrun if data comes back soon (see above)
         }
     }
     std::fill(out.begin() + ptrdiff_t(got * channels), out.end(), int16_t(0));

@@ -54,7 +54,8 @@ struct AudioPlaybackStats {
     uint64_t framesPlayed = 0;    // handed to PipeWire (excluding silence we inserted)
     uint64_t overflowFrames = 0;  // refused by write() because the ring was full
     uint64_t skippedFrames = 0;   // thrown away to cut latency after a burst
-    uint64_t underruns = 0;       // ring ran dry while playing (a gap was heard)
+    uint64_t underruns = 0;       // ring ran dry while playing and data came back within 1 s
+                                  // (a gap was heard); a longer silence is a pause, not counted
     uint32_t targetMs = 0;        // the buffering target now (adapted to jitter)
     bool playing = false;         // false while (re)filling to target
     bool streaming = false;       // PipeWire says the stream is running
