@@ -490,7 +490,9 @@ void TestSecurityDefaults::kioskUnitRestartsQuickly() {
     qInfo("Restart=%s RestartSec=%s (%.1f s) WatchdogSec=%s", qPrintable(s.value(QStringLiteral("Restart"))),
           qPrintable(s.value(QStringLiteral("RestartSec"))), restartSec,
           qPrintable(s.value(QStringLiteral("WatchdogSec"))));
-    QVERIFY(restartSec >= 0 && restartSec <= 2.0);
+    // Restarted within 2 s of a crash: systemd waits RestartSec, then cage and the shell start
+    // (under a second on real hardware); 1 s of waiting at most leaves room for that.
+    QVERIFY(restartSec >= 0 && restartSec <= 1.0);
     QVERIFY(!s.value(QStringLiteral("WatchdogSec")).isEmpty());
     QFile f(kioskUnitPath());
     QVERIFY(f.open(QIODevice::ReadOnly));
