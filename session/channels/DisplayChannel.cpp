@@ -99,18 +99,27 @@ void DisplayChannel::onReady() {
         }
     }
 
+    // The preferred video codecs go out with the first MARK (sendPreferredVideoCodecs).
+}
+
+void DisplayChannel::sendPreferredVideoCodecs() {
     // The server's video codec list is reordered by ours (spice-server
     // display_channel_handle_preferred_video_codec_type); it never adds a codec it has not enabled.
-    if (serverChannelCaps().has(SPICE_DISPLAY_CAP_PREF_VIDEO_CODEC_TYPE)) {
-        const auto codecs = VideoStreams::preferredCodecs(options());
-        if (!codecs.empty()) {
-            Writer w;
-            w.u8(uint8_t(codecs.size()));
-            for (uint8_t c : codecs)
-                w.u8(c);
-            send(SPICE_MSGC_DISPLAY_PREFERRED_VIDEO_CODEC_TYPE, w.take());
-        }
-    }
+    // Handling it stops every stream and starts them again with the new order. Sent right after
+    // linking, it crashed libspice-server 0.15.1's display worker (SIGSEGV, QEMU's whole VM with
+    // it) whenever we joined while a video was streaming: its per-client set-up was not done yet.
+    // The first MARK is queued by that set-up (dcc_start: surface, image, MARK, then the client's
+    // streams), so from here on the preference is handled like one sent mid-session.
+    if (!serverChannelCaps().has(SPICE_DISPLAY_CAP_PREF_VIDEO_CODEC_TYPE))
+        return;
+    const auto codecs = VideoStreams::preferredCodecs(options());
+    if (codecs.empty())
+        return;
+    Writer w;
+    w.u8(uint8_t(codecs.size()));
+    for (uint8_t c : codecs)
+        w.u8(c);
+    send(SPICE_MSGC_DISPLAY_PREFERRED_VIDEO_CODEC_TYPE, w.take());
 }
 
 Surface& DisplayChannel::surfaceFor(uint32_t id) {
@@ -207,6 +216,7 @@ void DisplayChannel::handleMessage(uint16_t type, std::span<const uint8_t> body)
     case SPICE_MSG_DISPLAY_MARK:
         if (!marked_) {
             marked_ = true;
+            sendPreferredVideoCodecs();
             onBatchDone();
             emit marked();
         }

@@ -63,6 +63,7 @@ protected:
     void onBatchDone() override;
 
 private:
+    void sendPreferredVideoCodecs();
     void createSurface(Reader& r);
     void destroySurface(uint32_t id);
     void handleDraw(uint16_t type, const Reader& msg);

@@ -35,6 +35,7 @@ private slots:
     void initTestCase() { QVERIFY(QFile::exists(qEnvironmentVariable("SAFFRON_TEST_SERVER"))); }
     void codecs_data();
     void codecs();
+    void joinsAStreamInProgress();
 };
 
 void TestVideoStreams::codecs_data() {
@@ -120,6 +121,41 @@ void TestVideoStreams::codecs() {
     QVERIFY(end.arrivalToPresentNs > 0);
     for (const ChannelInfo& c : session.info().channels)
         QCOMPARE(c.stats.badMessages, quint64(0));
+}
+
+// A client joining while the server already streams (a kiosk reconnecting during a video): the
+// server must survive our preferred-codec message (sent right after the link, it crashed
+// libspice-server 0.15.1's display worker) and reorder its codecs by it: MJPEG is the server's
+// first choice here, H.264 ours.
+void TestVideoStreams::joinsAStreamInProgress() {
+    TestServer server(kWorkload + QStringList{QStringLiteral("--streaming-video"), QStringLiteral("all"),
+                                              QStringLiteral("--video-codecs"),
+                                              QStringLiteral("spice:mjpeg;gstreamer:h264")});
+    QVERIFY(server.port());
+    // spice-server turns the region into a stream after ~20 frames, with or without a client.
+    QVERIFY(!server.waitLine(QStringLiteral("FRAME 60"), 30000).isEmpty());
+    SessionOptions o;
+    o.host = QStringLiteral("127.0.0.1");
+    o.port = server.port();
+    Session session(o);
+    session.start();
+    QVERIFY2(test::waitUntil(
+                 [&] {
+                     const VideoStats v = session.info().display.video;
+                     return v.framesPresented >= 10 && v.decoders.contains(QLatin1String("h264:"));
+                 },
+                 60000),
+             qPrintable(QStringLiteral("presented %1, decoders '%2', server %3")
+                            .arg(session.info().display.video.framesPresented)
+                            .arg(session.info().display.video.decoders)
+                            .arg(server.running() ? "running" : "gone")));
+    QVERIFY(server.running());
+    QVERIFY(session.info().connected);
+    const VideoStats v = session.info().display.video;
+    qInfo("joined at frame 60: %llu streams created, %llu frames presented, decoders %s",
+          (unsigned long long)v.streamsCreated, (unsigned long long)v.framesPresented,
+          qPrintable(v.decoders));
+    QCOMPARE(v.decodeErrors, quint64(0));
 }
 
 QTEST_GUILESS_MAIN(TestVideoStreams)

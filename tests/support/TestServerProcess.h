@@ -27,6 +27,8 @@ public:
     const QStringList& lines();
     // Reads what arrived without waiting.
     void readLines();
+    // Still running (not crashed, not quit).
+    bool running() const { return proc_.state() == QProcess::Running; }
 
 private:
     QProcess proc_;
