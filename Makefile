@@ -5,7 +5,7 @@ FUZZ_BUILD ?= build-test
 FUZZ_SECONDS ?= 300
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build demo test test-tsan fuzz bench image test-image clean
+.PHONY: all deps build demo test test-tsan fuzz bench soak image test-image clean
 
 all: build
 
@@ -63,6 +63,14 @@ test-image:
 
 bench: build
 	cmake --build $(BUILD) --target bench
+
+# The robustness issue's soak at full length (100 connect cycles, a 10-minute stream: RSS and
+# descriptors), then a heaptrack profile of a 10-minute streaming saffron-cli. About 25 minutes.
+SOAK_SECONDS ?= 600
+soak: build
+	SAFFRON_SOAK_CYCLES=100 SAFFRON_STREAM_SOAK_SECONDS=$(SOAK_SECONDS) \
+	ctest --test-dir $(BUILD) --output-on-failure -R '^robustness_soak$$' --timeout 1500
+	bash tests/robustness/heaptrack_stream.sh $(SOAK_SECONDS) $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(TEST_BUILD) $(TSAN_BUILD)
