@@ -196,6 +196,10 @@ GstBusSyncReply DecodePipeline::onBusMessage(GstBus*, GstMessage* message, gpoin
     default:
         break;
     }
+    // A sync handler that drops a message owns it (GstBusSyncHandler's contract): without this
+    // unref every message the pipeline ever posted stayed allocated, ~130 KB per 10 minutes of
+    // H.264 (heaptrack, and GStreamer's leaks tracer: state changes, latency, tags from appsink).
+    gst_message_unref(message);
     return GST_BUS_DROP;
 }
 
