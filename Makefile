@@ -59,7 +59,7 @@ image:
 test-image:
 	bash scripts/install-deps.sh image
 	bash image-build/build-image.sh kiosk $(IMAGE_OUT)/kiosk
-	python3 tests/image/boot_test.py --image $(IMAGE_OUT)/kiosk/saffron-kiosk.raw --keep $(IMAGE_OUT)/kiosk-boot
+	python3 tests/image/boot_test.py --crash-test --image $(IMAGE_OUT)/kiosk/saffron-kiosk.raw --keep $(IMAGE_OUT)/kiosk-boot
 
 bench: build
 	cmake --build $(BUILD) --target bench

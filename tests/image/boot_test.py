@@ -8,7 +8,11 @@
 3. Pass when a QMP screendump of the thin-client VM shows the hosted desktop's screen: both dumps
    are reduced to a grid of cell brightnesses and correlated, trying the placements a client can
    choose (aspect-fit letterbox, 1:1 centred or top-left, stretched), with a few pixels of slack.
-4. Then the VM is shut down cleanly and the journal is read from its /var partition (debugfs,
+4. With --crash-test the VM carries the SMBIOS serial the image's crash hook waits for
+   (saffron-crash-test.service): once the shell is up it gets SIGSEGV. Pass when systemd starts
+   the kiosk unit again within 2 s of the crash (from the journal) and the hosted desktop is on
+   the screen again.
+5. Then the VM is shut down cleanly and the journal is read from its /var partition (debugfs,
    no mount): no failed units, no start job failures.
 
 Timings are host wall clock under TCG and say so. Exit 77 (ctest SKIP_RETURN_CODE) when not
@@ -30,6 +34,10 @@ OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 MSG_JOB_FAILED = "be02cf6855d2428ba40df7e9d022f03d"
 MSG_UNIT_FAILED = "d9b373ed55a64feb8242e02dbe79a49c"
 MSG_RESTART_SCHEDULED = "5eb03494b6584870a536b337290809b3"
+MSG_UNIT_STARTING = "7d4958e842da4a758f6c1cdc7b36dcc5"
+MSG_UNIT_SUCCESS = "7ad2d189f7e94e70a38c781354912448"
+MSG_UNIT_PROCESS_EXIT = "98e322203f7a4ed290d09fe03c09fe15"
+KIOSK_UNIT = "saffron-kiosk@tty1.service"
 
 
 def log(msg):
@@ -184,14 +192,29 @@ def journal_check(disk, work, qemu_start_realtime):
     with open(text_path, "w") as f:
         subprocess.run(["journalctl", "-D", jdir, "-o", "short-monotonic", "--no-pager"], stdout=f)
     failed, restarts, timings = [], 0, {}
+    crash_at = None  # realtime seconds of the crash hook's SIGSEGV
     for e in entries:
         mid = e.get("MESSAGE_ID", "")
         unit = e.get("UNIT") or e.get("USER_UNIT") or ""
+        msg = e.get("MESSAGE", "")
+        when = int(e["__REALTIME_TIMESTAMP"]) / 1e6
+        if isinstance(msg, str) and msg.startswith("crash-test: SIGSEGV") and crash_at is None:
+            crash_at = when
+            timings["crash"] = when
+        if crash_at is not None and unit == KIOSK_UNIT and "exit" not in timings \
+                and mid in (MSG_UNIT_PROCESS_EXIT, MSG_UNIT_SUCCESS, MSG_UNIT_FAILED):
+            timings["exit"] = when  # the crashed session is gone (cage follows its client out)
+        if crash_at is not None and mid == MSG_UNIT_STARTING and unit == KIOSK_UNIT \
+                and "restart" not in timings:
+            timings["restart"] = when - crash_at
+            timings["restart_after_exit"] = when - timings.get("exit", crash_at)
         if mid in (MSG_JOB_FAILED, MSG_UNIT_FAILED):
-            failed.append(f"{unit}: {e.get('MESSAGE', '')}")
+            # The crash test's own SIGSEGV may fail the kiosk unit once, before systemd starts it
+            # again; any other failure counts.
+            if not (crash_at is not None and unit == KIOSK_UNIT and "restart" not in timings):
+                failed.append(f"{unit}: {e.get('MESSAGE', '')}")
         if mid == MSG_RESTART_SCHEDULED and unit.startswith("saffron-kiosk@"):
             restarts += 1
-        msg = e.get("MESSAGE", "")
         if isinstance(msg, str) and e.get("_PID") == "1":
             for target in ("multi-user.target", "graphical.target"):
                 if msg.startswith("Reached target") and target in (unit or msg) and target not in timings:
@@ -206,6 +229,8 @@ def main():
     ap.add_argument("--port", type=int, default=5960, help="SPICE port the kiosk recipe connects to")
     ap.add_argument("--timeout", type=int, default=900, help="seconds to wait for the first frame")
     ap.add_argument("--keep", help="folder to keep screendumps, serial log and journal in")
+    ap.add_argument("--crash-test", action="store_true",
+                    help="crash the shell once it is up; pass when it is restarted within 2 s")
     a = ap.parse_args()
 
     if os.geteuid() != 0:
@@ -254,29 +279,46 @@ def main():
              "-drive", f"file={disk},if=virtio,format=raw",
              "-nic", "user,model=virtio-net-pci",
              "-display", "none", "-vga", "none", "-device", "virtio-gpu-pci",
-             "-serial", f"file:{serial}", "-qmp", f"unix:{tc_qmp},server=on,wait=off"],
+             "-serial", f"file:{serial}", "-qmp", f"unix:{tc_qmp},server=on,wait=off"]
+            + (["-smbios", "type=1,serial=saffron-crash-test"] if a.crash_test else []),
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "thinclient.log"), "w")))
         vm = Qmp(tc_qmp)
         log(f"thin-client VM started (TCG, OVMF); waiting up to {a.timeout} s for the hosted desktop to appear")
 
-        first_frame = None
-        best = (0.0, "", None)
         host_dump = os.path.join(work, "desktop.ppm")
         vm_dump = os.path.join(work, "thinclient.ppm")
-        while time.time() - t0 < a.timeout:
-            time.sleep(3)
-            if procs[1].poll() is not None:
-                raise RuntimeError("the thin-client VM exited")
-            desktop.cmd("screendump", filename=host_dump)
-            vm.cmd("screendump", filename=vm_dump)
-            try:
-                host, client = read_ppm(host_dump), read_ppm(vm_dump)
-            except (ValueError, IndexError):
-                continue  # display not initialised yet
-            best = best_match(host, client)
-            if best[0] >= 0.85:
-                first_frame = time.time() - t0
-                break
+
+        def wait_for_desktop(deadline, need_gone=False):
+            """Seconds since t0 when the hosted screen shows (after it went away first, with
+            need_gone), else None; and the best match seen."""
+            best, gone = (0.0, "", None), not need_gone
+            while time.time() < deadline:
+                time.sleep(3)
+                if procs[1].poll() is not None:
+                    raise RuntimeError("the thin-client VM exited")
+                desktop.cmd("screendump", filename=host_dump)
+                vm.cmd("screendump", filename=vm_dump)
+                try:
+                    host, client = read_ppm(host_dump), read_ppm(vm_dump)
+                except (ValueError, IndexError):
+                    continue  # display not initialised yet
+                best = best_match(host, client)
+                if best[0] < 0.85:
+                    gone = True
+                elif gone:
+                    return time.time() - t0, best
+            return None, best
+
+        first_frame, best = wait_for_desktop(t0 + a.timeout)
+        back = None
+        if first_frame is not None and a.crash_test:
+            # The hook crashes the shell 5 s after it is up; the screen goes (cage exits with its
+            # client) and comes back once the restarted shell has reconnected.
+            log("crash test: waiting for the shell to be crashed, restarted and connected again")
+            back, best_after = wait_for_desktop(time.time() + a.timeout, need_gone=True)
+            if back is not None:
+                log(f"crash test: the hosted desktop is back on screen {back - first_frame:.1f} s after the "
+                    f"first frame (correlation {best_after[0]:.3f})")
         desktop.cmd("screendump", filename=os.path.join(work, "desktop.png"), format="png")
         vm.cmd("screendump", filename=os.path.join(work, "thinclient.png"), format="png")
         log(f"screendumps: {work}/desktop.png {work}/thinclient.png "
@@ -315,6 +357,24 @@ def main():
             print(f"boot_test: shell start-up cost (first frame - multi-user): {first_frame - mu[1]:.1f} s")
         if restarts:
             log(f"note: saffron-kiosk@tty1 was restarted {restarts} time(s)")
+        if a.crash_test:
+            restart = timings.get("restart")
+            if "crash" not in timings:
+                log("FAIL crash test: the crash hook never crashed the shell (see the journal)")
+                return 1
+            if restart is None or back is None:
+                log(f"FAIL crash test: restart {restart} s after the crash, desktop back: {back is not None}")
+                return 1
+            after_exit = timings["restart_after_exit"]
+            print(f"boot_test: crash test (QEMU TCG guest clock): systemd started the kiosk again {restart:.2f} s "
+                  f"after the SIGSEGV, {after_exit:.2f} s after the crashed session was gone; the desktop was "
+                  f"on screen again {back - first_frame:.1f} s after the first frame")
+            # Under TCG the crashed process itself takes a second or two to die (its whole address
+            # space torn down by an emulated CPU); what systemd adds is measured from its exit.
+            if after_exit > 2.0:
+                log("FAIL crash test: systemd restarted the kiosk later than 2 s after the crash ended it")
+                return 1
+            log("PASS crash test: restarted within 2 s, desktop back")
         if failed:
             log("FAIL journal: failed units:\n  " + "\n  ".join(failed))
             return 1
