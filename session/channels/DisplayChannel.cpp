@@ -106,8 +106,10 @@ void DisplayChannel::sendPreferredVideoCodecs() {
     // The server's video codec list is reordered by ours (spice-server
     // display_channel_handle_preferred_video_codec_type); it never adds a codec it has not enabled.
     // Handling it stops every stream and starts them again with the new order. Sent right after
-    // linking, it crashed libspice-server 0.15.1's display worker (SIGSEGV, QEMU's whole VM with
-    // it) whenever we joined while a video was streaming: its per-client set-up was not done yet.
+    // linking, it crashed libspice-server 0.15.1's display worker (SIGSEGV) whenever we joined
+    // while a video was streaming: its per-client set-up was not done yet. Seen with our test
+    // server; QEMU runs the same library in-process, so it would likely take the VM with it
+    // (inferred, not reproduced: a BIOS screen never streams).
     // The first MARK is queued by that set-up (dcc_start: surface, image, MARK, then the client's
     // streams), so from here on the preference is handled like one sent mid-session.
     if (!serverChannelCaps().has(SPICE_DISPLAY_CAP_PREF_VIDEO_CODEC_TYPE))

@@ -123,6 +123,7 @@ struct VideoStreams::Stream {
     // Layer mode: the picture shown as this stream's layer, and whether the surface holds it too.
     std::shared_ptr<const DecodedFrame> shown;
     FrameInfo shownInfo;
+    ClipRegion shownClip; // where shownInfo's picture may show, under the clip of its time
     bool shownInSurface = true;
     uint64_t shownSerial = 0;
 };
@@ -384,10 +385,8 @@ void VideoStreams::settleLayer(Stream& s, bool hide) {
     }
     if (!s.shownInSurface) {
         s.shownInSurface = true;
-        if (drawIntoSurface(s, *surface, *s.shown, s.shownInfo))
-            host_.touched(*surface, ClipRegion::forDraw(s.shownInfo.dest, s.clip.rects, s.clip.hasRects,
-                                                        surface->bounds())
-                                        .bounds());
+        if (drawIntoSurface(s, *surface, *s.shown, s.shownInfo, s.shownClip))
+            host_.touched(*surface, s.shownClip.bounds());
     }
     if (hide) {
         s.shown.reset();
@@ -414,8 +413,7 @@ void VideoStreams::publishLayer(Stream& s, Surface& surface) {
             it->frameSerial = s.shownSerial;
             it->dest = info.dest;
             it->area = QRect(QPoint(0, 0), info.source.boundedTo(QSize(s.shown->width(), s.shown->height())));
-            it->clip =
-                ClipRegion::forDraw(info.dest, s.clip.rects, s.clip.hasRects, surface.bounds()).rects();
+            it->clip = s.shownClip.rects();
             it->topDown = s.topDown;
         }
     }
@@ -567,7 +565,10 @@ void VideoStreams::present(Stream& s, std::shared_ptr<const DecodedFrame> frame,
         return;
     QElapsedTimer render;
     render.start();
-    if (ClipRegion::forDraw(info.dest, s.clip.rects, s.clip.hasRects, surface->bounds()).isEmpty())
+    // Computed once per picture; a layer keeps it until its picture is settled (a clip change
+    // settles first, so the picture lands under the clip it was shown with).
+    ClipRegion clip = ClipRegion::forDraw(info.dest, s.clip.rects, s.clip.hasRects, surface->bounds());
+    if (clip.isEmpty())
         return;
     if (!fitsDeclaredSize(s, *frame, info))
         return;
@@ -577,16 +578,15 @@ void VideoStreams::present(Stream& s, std::shared_ptr<const DecodedFrame> frame,
         // their pixels are only ever read by copies onto the primary surface.
         s.shown = std::move(frame);
         s.shownInfo = info;
+        s.shownClip = std::move(clip);
         s.shownInSurface = false;
         ++s.shownSerial;
         publishLayer(s, *surface);
         ++stats_.framesAsLayer;
     } else {
-        if (!drawIntoSurface(s, *surface, *frame, info))
+        if (!drawIntoSurface(s, *surface, *frame, info, clip))
             return;
-        host_.touched(
-            *surface,
-            ClipRegion::forDraw(info.dest, s.clip.rects, s.clip.hasRects, surface->bounds()).bounds());
+        host_.touched(*surface, clip.bounds());
     }
     const qint64 now = monotonic_.nsecsElapsed();
     ++stats_.framesPresented;
@@ -599,8 +599,7 @@ void VideoStreams::present(Stream& s, std::shared_ptr<const DecodedFrame> frame,
 }
 
 bool VideoStreams::drawIntoSurface(Stream& s, Surface& surface, const DecodedFrame& frame,
-                                   const FrameInfo& info) {
-    const ClipRegion clip = ClipRegion::forDraw(info.dest, s.clip.rects, s.clip.hasRects, surface.bounds());
+                                   const FrameInfo& info, const ClipRegion& clip) {
     if (clip.isEmpty())
         return false;
     const QSize frameSize(frame.width(), frame.height());

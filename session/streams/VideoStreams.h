@@ -1,6 +1,7 @@
 #pragma once
 
 #include "SessionOptions.h"
+#include "display/Canvas.h"
 #include "display/DisplayMessages.h"
 #include "display/Pixmap.h"
 #include "display/Surface.h"
@@ -126,7 +127,8 @@ private:
     void presentDue(Stream& s);
     void present(Stream& s, std::shared_ptr<const DecodedFrame> frame, const FrameInfo& info);
     bool fitsDeclaredSize(const Stream& s, const DecodedFrame& frame, const FrameInfo& info);
-    bool drawIntoSurface(Stream& s, Surface& surface, const DecodedFrame& frame, const FrameInfo& info);
+    bool drawIntoSurface(Stream& s, Surface& surface, const DecodedFrame& frame, const FrameInfo& info,
+                         const ClipRegion& clip);
     // Layer mode: writes the picture shown as s's layer into the surface (once per picture);
     // `hide` also takes the layer down until the next frame.
     void settleLayer(Stream& s, bool hide);
