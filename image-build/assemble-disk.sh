@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Turns an OS tree into a bootable UEFI GPT disk without loop devices or mounts:
-#   ESP (FAT, mkfs.fat + mtools) holding a unified kernel image at \EFI\BOOT\BOOTX64.EFI,
+#   ESP (FAT, mkfs.fat + mtools): systemd-boot at \EFI\BOOT\BOOTX64.EFI, slot A's unified
+#     kernel image at \EFI\saffron\slot-a.efi and its boot entry (usr/lib/saffron/update/
+#     boot-slots: boot counting, A/B fallback),
 #   root slot A (read-only squashfs), root slot B (empty, same size, for A/B updates),
 #   /var (ext4 made with mkfs.ext4 -d from the tree's /var).
 # Usage: assemble-disk.sh TREE OUTDIR NAME   -> OUTDIR/NAME.raw and OUTDIR/NAME.raw.zst
@@ -17,29 +19,52 @@ vmlinuz=$tree/boot/vmlinuz-$kver
 initrd=$tree/boot/initrd.img-$kver
 [[ -f "$vmlinuz" && -f "$initrd" ]] || { echo "assemble: no kernel/initrd for $kver in $tree/boot" >&2; exit 1; }
 
-# Kernel command line, embedded in the UKI (and so covered by its signature once Secure Boot
-# signing is added). The root is found by partition label, so slot B's UKI says saffron-root-b.
-cmdline="root=PARTLABEL=saffron-root-a rootfstype=squashfs ro console=ttyS0,115200 quiet loglevel=3 ${KERNEL_CMDLINE:-}"
+# Kernel command line shared by both slots; each slot's boot entry adds its root and
+# rauc.slot= (boot-slots set-primary reads this file, in the image, when RAUC installs a slot).
+# rd.shell=0 rd.emergency=reboot: an initrd that cannot mount its root restarts instead of
+# offering a shell, which both locks the console and lets boot counting fall back to the other
+# slot.
+shared="rootfstype=squashfs ro console=ttyS0,115200 quiet loglevel=3 rd.shell=0 rd.emergency=reboot ${KERNEL_CMDLINE:-}"
+shared=$(echo $shared)
+mkdir -p "$tree/usr/lib/saffron/update"
+printf '%s\n' "$shared" >"$tree/usr/lib/saffron/update/cmdline"
+cmdline="root=PARTLABEL=saffron-root-a rauc.slot=A $shared"
 echo "    kernel $kver, cmdline: $cmdline"
 
 # Unified kernel image: systemd-stub with os-release, cmdline, kernel and initrd as PE sections
-# (the layout systemd 252's stub expects; ukify only exists from systemd 253).
+# (the layout systemd 252's stub expects; ukify only exists from systemd 253). Its built-in
+# command line is slot A's, used only if the UKI is started without systemd-boot's entry.
 printf '%s' "$cmdline" >"$parts/cmdline"
 objcopy \
     --add-section .osrel="$tree/usr/lib/os-release" --change-section-vma .osrel=0x20000 \
     --add-section .cmdline="$parts/cmdline" --change-section-vma .cmdline=0x30000 \
     --add-section .linux="$vmlinuz" --change-section-vma .linux=0x2000000 \
     --add-section .initrd="$initrd" --change-section-vma .initrd=0x3000000 \
-    /usr/lib/systemd/boot/efi/linuxx64.efi.stub "$parts/saffron-a.efi"
-echo "    UKI: $(mib "$parts/saffron-a.efi") MiB (initrd $(mib "$initrd") MiB)"
+    /usr/lib/systemd/boot/efi/linuxx64.efi.stub "$parts/saffron.efi"
+echo "    UKI: $(mib "$parts/saffron.efi") MiB (initrd $(mib "$initrd") MiB)"
+
+# ESP contents, staged as a folder: systemd-boot, its settings, slot A's kernel and entry.
+# loader.conf: no menu (a key held at boot still shows it), no command-line editor (it would be
+# a way to a root shell on a kiosk), no automatic entries, and no `default`, so the entries'
+# order and boot counting choose the slot (see boot-slots).
+esp=$parts/esp
+mkdir -p "$esp/EFI/BOOT" "$esp/EFI/systemd" "$esp/EFI/saffron" "$esp/loader/entries"
+cp /usr/lib/systemd/boot/efi/systemd-bootx64.efi "$esp/EFI/BOOT/BOOTX64.EFI"
+cp /usr/lib/systemd/boot/efi/systemd-bootx64.efi "$esp/EFI/systemd/systemd-bootx64.efi"
+printf 'timeout 0\neditor no\nauto-entries no\nauto-firmware no\nconsole-mode keep\n' >"$esp/loader/loader.conf"
+cp "$parts/saffron.efi" "$esp/EFI/saffron/slot-a.efi"
+version=$(. "$tree/usr/lib/os-release" && echo "${IMAGE_VERSION:-}")
+[[ -n "$version" ]] && echo "$version" >"$esp/EFI/saffron/slot-a.version"
+SAFFRON_ESP=$esp SAFFRON_BOOT_CMDLINE=$tree/usr/lib/saffron/update/cmdline \
+    bash "$tree/usr/lib/saffron/update/boot-slots" set-primary A
+echo "    ESP: systemd-boot, entry $(ls "$esp/loader/entries")"
 
 # ESP: room for two UKIs (slot A and B) plus slack.
-uki_mb=$(mib "$parts/saffron-a.efi")
+uki_mb=$(mib "$parts/saffron.efi")
 esp_mb=$(( (2 * uki_mb + 16 + 15) / 16 * 16 ))
 (( esp_mb < 64 )) && esp_mb=64
 mkfs.fat -F 32 -n ESP -C "$parts/esp.img" $((esp_mb * 1024)) >/dev/null
-mmd -i "$parts/esp.img" ::/EFI ::/EFI/BOOT ::/EFI/Linux
-mcopy -i "$parts/esp.img" "$parts/saffron-a.efi" ::/EFI/BOOT/BOOTX64.EFI
+mcopy -s -i "$parts/esp.img" "$esp/EFI" "$esp/loader" ::/
 
 # Read-only root: everything but /boot (now inside the UKI) and /var (own partition).
 mksquashfs "$tree" "$parts/root.sqfs" -noappend -quiet -no-progress -comp zstd -b 1M \
@@ -70,4 +95,4 @@ put "$parts/root.sqfs" $((1 + esp_mb))
 put "$parts/var.img" $((1 + esp_mb + 2 * slot_mb))
 zstd -q -T"${JOBS:-2}" -f "$img" -o "$img.zst"
 # Keep the pieces an update bundle needs (root.sqfs, the UKI); drop the rest.
-rm -f "$parts/esp.img" "$parts/var.img"
+rm -rf "$parts/esp.img" "$parts/var.img" "$esp"

@@ -5,13 +5,19 @@
 #  1. builds Saffron from this checkout and packages it as a .deb (CPack, cmake/SaffronPackaging.cmake)
 #  2. mkosi 14 builds the OS tree (Format=directory) from image-build/ + recipes/RECIPE/
 #  3. prune.sh removes what the recipe does not need (kernel modules, apt state, docs, locales)
-#  4. assemble-disk.sh makes a UEFI GPT disk with no loop mounts: UKI on a FAT ESP, squashfs
-#     root, ext4 /var; then zstd-compresses it.
+#  4. assemble-disk.sh makes a UEFI GPT disk with no loop mounts: systemd-boot and the UKI on a
+#     FAT ESP, squashfs root in slot A, empty slot B, ext4 /var; then zstd-compresses it.
+#  5. make-bundle.sh signs an update bundle of the same image (RAUC, verity format) for
+#     appliances already in the field: OUTDIR/saffron-RECIPE-VERSION.raucb.
 #
 # Environment: SAFFRON_SOURCE_DIR (application sources, default this checkout),
 # SAFFRON_BUILD_DIR (CMake build folder, default <checkout>/build-image), SAFFRON_SKIP_BUILD=1
 # (package SAFFRON_BUILD_DIR's binaries as they are, without configuring or building it),
-# MKOSI_CACHE (package cache, default /var/cache/saffron-image/mkosi), JOBS (default 2).
+# MKOSI_CACHE (package cache, default /var/cache/saffron-image/mkosi), JOBS (default 2),
+# SAFFRON_UPDATE_KEYS (update-signing CA and key, default /var/lib/saffron-image/update-keys:
+# created as a development PKI if missing, see update-keys.sh), SAFFRON_IMAGE_VERSION (default
+# the project version plus the build time, e.g. 0.1.0.202611271230: versions must grow, as an
+# appliance installs only a newer bundle).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,10 +31,12 @@ fi
 recipe_dir=$top/recipes/$recipe
 [[ -d "$recipe_dir" ]] || { echo "build-image: no recipe '$recipe' in $top/recipes" >&2; exit 2; }
 [[ $(id -u) -eq 0 ]] || { echo "build-image: must run as root (mkosi, debootstrap)" >&2; exit 2; }
-for tool in mkosi debootstrap mksquashfs mkfs.fat mcopy mmd sfdisk objcopy zstd mkfs.ext4 dpkg-deb cpack; do
+for tool in mkosi debootstrap mksquashfs mkfs.fat mcopy mmd sfdisk objcopy zstd mkfs.ext4 dpkg-deb cpack rauc openssl; do
     command -v "$tool" >/dev/null || { echo "build-image: '$tool' missing: run scripts/install-deps.sh" >&2; exit 2; }
 done
-[[ -f /usr/lib/systemd/boot/efi/linuxx64.efi.stub ]] || { echo "build-image: systemd-boot-efi missing" >&2; exit 2; }
+for f in linuxx64.efi.stub systemd-bootx64.efi; do
+    [[ -f /usr/lib/systemd/boot/efi/$f ]] || { echo "build-image: $f missing (systemd-boot-efi)" >&2; exit 2; }
+done
 
 mkdir -p "$outdir"
 outdir=$(cd "$outdir" && pwd)
@@ -52,7 +60,7 @@ VAR_SIZE_MB=256
 # shellcheck source=/dev/null
 [[ -f "$recipe_dir/recipe.env" ]] && . "$recipe_dir/recipe.env"
 
-step "1/4 Saffron package from $src_dir ($build_dir)"
+step "1/5 Saffron package from $src_dir ($build_dir)"
 t=$SECONDS
 if [[ "${SAFFRON_SKIP_BUILD:-0}" == 1 ]]; then
     # Package a build folder as it is (e.g. one another build owns): never configure or build it.
@@ -80,7 +88,7 @@ echo "    $(basename "$deb"): $(du -h "$deb" | cut -f1)"
 echo "    Depends: $(dpkg-deb -f "$deb" Depends)"
 took "package" $t
 
-step "2/4 OS tree with mkosi (recipe $recipe)"
+step "2/5 OS tree with mkosi (recipe $recipe)"
 t=$SECONDS
 work=$outdir/work
 rm -rf "$work"
@@ -125,18 +133,65 @@ tree=$(ls -d "$outdir"/mkosi.output/*/image 2>/dev/null | head -n1)
 echo "    tree: $(du -sh "$tree" | cut -f1)"
 took "mkosi" $t
 
-step "3/4 prune"
+step "3/5 prune"
 t=$SECONDS
 KEEP_MODULES="$KEEP_MODULES" KEEP_GST_PLUGINS="$KEEP_GST_PLUGINS" MESA_DRIVERS="$MESA_DRIVERS" \
     bash "$here/prune.sh" "$tree"
 echo "    tree: $(du -sh "$tree" | cut -f1)"
 took "prune" $t
 
-step "4/4 disk (UKI + ESP + squashfs root + ext4 /var)"
+# Identity and update trust: the image's version (bundles carry the same one), the RAUC slot
+# layout, and the keyring bundles must be signed against.
+image_version=${SAFFRON_IMAGE_VERSION:-${version:-0.0.0}.$(date -u +%Y%m%d%H%M)}
+compatible=saffron-$recipe
+keys=${SAFFRON_UPDATE_KEYS:-/var/lib/saffron-image/update-keys}
+bash "$here/update-keys.sh" "$keys"
+sed -i -e '/^IMAGE_ID=/d' -e '/^IMAGE_VERSION=/d' "$tree/usr/lib/os-release"
+printf 'IMAGE_ID=%s\nIMAGE_VERSION=%s\n' "$compatible" "$image_version" >>"$tree/usr/lib/os-release"
+mkdir -p "$tree/etc/rauc"
+install -m 0644 "$keys/ca.cert.pem" "$tree/etc/rauc/keyring.pem"
+cat >"$tree/etc/rauc/system.conf" <<EOC
+# Written by build-image.sh. A/B root slots; the boot loader side is systemd-boot's boot
+# counting through /usr/lib/saffron/update/boot-slots. Only signed verity bundles are accepted.
+[system]
+compatible=$compatible
+bootloader=custom
+bundle-formats=verity
+data-directory=/var/lib/rauc
+
+[keyring]
+path=/etc/rauc/keyring.pem
+
+[handlers]
+bootloader-custom-backend=/usr/lib/saffron/update/boot-slots
+pre-install=/usr/lib/saffron/update/pre-install
+
+[slot.rootfs.0]
+device=/dev/disk/by-partlabel/saffron-root-a
+type=raw
+bootname=A
+
+[slot.rootfs.1]
+device=/dev/disk/by-partlabel/saffron-root-b
+type=raw
+bootname=B
+EOC
+echo "    image $compatible $image_version; update keyring: $keys/ca.cert.pem"
+
+step "4/5 disk (systemd-boot + UKI on the ESP, squashfs root, ext4 /var)"
 t=$SECONDS
 KERNEL_CMDLINE="$KERNEL_CMDLINE" VAR_SIZE_MB="$VAR_SIZE_MB" \
     bash "$here/assemble-disk.sh" "$tree" "$outdir" "saffron-$recipe"
 took "disk" $t
+
+step "5/5 update bundle"
+t=$SECONDS
+bundle=$outdir/saffron-$recipe-$image_version.raucb
+rm -f "$outdir"/saffron-"$recipe"-*.raucb
+bash "$here/make-bundle.sh" "$tree" "$outdir/parts/saffron.efi" "$image_version" "$compatible" "$keys" \
+    "$bundle" "$outdir/parts/root.sqfs"
+echo "    $(basename "$bundle"): $(($(stat -c %s "$bundle") / 1048576)) MiB, signed by $(openssl x509 -noout -subject -in "$keys/signing.cert.pem" | sed 's/^subject=//')"
+took "bundle" $t
 
 img=$outdir/saffron-$recipe.raw
 printf '\n==> done in %d s\n' $((SECONDS - t_all))
@@ -144,3 +199,4 @@ printf '    image:        %s\n' "$img"
 printf '    uncompressed: %s MiB (allocated %s MiB)\n' $(($(stat -c %s "$img") / 1048576)) \
     $(($(du -k "$img" | cut -f1) / 1024))
 printf '    compressed:   %s.zst %s MiB\n' "$img" $(($(stat -c %s "$img.zst") / 1048576))
+printf '    update:       %s %s MiB\n' "$bundle" $(($(stat -c %s "$bundle") / 1048576))

@@ -41,7 +41,7 @@ PKGS=(
 # `install-deps.sh image`: also what building and boot-testing the appliance image needs.
 if [[ "${1:-}" == image ]]; then
   PKGS+=(mkosi debootstrap systemd-container squashfs-tools dosfstools mtools fdisk binutils zstd
-         e2fsprogs dpkg-dev systemd-boot-efi ovmf)
+         e2fsprogs dpkg-dev systemd-boot-efi ovmf rauc openssl)
 fi
 
 missing=()
