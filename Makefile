@@ -55,11 +55,13 @@ image:
 	bash scripts/install-deps.sh image
 	bash image-build/build-image.sh $(RECIPE) $(IMAGE_OUT)/$(RECIPE)
 
-# Builds the kiosk image and boots it under QEMU TCG against a SeaBIOS SPICE desktop (slow).
+# Builds the kiosk image and boots it under QEMU TCG against a SeaBIOS SPICE desktop (crash
+# restart, then A/B updates) (slow).
 test-image:
 	bash scripts/install-deps.sh image
 	bash image-build/build-image.sh kiosk $(IMAGE_OUT)/kiosk
 	python3 tests/image/boot_test.py --crash-test --image $(IMAGE_OUT)/kiosk/saffron-kiosk.raw --keep $(IMAGE_OUT)/kiosk-boot
+	python3 tests/image/boot_test.py --update-test --image $(IMAGE_OUT)/kiosk/saffron-kiosk.raw --keep $(IMAGE_OUT)/kiosk-update
 
 bench: build
 	cmake --build $(BUILD) --target bench

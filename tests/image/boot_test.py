@@ -14,6 +14,14 @@
    the screen again.
 5. Then the VM is shut down cleanly and the journal is read from its /var partition (debugfs,
    no mount): no failed units, no start job failures.
+6. With --update-test (A/B updates, image-build/make-bundle.sh and /usr/lib/saffron/update/):
+   a. a USB stick (label SAFFRON-UPD) with a bundle signed by a foreign key and a corrupt one is
+      in the VM from the start: both must be refused, slot A stays the one booted;
+   b. a second stick with a good, newer bundle is plugged in (QMP hot-plug): it is installed
+      into slot B, the VM restarts into B, B's boot is confirmed and the desktop comes back;
+   c. the VM is switched off and slot B's root is overwritten with zeros (a broken slot): on the
+      next start systemd-boot tries B three times, then falls back to A, which comes up with
+      the desktop; B's boot entry is left with no tries (read from the ESP with mtools).
 
 Timings are host wall clock under TCG and say so. Exit 77 (ctest SKIP_RETURN_CODE) when not
 root or when the image is missing.
@@ -223,6 +231,163 @@ def journal_check(disk, work, qemu_start_realtime):
     return failed, restarts, timings, text_path
 
 
+def esp_entries(disk):
+    """The boot entries in the disk's ESP (mtools, no mount)."""
+    off, _ = gpt_partition(disk, "ESP")
+    out = subprocess.run(["mdir", "-b", "-i", f"{disk}@@{off}", "::/loader/entries"], capture_output=True,
+                         text=True, env=dict(os.environ, MTOOLS_SKIP_CHECK="1")).stdout
+    return sorted(os.path.basename(l.strip()) for l in out.splitlines() if l.strip().endswith(".conf"))
+
+
+def wait_serial(path, needle, deadline, proc=None, start=0):
+    """Offset just past the first line containing needle at or after start, or None at the
+    deadline."""
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return None
+        with open(path, "rb") as f:
+            f.seek(start)
+            data = f.read().decode(errors="replace")
+        i = data.find(needle)
+        if i >= 0:
+            end = data.find("\n", i)
+            return start + len(data[: (end if end >= 0 else len(data))].encode())
+        time.sleep(2)
+    return None
+
+
+def serial_lines(path, prefix):
+    with open(path, "rb") as f:
+        text = f.read().decode(errors="replace")
+    return [l.strip() for l in text.splitlines() if prefix in l]
+
+
+def make_update_sticks(image, work):
+    """Bundles for the update test, made from the image's own build folder (tree, UKI, keys),
+    on two FAT stick images: (refused.img, good.img, version of the good bundle)."""
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    outdir = os.path.dirname(os.path.abspath(image))
+    trees = [os.path.join(outdir, "mkosi.output", d, "image") for d in os.listdir(os.path.join(outdir, "mkosi.output"))]
+    tree = trees[0]
+    osrel = dict(l.split("=", 1) for l in open(os.path.join(tree, "usr/lib/os-release")).read().split("\n") if "=" in l)
+    base, compatible = osrel["IMAGE_VERSION"].strip('"'), osrel["IMAGE_ID"].strip('"')
+    newer = base + ".1"
+    keys = os.environ.get("SAFFRON_UPDATE_KEYS", "/var/lib/saffron-image/update-keys")
+    uki = os.path.join(outdir, "parts", "saffron.efi")
+    mk = os.path.join(top, "image-build", "make-bundle.sh")
+    b = os.path.join(work, "bundles")
+    os.makedirs(b, exist_ok=True)
+    good = os.path.join(b, f"{compatible}-{newer}.raucb")
+    log(f"update test: making bundle {newer} (from {base}) ...")
+    subprocess.run(["bash", mk, tree, uki, newer, compatible, keys, good], check=True)
+    sqfs = os.path.join(b, "root.sqfs")
+    with open(sqfs, "wb") as f:
+        subprocess.run(["unsquashfs", "-cat", good, "root.img"], stdout=f, check=True)
+    fkeys = os.path.join(work, "foreign-keys")
+    subprocess.run(["bash", os.path.join(top, "image-build", "update-keys.sh"), fkeys], check=True,
+                   stdout=subprocess.DEVNULL)
+    foreign = os.path.join(b, f"{compatible}-{newer}-foreign-key.raucb")
+    subprocess.run(["bash", mk, tree, uki, newer, compatible, fkeys, foreign, sqfs], check=True)
+    os.remove(sqfs)
+    corrupt = os.path.join(b, f"{compatible}-{newer}-corrupt.raucb")
+    shutil.copy(good, corrupt)
+    with open(corrupt, "r+b") as f:  # 64 KiB of junk inside the payload (the root image)
+        f.seek(os.path.getsize(corrupt) // 2)
+        f.write(os.urandom(65536))
+
+    def stick(name, files):
+        img = os.path.join(work, name)
+        mb = sum(os.path.getsize(x) for x in files) // 1048576 + 64
+        subprocess.run(["mkfs.fat", "-F", "32", "-n", "SAFFRON-UPD", "-C", img, str(mb * 1024)], check=True,
+                       stdout=subprocess.DEVNULL)
+        subprocess.run(["mcopy", "-i", img] + files + ["::/"], check=True)
+        return img
+
+    refused = stick("stick-refused.img", [foreign, corrupt])
+    goodimg = stick("stick-good.img", [good])
+    shutil.rmtree(b)
+    return refused, goodimg, base, newer
+
+
+def run_update_test(a, work, disk, sticks, procs, current, start_vm, wait_for_desktop):
+    """Steps b and c of --update-test (the VM is up with the refused-bundles stick in it).
+    Returns {"ok", "why", "figures"}; current["vm"] is left at the QMP of the VM running at the
+    end (the fallback boot)."""
+    refused_img, good_img, base, newer = sticks
+    proc = procs[-1]
+    serial = os.path.join(work, "thinclient.serial.log")
+    res = {"ok": False, "figures": {}}
+    vm_qmp = current["vm"]
+    deadline = time.time() + a.timeout
+    if wait_serial(serial, "saffron-boot: slot A confirmed good", deadline, proc) is None:
+        res["why"] = "slot A's boot was never confirmed (saffron-boot-check)"
+        return res
+    if wait_serial(serial, "saffron-update: nothing installed from", deadline, proc) is None:
+        res["why"] = "the refused-bundles stick was never processed"
+        return res
+    lines = serial_lines(serial, "saffron-update:")
+    log("update test: stick 1: " + " | ".join(lines))
+    refused = [l for l in lines if "refused" in l]
+    if not any("foreign-key" in l and "signature" in l for l in refused) or \
+            not any("corrupt.raucb" in l and "hash tree" in l for l in refused):
+        res["why"] = "the foreign-key and corrupt bundles were not both refused for the right reason"
+        return res
+    log("update test: PASS bundles signed by a foreign key and corrupt bundles refused")
+
+    # Step b: the good stick, hot-plugged as a user would.
+    vm_qmp.cmd("blockdev-add", **{"driver": "raw", "node-name": "stick2", "read-only": True,
+                                  "file": {"driver": "file", "filename": good_img, "read-only": True}})
+    vm_qmp.cmd("device_add", driver="usb-storage", id="stick2dev", bus="xhci.0", drive="stick2")
+    t_plug = time.time()
+    log(f"update test: stick with {newer} plugged in; waiting for the install and the restart")
+    if wait_serial(serial, f"saffron-update: installed {newer}", time.time() + 900, proc) is None:
+        res["why"] = "the good bundle was not installed: " + " | ".join(serial_lines(serial, "saffron-update:")[-3:])
+        return res
+    t_installed = time.time()
+    res["figures"]["plug-in to installed"] = f"{t_installed - t_plug:.0f} s"
+    back, _ = wait_for_desktop(time.time() + a.timeout, need_gone=True)
+    if wait_serial(serial, f"saffron-boot: running slot B, version {newer}", time.time() + 300, proc) is None:
+        res["why"] = "the VM did not restart into slot B with the new version"
+        return res
+    if back is None or wait_serial(serial, "saffron-boot: slot B confirmed good", time.time() + 300, proc) is None:
+        res["why"] = "slot B came up without the desktop or was never confirmed good"
+        return res
+    res["figures"]["installed to desktop on slot B"] = f"{time.time() - t_installed:.0f} s"
+    log(f"update test: PASS slot B runs {newer} with the desktop on screen")
+
+    # Step c: switch off, break slot B, start again: three tries of B, then A.
+    vm_qmp.cmd("system_powerdown")
+    proc.wait(timeout=180)
+    entries = esp_entries(disk)
+    log(f"update test: boot entries after B's good boot: {' '.join(entries)}")
+    if not any("-b+3" in e for e in entries):
+        res["why"] = "slot B's entry is not re-armed after its good boot"
+        return res
+    off, _ = gpt_partition(disk, "saffron-root-b")
+    with open(disk, "r+b") as f:
+        f.seek(off)
+        f.write(bytes(16 << 20))
+    log("update test: slot B's root overwritten with zeros; starting the VM again")
+    t_start = time.time()
+    proc2, vm2, serial2 = start_vm("fallback", [])
+    procs.append(proc2)
+    current["vm"] = vm2
+    first, best = wait_for_desktop(time.time() + a.timeout + 600)
+    if wait_serial(serial2, "saffron-boot: running slot A", time.time() + 300, proc2) is None:
+        res["why"] = "the VM did not fall back to slot A: " + " | ".join(serial_lines(serial2, "saffron-boot:")[-3:])
+        return res
+    # OVMF prints one "BdsDxe: starting Boot..." per start of the boot loader.
+    tries = len(serial_lines(serial2, "BdsDxe: starting")) - 1
+    res["figures"]["failed tries of slot B before the fallback"] = str(tries)
+    if first is None or wait_serial(serial2, "saffron-boot: slot A confirmed good", time.time() + 300, proc2) is None:
+        res["why"] = "slot A came back without the desktop or was never confirmed"
+        return res
+    res["figures"]["start to desktop on slot A after the fallback"] = f"{time.time() - t_start:.0f} s"
+    log(f"update test: PASS broken slot B tried {tries} times, slot A took over with the desktop")
+    res["ok"] = True
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--image", required=True, help="saffron-kiosk.raw from image-build/build-image.sh")
@@ -231,6 +396,9 @@ def main():
     ap.add_argument("--keep", help="folder to keep screendumps, serial log and journal in")
     ap.add_argument("--crash-test", action="store_true",
                     help="crash the shell once it is up; pass when it is restarted within 2 s")
+    ap.add_argument("--update-test", action="store_true",
+                    help="A/B update: refuse bad bundles, install a good one into slot B and boot it, "
+                         "then break slot B and see the fallback to A")
     a = ap.parse_args()
 
     if os.geteuid() != 0:
@@ -239,7 +407,8 @@ def main():
     if not os.path.exists(a.image):
         log(f"SKIP: no image at {a.image}: build it with `make image RECIPE=kiosk`")
         return SKIP
-    for tool in ("qemu-system-x86_64", "sfdisk", "debugfs", "journalctl"):
+    for tool in ("qemu-system-x86_64", "sfdisk", "debugfs", "journalctl") + \
+            (("rauc", "mkfs.fat", "mcopy", "mdir", "unsquashfs") if a.update_test else ()):
         if not shutil.which(tool):
             log(f"SKIP: {tool} missing")
             return SKIP
@@ -268,21 +437,32 @@ def main():
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "desktop.log"), "w")))
         desktop = Qmp(host_qmp)
 
-        serial = os.path.join(work, "serial.log")
-        tc_qmp = os.path.join(work, "thinclient.qmp")
+        sticks = make_update_sticks(a.image, work) if a.update_test else None
+
+        def start_vm(name, extra):
+            serial_path = os.path.join(work, f"{name}.serial.log")
+            qmp_path = os.path.join(work, f"{name}.qmp")
+            proc = subprocess.Popen(
+                ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,thread=multi", "-smp", "2",
+                 "-m", "2048", "-cpu", "max",
+                 "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+                 "-drive", f"if=pflash,format=raw,file={vars_fd}",
+                 "-drive", f"file={disk},if=virtio,format=raw",
+                 "-nic", "user,model=virtio-net-pci",
+                 "-display", "none", "-vga", "none", "-device", "virtio-gpu-pci",
+                 "-device", "qemu-xhci,id=xhci",
+                 "-serial", f"file:{serial_path}", "-qmp", f"unix:{qmp_path},server=on,wait=off"] + extra,
+                stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, f"{name}.log"), "w"))
+            return proc, Qmp(qmp_path), serial_path
+
+        extra = ["-smbios", "type=1,serial=saffron-crash-test"] if a.crash_test else []
+        if sticks:
+            extra += ["-drive", f"if=none,id=stick1,format=raw,readonly=on,file={sticks[0]}",
+                      "-device", "usb-storage,bus=xhci.0,drive=stick1"]
         t0 = time.time()
-        procs.append(subprocess.Popen(
-            ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,thread=multi", "-smp", "2",
-             "-m", "2048", "-cpu", "max",
-             "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
-             "-drive", f"if=pflash,format=raw,file={vars_fd}",
-             "-drive", f"file={disk},if=virtio,format=raw",
-             "-nic", "user,model=virtio-net-pci",
-             "-display", "none", "-vga", "none", "-device", "virtio-gpu-pci",
-             "-serial", f"file:{serial}", "-qmp", f"unix:{tc_qmp},server=on,wait=off"]
-            + (["-smbios", "type=1,serial=saffron-crash-test"] if a.crash_test else []),
-            stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "thinclient.log"), "w")))
-        vm = Qmp(tc_qmp)
+        proc, vm, serial = start_vm("thinclient", extra)
+        procs.append(proc)
+        current = {"vm": vm}  # the QMP of the VM running now (the update test starts another)
         log(f"thin-client VM started (TCG, OVMF); waiting up to {a.timeout} s for the hosted desktop to appear")
 
         host_dump = os.path.join(work, "desktop.ppm")
@@ -294,10 +474,10 @@ def main():
             best, gone = (0.0, "", None), not need_gone
             while time.time() < deadline:
                 time.sleep(3)
-                if procs[1].poll() is not None:
+                if procs[-1].poll() is not None:
                     raise RuntimeError("the thin-client VM exited")
                 desktop.cmd("screendump", filename=host_dump)
-                vm.cmd("screendump", filename=vm_dump)
+                current["vm"].cmd("screendump", filename=vm_dump)
                 try:
                     host, client = read_ppm(host_dump), read_ppm(vm_dump)
                 except (ValueError, IndexError):
@@ -319,6 +499,10 @@ def main():
             if back is not None:
                 log(f"crash test: the hosted desktop is back on screen {back - first_frame:.1f} s after the "
                     f"first frame (correlation {best_after[0]:.3f})")
+        update = {}
+        if first_frame is not None and a.update_test:
+            update = run_update_test(a, work, disk, sticks, procs, current, start_vm, wait_for_desktop)
+            vm = current["vm"]
         desktop.cmd("screendump", filename=os.path.join(work, "desktop.png"), format="png")
         vm.cmd("screendump", filename=os.path.join(work, "thinclient.png"), format="png")
         log(f"screendumps: {work}/desktop.png {work}/thinclient.png "
@@ -330,11 +514,11 @@ def main():
         # after a failure: the kiosk unit's messages say why nothing appeared).
         vm.cmd("system_powerdown")
         try:
-            procs[1].wait(timeout=180)
+            procs[-1].wait(timeout=180)
         except subprocess.TimeoutExpired:
             log("warning: no clean shutdown within 180 s; reading the journal as it is")
-            procs[1].kill()
-            procs[1].wait()
+            procs[-1].kill()
+            procs[-1].wait()
         failed, restarts, timings, jtext = journal_check(disk, work, t0)
         log(f"journal: {jtext}")
         if first_frame is None:
@@ -375,6 +559,20 @@ def main():
                 log("FAIL crash test: systemd restarted the kiosk later than 2 s after the crash ended it")
                 return 1
             log("PASS crash test: restarted within 2 s, desktop back")
+        if a.update_test:
+            if not update.get("ok"):
+                log(f"FAIL update test: {update.get('why', 'did not run')}")
+                return 1
+            entries = esp_entries(disk)
+            bad_b = [e for e in entries if e.startswith("saffron-") and "-b+0" in e]
+            good_a = [e for e in entries if "-a+3" in e or e.endswith("-a.conf")]
+            log(f"update test: boot entries after the fallback: {' '.join(entries)}")
+            if not bad_b or not good_a:
+                log("FAIL update test: expected slot B's entry out of tries and slot A's good")
+                return 1
+            for k, v in update.get("figures", {}).items():
+                print(f"boot_test: update test (QEMU TCG): {k}: {v}")
+            log("PASS update test: bad bundles refused, B installed and booted, broken B fell back to A")
         if failed:
             log("FAIL journal: failed units:\n  " + "\n  ".join(failed))
             return 1
