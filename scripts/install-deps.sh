@@ -15,7 +15,7 @@ PKGS=(
   qt6-declarative-dev qt6-declarative-private-dev qt6-base-private-dev qt6-shadertools-dev
   qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-layouts
   qml6-module-qtquick-window qml6-module-qtquick-templates qml6-module-qtqml-workerscript
-  qt6-virtualkeyboard-dev qml6-module-qtquick-virtualkeyboard libsystemd-dev
+  qt6-virtualkeyboard-dev qml6-module-qtquick-virtualkeyboard qt6-l10n-tools libsystemd-dev
   # USB redirection: libusb, usbredirhost/parser; umockdev fakes devices in the tests; usb.ids names
   libusb-1.0-0-dev libusbredirhost-dev libusbredirparser-dev umockdev libumockdev-dev usb.ids
   # video: GStreamer 1.22 with explicit decoder pipelines (software, VA-API, nvcodec, V4L2)

@@ -5,6 +5,7 @@
 
 #include <QClipboard>
 #include <QGuiApplication>
+#include <QLocale>
 #include <QQmlEngine>
 #include <QQuickWindow>
 #include <mutex>
@@ -108,6 +109,9 @@ ShellApp::ShellApp(ShellStart start, QObject* parent)
     : QObject(parent), start_(std::move(start)), controller_(policyFor(start_)) {
     Q_ASSERT(!g_current);
     g_current = this;
+    // Before anything builds a text; English (the sources' language) needs no file.
+    if (translator_.load(QLocale(), QStringLiteral("saffron"), QStringLiteral("_"), QStringLiteral(":/i18n")))
+        QCoreApplication::installTranslator(&translator_);
     config_.version = QGuiApplication::applicationVersion();
     config_.kiosk = start_.kiosk;
     config_.scaling = start_.scaling;

@@ -9,6 +9,7 @@
 #include "app/UsbController.h"
 
 #include <QQmlApplicationEngine>
+#include <QTranslator>
 #include <memory>
 #include <optional>
 
@@ -72,6 +73,8 @@ private:
 
     ShellStart start_;
     ShellConfig config_;
+    // The user interface's language: QLocale()'s, i.e. LANG / LANGUAGE unless a test set a default.
+    QTranslator translator_;
     SessionController controller_;
     LauncherModel launcher_;
     std::unique_ptr<UsbController> usb_;

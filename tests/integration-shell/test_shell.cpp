@@ -16,6 +16,7 @@
 #include <QQuickItem>
 #include <QQuickWindow>
 #include <QSGRendererInterface>
+#include <QScopeGuard>
 #include <QSslCertificate>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -79,6 +80,7 @@ class TestShell : public QObject {
 private slots:
     void connectedViewMatchesScreendump();
     void unreachableScreen();
+    void unreachableScreenInGerman();
     void authenticationFailedThenPassword();
     void certificateRefusedShowsDetails();
     void reconnectsAfterServerRestart();
@@ -170,6 +172,21 @@ void TestShell::unreachableScreen() {
     QVERIFY(visible(app.window(), "retryButton"));
     QVERIFY(waitUntil([&] { return app.window()->isExposed(); }, 5000));
     saveShot(app.window(), QStringLiteral("unreachable"));
+}
+
+void TestShell::unreachableScreenInGerman() {
+    // The shell speaks the user's language (QLocale(): LANG / LANGUAGE, here set as the default).
+    QLocale::setDefault(QLocale(QLocale::German, QLocale::Germany));
+    const auto restore = qScopeGuard([] { QLocale::setDefault(QLocale::system()); });
+    const quint16 closedPort = freeTcpPort();
+    QVERIFY(closedPort);
+    ShellApp app(startFor(targetFor(closedPort)));
+    QVERIFY(app.load());
+    app.begin();
+    QVERIFY(waitState(app, QStringLiteral("unreachable")));
+    QCOMPARE(text(app.window(), "statusHeadline"), QStringLiteral("Der Server ist nicht erreichbar"));
+    QCOMPARE(text(app.window(), "retryButton"), QStringLiteral("Erneut versuchen"));
+    saveShot(app.window(), QStringLiteral("unreachable-de"));
 }
 
 void TestShell::authenticationFailedThenPassword() {
