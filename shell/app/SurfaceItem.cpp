@@ -43,6 +43,12 @@ QImage copyRegion(const Surface& s, const QRect& r) {
 // full-screen 1080p update replaces 510 small textures instead of 40 (not measured yet).
 constexpr int kSoftwareTile = 64;
 
+// Qt Quick's software renderer (no GPU, e.g. the appliance under cage on pixman): the surface
+// is shown as CPU tiles and video streams are converted into it on the CPU.
+bool isSoftwareScene(const QQuickWindow* w) {
+    return w && w->rendererInterface()->graphicsApi() == QSGRendererInterface::Software;
+}
+
 } // namespace
 
 struct SessionNode : QSGNode {
@@ -196,9 +202,7 @@ void SurfaceItem::onSurface(SurfacePtr s) {
     surfaceSize_ = surface_ ? QSize(surface_->pixmap.width, surface_->pixmap.height) : QSize();
     newSurface_ = true;
     dirty_ = QRegion();
-    const bool software =
-        window() && window()->rendererInterface()->graphicsApi() == QSGRendererInterface::Software;
-    if (surface_ && software)
+    if (surface_ && isSoftwareScene(window()))
         mirror_ = copySurface(*surface_);
     else
         mirror_ = QImage();
@@ -214,8 +218,7 @@ void SurfaceItem::applyVideoLayers() {
     // layers too.
     if (!session_ || !window())
         return;
-    const bool software = window()->rendererInterface()->graphicsApi() == QSGRendererInterface::Software;
-    session_->setVideoLayers(!software && qgetenv("SAFFRON_VIDEO_LAYERS") != "0");
+    session_->setVideoLayers(!isSoftwareScene(window()) && qgetenv("SAFFRON_VIDEO_LAYERS") != "0");
 }
 
 void SurfaceItem::itemChange(ItemChange change, const ItemChangeData& data) {
@@ -258,7 +261,7 @@ QSGNode* SurfaceItem::updatePaintNode(QSGNode* old, UpdatePaintNodeData*) {
     }
     root->blank->setRect(boundingRect());
 
-    const bool software = win->rendererInterface()->graphicsApi() == QSGRendererInterface::Software;
+    const bool software = isSoftwareScene(win);
     if (surface_ && software) {
         updateSoftwareTiles(root, win);
     } else if (root->tileLayer) {
@@ -291,11 +294,9 @@ QSGNode* SurfaceItem::updatePaintNode(QSGNode* old, UpdatePaintNodeData*) {
                 root->picture->setTexture(tex);
                 dirty_ = QRegion(surface_->bounds());
             }
-            std::vector<VideoLayer> layers;
-            {
-                QMutexLocker lock(&surface_->mutex);
-                layers = surface_->layers;
-            }
+            // One locked section per frame: the layers and the redrawn pixels of the same moment.
+            QMutexLocker lock(&surface_->mutex);
+            const std::vector<VideoLayer> layers = surface_->layers;
             // A layer that went away left its picture in the surface (VideoStreams settles it
             // there before taking the layer down): upload that area in this same frame.
             for (VideoLayerNode* n : root->layers)
@@ -303,7 +304,6 @@ QSGNode* SurfaceItem::updatePaintNode(QSGNode* old, UpdatePaintNodeData*) {
                                  [&](const VideoLayer& l) { return l.streamId == n->streamId(); }))
                     dirty_ += n->dest();
             if (!dirty_.isEmpty()) {
-                QMutexLocker lock(&surface_->mutex);
                 const QRect bounds = surface_->bounds();
                 const bool many = dirty_.rectCount() > kMaxUploadRects;
                 const auto queue = [&](const QRect& r) {
@@ -319,6 +319,7 @@ QSGNode* SurfaceItem::updatePaintNode(QSGNode* old, UpdatePaintNodeData*) {
                 dirty_ = QRegion();
                 root->picture->markDirty(QSGNode::DirtyMaterial);
             }
+            lock.unlock(); // the layers hold their pictures themselves
             if (fresh)
                 root->insertChildNodeAfter(root->picture, root->blank);
             updateVideoLayers(root, layers);
