@@ -56,12 +56,14 @@ image:
 	bash image-build/build-image.sh $(RECIPE) $(IMAGE_OUT)/$(RECIPE)
 
 # Builds the kiosk image and boots it under QEMU TCG against a SeaBIOS SPICE desktop (crash
-# restart, then A/B updates) (slow).
+# restart, then A/B updates), then the pc-installer image and installs it onto a blank disk (slow).
 test-image:
 	bash scripts/install-deps.sh image
 	bash image-build/build-image.sh kiosk $(IMAGE_OUT)/kiosk
 	python3 tests/image/boot_test.py --crash-test --image $(IMAGE_OUT)/kiosk/saffron-kiosk.raw --keep $(IMAGE_OUT)/kiosk-boot
 	python3 tests/image/boot_test.py --update-test --image $(IMAGE_OUT)/kiosk/saffron-kiosk.raw --keep $(IMAGE_OUT)/kiosk-update
+	bash image-build/build-image.sh pc-installer $(IMAGE_OUT)/pc-installer
+	python3 tests/image/install_test.py --image $(IMAGE_OUT)/pc-installer/saffron-pc-installer.raw --keep $(IMAGE_OUT)/pc-installer-install
 
 bench: build
 	cmake --build $(BUILD) --target bench
