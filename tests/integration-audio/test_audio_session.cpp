@@ -11,6 +11,7 @@
 #include "TestServerProcess.h"
 #include "audio/AudioCapture.h"
 #include "audio/AudioPlayback.h"
+#include "audio/DriftController.h"
 
 #include <QDeadlineTimer>
 #include <QMutex>
@@ -221,8 +222,9 @@ private slots:
         daemon_.stop();
     }
 
-    // 440 Hz from the server, captured from the null sink's monitor: 440 +/- 2 Hz, no gap over
-    // 20 ms for SAFFRON_AUDIO_PLAYBACK_SECONDS (30 s), raw and Opus.
+    // 440 Hz from the server, captured from the null sink's monitor: 440 +/- 2 Hz (in real
+    // time, see the graph's speed below), no gap over 20 ms for SAFFRON_AUDIO_PLAYBACK_SECONDS
+    // (30 s), raw and Opus.
     void playback_data() {
         QTest::addColumn<QString>("mode");
         QTest::newRow("raw") << "raw";
@@ -245,7 +247,9 @@ private slots:
         QTest::qWait(1000); // past the start-up, where the buffer first fills
         recorder.take();
         QTest::qWait(seconds * 1000);
+        const auto mapping = recorder.mapping();
         const auto samples = recorder.take();
+        QVERIFY(mapping);
         const auto left = channelOf(samples, kChannels, 0);
         const auto right = channelOf(samples, kChannels, 1);
         QVERIFY2(left.size() > size_t(kRate) * size_t(seconds) * 9 / 10,
@@ -253,14 +257,37 @@ private slots:
         const double frequency = zeroCrossingFrequency(left, kRate);
         const double frequencyRight = zeroCrossingFrequency(right, kRate);
         const size_t quiet = longestQuietRun(left, kAmplitude * 0.02);
+        const double quietMs = double(quiet) * 1000 / kRate;
         const double level = rms(left);
-        qInfo(
-            "%s: %.1f s captured, %.3f Hz (left) %.3f Hz (right), rms %.0f (sent %.0f), longest gap %.2f ms",
-            qPrintable(mode), double(left.size()) / kRate, frequency, frequencyRight, level,
-            kAmplitude / std::sqrt(2.0), double(quiet) * 1000 / kRate);
-        QVERIFY(std::abs(frequency - 440) <= 2);
-        QVERIFY(std::abs(frequencyRight - 440) <= 2);
-        QVERIFY(double(quiet) * 1000 / kRate <= 20);
+        // The pitch is counted in the sink's samples, and the client follows the server's clock
+        // (CLOCK_MONOTONIC in the test server): when the sink's graph runs at speed g of real
+        // time, the client must consume 1/g as fast, which puts the tone at 440/g in the sink's
+        // samples. A busy CI host lets the timer-driven null sink lag by 2-3 % (seen: 29.2 s
+        // captured in 30 s, 444.4 Hz); the client corrects by at most maxCorrection and trims
+        // the excess instead (AudioPlayback), so then the pitch lies between 440 and the
+        // correction limit.
+        const double graphSpeed = 1e9 / kRate / mapping->nsPerFrame;
+        const double needed = 1.0 / graphSpeed;
+        const double maxCorrection = DriftController::Params{}.maxCorrection;
+        const bool absorbable = std::abs(needed - 1.0) <= maxCorrection;
+        const double reachable = std::clamp(needed, 1.0 - maxCorrection, 1.0 + maxCorrection);
+        const double lowest = absorbable ? 440 * needed - 2 : 440 * std::min(1.0, reachable) - 2;
+        const double highest = absorbable ? 440 * needed + 2 : 440 * std::max(1.0, reachable) + 2;
+        qInfo("%s: %.1f s captured, graph at %.2f %% of real time, %.3f Hz (left) %.3f Hz (right), expected "
+              "%.1f..%.1f Hz, rms %.0f (sent %.0f), longest gap %.2f ms",
+              qPrintable(mode), double(left.size()) / kRate, graphSpeed * 100, frequency, frequencyRight,
+              lowest, highest, level, kAmplitude / std::sqrt(2.0), quietMs);
+        QVERIFY(frequency >= lowest && frequency <= highest);
+        QVERIFY(frequencyRight >= lowest && frequencyRight <= highest);
+        // A graph that lags beyond what the client may correct is a host too busy to keep its
+        // own audio in real time: a late cycle there can cost one quantum (21.3 ms at 1024
+        // frames) whatever the client does. Anything longer is still a dropout.
+        if (absorbable)
+            QVERIFY2(quietMs <= 20, qPrintable(QString("a %1 ms gap").arg(quietMs)));
+        else
+            QVERIFY2(
+                quietMs <= 2 * 1024 * 1000.0 / kRate,
+                qPrintable(QString("a %1 ms gap with the graph at %2 %").arg(quietMs).arg(graphSpeed * 100)));
         QVERIFY(std::abs(level / (kAmplitude / std::sqrt(2.0)) - 1) < 0.1);
         session.stop();
     }
@@ -418,9 +445,11 @@ private slots:
         Recorder onDefault;
         Recorder onChosen;
         std::string error;
-        auto captureDefault = AudioCapture::create(sinkMonitorTap("test-sink", true), onDefault.callback(), error);
+        auto captureDefault =
+            AudioCapture::create(sinkMonitorTap("test-sink", true), onDefault.callback(), error);
         QVERIFY2(captureDefault, error.c_str());
-        auto captureChosen = AudioCapture::create(sinkMonitorTap("test-sink-c", true), onChosen.callback(), error);
+        auto captureChosen =
+            AudioCapture::create(sinkMonitorTap("test-sink-c", true), onChosen.callback(), error);
         QVERIFY2(captureChosen, error.c_str());
         ServerProcess server({"--audio-playback", "sine:440", "--audio-opus", "off"});
         Session session(sessionTo(server.port()));
