@@ -117,7 +117,10 @@ ShellApp::ShellApp(ShellStart start, QObject* parent)
     config_.scaling = start_.scaling;
     config_.clipboard = start_.clipboard;
     config_.virtualKeyboard = start_.virtualKeyboard;
-    config_.launcher = !start_.target;
+    // A kiosk never shows the connection list, not even an empty one.
+    config_.launcher = !start_.target && !start_.kiosk;
+    config_.startProblem = start_.startProblem;
+    config_.startProblemDetail = start_.startProblemDetail;
     QVariantMap keys = defaultHotkeys();
     if (start_.target) {
         const ConnectionSpec& spec = start_.target->spec;

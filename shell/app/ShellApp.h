@@ -38,6 +38,9 @@ struct ShellStart {
     QString settingsRoot; // the administrator's settings live under it; empty = none
     int backoffMinMs = 1000;
     int backoffMaxMs = 30000;
+    // A kiosk that has nothing it can connect to shows this instead (see ShellConfig).
+    QString startProblem;
+    QString startProblemDetail;
 };
 
 // The Qt Quick shell: configuration, the session controller, the launcher model and the QML

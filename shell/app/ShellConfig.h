@@ -19,6 +19,8 @@ class ShellConfig : public QObject {
     Q_PROPERTY(bool launcher MEMBER launcher CONSTANT)
     Q_PROPERTY(bool virtualKeyboard MEMBER virtualKeyboard CONSTANT)
     Q_PROPERTY(QString version MEMBER version CONSTANT)
+    Q_PROPERTY(QString startProblem MEMBER startProblem CONSTANT)
+    Q_PROPERTY(QString startProblemDetail MEMBER startProblemDetail CONSTANT)
 public:
     using QObject::QObject;
 
@@ -30,9 +32,14 @@ public:
     // toggle-fullscreen, secure-attention, ...).
     QVariantMap sessionHotkeys;
     bool clipboard = true;
-    bool launcher = false; // no target given: show the connection list
+    bool launcher = false; // no target given (and not a kiosk): show the connection list
     bool virtualKeyboard = false;
     QString version;
+    // Why a kiosk cannot connect as configured, shown on its status screen instead of a
+    // session: "no-connection" (nothing in connections.d) or "bad-connection" (the one it has
+    // cannot be used); the detail (a path, the parser's error) is shown as it is.
+    QString startProblem;
+    QString startProblemDetail;
 
 signals:
     void scalingChanged();

@@ -147,25 +147,42 @@ int main(int argc, char** argv) {
     start.backoffMinMs = int(settings.reconnectMin().count());
     start.backoffMaxMs = int(settings.reconnectMax().count());
 
+    // A kiosk that cannot connect as configured says so on its screen (and keeps running, under
+    // systemd's Restart=always it would otherwise be started again every half second, a black
+    // screen for whoever stands in front of it); a desktop user gets the error and exit code.
+    const auto kioskCannotStart = [&](const QString& problem, const QString& detail) {
+        qCritical().noquote() << "kiosk cannot connect:" << detail;
+        start.startProblem = problem;
+        start.startProblemDetail = detail;
+    };
     ConnectionSpec fileSpec;
     if (!o.target.isEmpty()) {
         QString error;
         start.target = loadConnectionTarget(o.target, &error);
-        if (!start.target)
+        if (!start.target && start.kiosk)
+            kioskCannotStart(QStringLiteral("bad-connection"), error);
+        else if (!start.target)
             return fail(error);
-        JournalLog::addSecretsOf(start.target->spec);
-        fileSpec = start.target->spec;
+        if (start.target) {
+            JournalLog::addSecretsOf(start.target->spec);
+            fileSpec = start.target->spec;
+        }
     } else {
         ConnectionCatalog catalog;
         catalog.load(ConnectionCatalog::systemDirForRoot(o.settingsRoot),
                      start.kiosk ? QString() : ConnectionCatalog::defaultUserDir());
-        for (const CatalogProblem& p : catalog.problems())
+        QStringList unusable; // what the kiosk's problem screen lists when nothing is left
+        for (const CatalogProblem& p : catalog.problems()) {
             qWarning().noquote() << "connections:" << p.text();
+            if (p.fatal)
+                unusable << p.text();
+        }
         for (const CatalogEntry& e : catalog.entries()) {
             QString error;
             auto options = sessionOptionsFrom(e.spec, &error);
             if (!options) {
                 qWarning().noquote() << "connections:" << e.source << error;
+                unusable << e.source + QStringLiteral(": ") + error;
                 continue;
             }
             LauncherModel::Entry entry{e.name, e.description, ConnectionTarget{e.spec, *options}};
@@ -173,9 +190,11 @@ int main(int argc, char** argv) {
             start.connections.push_back(std::move(entry));
         }
         // A kiosk shows one desktop and nothing else: the first configured connection.
-        if (start.kiosk) {
-            if (start.connections.empty())
-                return fail(QStringLiteral("kiosk mode needs a connection in /etc/saffron/connections.d"));
+        if (start.kiosk && start.connections.empty()) {
+            unusable.prepend(QStringLiteral("no usable connection in %1")
+                                 .arg(ConnectionCatalog::systemDirForRoot(o.settingsRoot)));
+            kioskCannotStart(QStringLiteral("no-connection"), unusable.join(QLatin1Char('\n')));
+        } else if (start.kiosk) {
             start.target = start.connections.front().target;
             fileSpec = start.target->spec;
         }
@@ -225,6 +244,9 @@ int main(int argc, char** argv) {
         Qt::QueuedConnection);
     QObject::connect(&controller, &SessionController::stateChanged, &app,
                      [&controller] { SystemdNotifier::status(statusLine(controller)); });
+    if (!shell.config().startProblem.isEmpty())
+        SystemdNotifier::status(QStringLiteral("Cannot connect: ") +
+                                shell.config().startProblemDetail.section(QLatin1Char('\n'), 0, 0));
     QObject::connect(&app, &QCoreApplication::aboutToQuit, [] { SystemdNotifier::stopping(); });
 
     if (!o.target.isEmpty() && QGuiApplication::platformName() == QLatin1String("offscreen")) {

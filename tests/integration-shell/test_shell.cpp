@@ -13,6 +13,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QProcess>
 #include <QQuickItem>
 #include <QQuickWindow>
 #include <QSGRendererInterface>
@@ -20,6 +21,9 @@
 #include <QSslCertificate>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 using namespace saffron;
 using namespace saffron::test;
@@ -86,6 +90,8 @@ private slots:
     void reconnectsAfterServerRestart();
     void kioskCannotBeClosed();
     void kioskWithoutPinKeepsSettingsLocked();
+    void kioskWithoutConnectionShowsProblem();
+    void kioskBinaryWithoutConnectionStaysUp();
     void launcherListsConnections();
     void videoStreamMatchesSource_data();
     void videoStreamMatchesSource();
@@ -328,6 +334,103 @@ void TestShell::kioskWithoutPinKeepsSettingsLocked() {
     QVERIFY(!app.admin().unlock(QStringLiteral("0000")));
     QVERIFY2(app.admin().message().contains(QStringLiteral("No administrator PIN")),
              qPrintable(app.admin().message()));
+}
+
+void TestShell::kioskWithoutConnectionShowsProblem() {
+    QTemporaryDir root;
+    QVERIFY(root.isValid());
+    ShellStart s = startFor(std::nullopt);
+    s.kiosk = true;
+    s.settingsRoot = root.path();
+    s.startProblem = QStringLiteral("no-connection");
+    s.startProblemDetail = QStringLiteral("no usable connection in /etc/saffron/connections.d");
+    ShellApp app(std::move(s));
+    QVERIFY(app.load());
+    app.begin();
+    QQuickWindow* w = app.window();
+    QVERIFY(waitUntil([&] { return w->isExposed(); }, 5000));
+    QCOMPARE(app.controller().state(), QStringLiteral("idle"));
+    // The problem, not an empty launcher: a kiosk never lists connections.
+    QVERIFY(w->findChild<QQuickItem*>(QStringLiteral("launcher")) == nullptr);
+    QVERIFY(visible(w, "statusScreen"));
+    QCOMPARE(text(w, "statusHeadline"), QStringLiteral("No desktop is set up for this device"));
+    QVERIFY(visible(w, "statusProblemHint"));
+    QVERIFY(visible(w, "statusDetails"));
+    QCOMPARE(text(w, "statusDetails"), QStringLiteral("no usable connection in /etc/saffron/connections.d"));
+    QVERIFY(visible(w, "adminButton"));
+    QVERIFY(!visible(w, "retryButton"));
+    w->close();
+    QCoreApplication::processEvents();
+    QVERIFY(w->isVisible());
+    saveShot(w, QStringLiteral("kiosk-no-connection"));
+}
+
+// main()'s side: `saffron --kiosk` with nothing in connections.d keeps running with that
+// screen (before, it exited and systemd started it again every half second), and tells systemd
+// it is up (READY=1) and why it does not connect (STATUS=).
+void TestShell::kioskBinaryWithoutConnectionStaysUp() {
+    const QString shell = qEnvironmentVariable("SAFFRON_SHELL");
+    if (shell.isEmpty())
+        QSKIP("SAFFRON_SHELL is not set");
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    QVERIFY(QDir().mkpath(dir.filePath(QStringLiteral("root/etc/saffron/connections.d"))));
+    QFile broken(dir.filePath(QStringLiteral("root/etc/saffron/connections.d/office.conf")));
+    QVERIFY(broken.open(QIODevice::WriteOnly));
+    broken.write("[connection]\nname=Office\n"); // no uri: unusable
+    broken.close();
+    const QByteArray socketPath = QFile::encodeName(dir.filePath(QStringLiteral("notify")));
+    const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    QVERIFY(fd >= 0);
+    const auto closeFd = qScopeGuard([fd] { ::close(fd); });
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    QVERIFY(size_t(socketPath.size()) < sizeof(addr.sun_path));
+    std::copy(socketPath.begin(), socketPath.end(), addr.sun_path);
+    QCOMPARE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    env.insert(QStringLiteral("NOTIFY_SOCKET"), QString::fromLocal8Bit(socketPath));
+    p.setProcessEnvironment(env);
+    p.setProcessChannelMode(QProcess::MergedChannels);
+    p.start(shell, {QStringLiteral("--kiosk"), QStringLiteral("--settings-root"),
+                    dir.filePath(QStringLiteral("root"))});
+    QVERIFY2(p.waitForStarted(), qPrintable(p.errorString()));
+    const auto stop = qScopeGuard([&p] {
+        p.terminate();
+        if (!p.waitForFinished(10000))
+            p.kill();
+        p.waitForFinished();
+    });
+    QStringList messages;
+    QByteArray output; // QVERIFY2 evaluates its message every time: read the pipe only here
+    const bool ready = waitUntil(
+        [&] {
+            char buf[4096];
+            for (;;) {
+                const ssize_t n = ::recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+                if (n <= 0)
+                    break;
+                messages << QString::fromUtf8(buf, int(n)).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+            }
+            return messages.contains(QStringLiteral("READY=1")) || p.state() != QProcess::Running;
+        },
+        60000);
+    output += p.readAll();
+    QVERIFY2(ready && p.state() == QProcess::Running,
+             qPrintable(QStringLiteral("messages %1; output:\n%2")
+                            .arg(messages.join(QLatin1Char(' ')), QString::fromLocal8Bit(output))));
+    QVERIFY2(messages.filter(QStringLiteral("STATUS=Cannot connect: no usable connection in")).size() == 1,
+             qPrintable(messages.join(QLatin1Char(' '))));
+    QTest::qWait(1000); // still up a second later, nothing to retry
+    QCOMPARE(p.state(), QProcess::Running);
+    output += p.readAll();
+    const QString text = QString::fromLocal8Bit(output);
+    QVERIFY2(text.contains(QStringLiteral("kiosk cannot connect")) &&
+                 text.contains(QStringLiteral("office.conf")),
+             qPrintable(text));
 }
 
 void TestShell::launcherListsConnections() {

@@ -36,9 +36,15 @@ Rectangle {
         case "lost": return qsTr("The connection was lost")
         case "closed": return qsTr("The server closed the session")
         case "error": return qsTr("The session failed")
-        default: return Config.launcher ? "" : qsTr("Not connected")
+        default:
+            if (Config.startProblem === "no-connection")
+                return qsTr("No desktop is set up for this device")
+            if (Config.startProblem === "bad-connection")
+                return qsTr("The desktop connection cannot be used")
+            return Config.launcher ? "" : qsTr("Not connected")
         }
     }
+    readonly property bool startProblem: state === "idle" && Config.startProblem !== ""
 
     ColumnLayout {
         anchors.centerIn: parent
@@ -79,10 +85,20 @@ Rectangle {
             wrapMode: Text.Wrap
         }
         Label {
+            objectName: "statusProblemHint"
+            Layout.fillWidth: true
+            horizontalAlignment: Text.AlignHCenter
+            visible: screen.startProblem
+            text: qsTr("Ask your administrator to add or correct the connection in /etc/saffron/connections.d.")
+            color: "#c8d0d8"
+            font.pixelSize: 16
+            wrapMode: Text.Wrap
+        }
+        Label {
             objectName: "statusDetails"
             Layout.fillWidth: true
-            visible: screen.state === "certificate" && text !== ""
-            text: Controller.details
+            visible: (screen.state === "certificate" || screen.startProblem) && text !== ""
+            text: screen.startProblem ? Config.startProblemDetail : Controller.details
             color: "#e0c080"
             font.family: "monospace"
             font.pixelSize: 14
@@ -116,6 +132,12 @@ Rectangle {
                 visible: screen.state !== "connecting" && screen.state !== "idle"
                 text: screen.waiting ? qsTr("Reconnect now") : qsTr("Try again")
                 onClicked: password.visible ? Controller.retryWithPassword(password.text) : Controller.retry()
+            }
+            Button {
+                objectName: "adminButton"
+                visible: screen.startProblem && Admin.available
+                text: qsTr("Administration…")
+                onClicked: root.openAdmin()
             }
             Button {
                 objectName: "cancelButton"

@@ -259,6 +259,22 @@
         <translation>Nicht verbunden</translation>
     </message>
     <message>
+        <source>No desktop is set up for this device</source>
+        <translation>Für dieses Gerät ist kein Desktop eingerichtet</translation>
+    </message>
+    <message>
+        <source>The desktop connection cannot be used</source>
+        <translation>Die Desktop-Verbindung ist nicht verwendbar</translation>
+    </message>
+    <message>
+        <source>Ask your administrator to add or correct the connection in /etc/saffron/connections.d.</source>
+        <translation>Bitten Sie Ihren Administrator, die Verbindung in /etc/saffron/connections.d anzulegen oder zu korrigieren.</translation>
+    </message>
+    <message>
+        <source>Administration…</source>
+        <translation>Verwaltung…</translation>
+    </message>
+    <message>
         <source>Trying again in %1 s…</source>
         <translation>Neuer Versuch in %1 s…</translation>
     </message>
