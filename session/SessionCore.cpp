@@ -103,6 +103,7 @@ void SessionCore::openChannels(const QList<ChannelId>& list) {
                 playback_->setAudioOptions(audio);
                 playback_->setLocalVolume(speakerVolume_);
                 playback_->setLocalMute(speakerMuted_);
+                playback_->setMultimediaClock(clock_);
                 connect(playback_, &PlaybackChannel::audioUnavailable, this,
                         [](const QString& why) { qCWarning(lcSession).noquote() << "no sound:" << why; });
                 channel = playback_;

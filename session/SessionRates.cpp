@@ -52,6 +52,12 @@ SessionRates sessionRates(const SessionInfo& before, const SessionInfo& after, d
     v.renderMs = perItemMs(grown(v0.renderNs, v1.renderNs), v.presented);
     v.arrivalToPresentMs = perItemMs(grown(v0.arrivalToPresentNs, v1.arrivalToPresentNs), v.presented);
     v.arrivalToPresentMaxMs = double(v1.arrivalToPresentMaxNs) / 1e6;
+    v.lipSynced = grown(v0.framesLipSynced, v1.framesLipSynced);
+    // The sum is signed: a counter reset (channel re-created) shows as a window without any.
+    v.avOffsetMs = v.lipSynced && v1.framesLipSynced >= v0.framesLipSynced
+                       ? double(v1.avOffsetMsSum - v0.avOffsetMsSum) / double(v.lipSynced)
+                       : 0;
+    v.avOffsetMaxAbsMs = double(v1.avOffsetMsMaxAbs);
     v.decoders = v1.decoders;
     return r;
 }

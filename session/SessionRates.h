@@ -33,6 +33,9 @@ struct SessionRates {
         double renderMs = 0;              // per presented frame
         double arrivalToPresentMs = 0;    // per presented frame
         double arrivalToPresentMaxMs = 0; // the session's maximum so far, not the window's
+        quint64 lipSynced = 0;            // of presented: scheduled by the sound being heard
+        double avOffsetMs = 0;            // per lip-synced frame, video late positive
+        double avOffsetMaxAbsMs = 0;      // the session's maximum so far
         QString decoders;
     } video;
 };

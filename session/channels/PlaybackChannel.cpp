@@ -48,6 +48,8 @@ void PlaybackChannel::handleMessage(uint16_t type, std::span<const uint8_t> body
         if (playback_) {
             playback_->endOfStream();
         }
+        if (clock_)
+            clock_->audioStopped();
         break;
     case SPICE_MSG_PLAYBACK_VOLUME:
         onVolume(r);
@@ -168,7 +170,7 @@ void PlaybackChannel::setLocalMute(bool mute) {
 
 // DATA: uint32 time, uint8 data[] (the rest of the message).
 void PlaybackChannel::onData(Reader& r) {
-    r.u32();
+    const uint32_t mmTime = r.u32();
     const std::span<const uint8_t> data = r.rest();
     if (!format_) {
         ++playbackStats_.rejectedPackets;
@@ -203,6 +205,16 @@ void PlaybackChannel::onData(Reader& r) {
         if (std::string error = playback_->error(); !error.empty()) {
             reportUnavailable(error);
             playback_.reset();
+        } else if (clock_) {
+            // This packet's first sample (stamped mmTime) is heard once everything queued before
+            // it has played: the ring ahead of it and PipeWire's delay to the device. So what is
+            // heard now is mmTime minus that. Only while the stream plays (not while it refills).
+            const AudioPlaybackStats st = playback_->stats();
+            if (st.playing) {
+                const double packetMs = format.framesToMs(double(pcm_.size() / format.channels));
+                const double aheadMs = std::max(0.0, st.latencyMs - packetMs);
+                clock_->syncHeard(mmTime - uint32_t(aheadMs + 0.5));
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 #include "audio/AudioPlayback.h"
 #include "audio/OpusCodec.h"
 #include "channels/Channel.h"
+#include "streams/MultimediaClock.h"
 
 #include <QString>
 #include <memory>
@@ -43,6 +44,9 @@ public:
     // Another sink (a PipeWire node name; empty: the system default), now: a playing stream is
     // reopened there (a gap of a few milliseconds), later streams start there.
     void setOutputTarget(const std::string& target);
+    // The session's clock, told what is heard as each packet is queued (MultimediaClock's audio
+    // anchor: video schedules against it for lip-sync while sound plays).
+    void setMultimediaClock(std::shared_ptr<MultimediaClock> clock) { clock_ = std::move(clock); }
 
     // Current audio latency (ring + PipeWire), for DISPLAY_STREAM_REPORT's audio_delay; nullopt
     // while nothing plays.
@@ -83,6 +87,7 @@ private:
     std::vector<int16_t> pcm_;
     bool unavailableReported_ = false;
     PlaybackChannelStats playbackStats_;
+    std::shared_ptr<MultimediaClock> clock_;
 };
 
 } // namespace saffron

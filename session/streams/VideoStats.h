@@ -23,6 +23,11 @@ struct VideoStats {
     quint64 renderNs = 0;           // conversion and drawing, over framesPresented
     quint64 arrivalToPresentNs = 0; // message parsed -> presented, over framesPresented
     quint64 arrivalToPresentMaxNs = 0;
+    // Lip-sync with the sound (frames presented while audio played, scheduled by the audio
+    // being heard): the offset of each such frame from its sound, video late positive.
+    quint64 framesLipSynced = 0;
+    qint64 avOffsetMsSum = 0;
+    qint64 avOffsetMsMaxAbs = 0;
     QString decoders; // the elements decoding the live streams, e.g. "h264:avdec_h264"
 
     // Sums another display channel's figures into these (maxima stay maxima).
@@ -41,6 +46,9 @@ struct VideoStats {
         renderNs += o.renderNs;
         arrivalToPresentNs += o.arrivalToPresentNs;
         arrivalToPresentMaxNs = qMax(arrivalToPresentMaxNs, o.arrivalToPresentMaxNs);
+        framesLipSynced += o.framesLipSynced;
+        avOffsetMsSum += o.avOffsetMsSum;
+        avOffsetMsMaxAbs = qMax(avOffsetMsMaxAbs, o.avOffsetMsMaxAbs);
         if (!o.decoders.isEmpty())
             decoders = (decoders + QLatin1Char(' ') + o.decoders).trimmed();
         return *this;

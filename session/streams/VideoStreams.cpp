@@ -11,6 +11,7 @@
 
 #include <QMutexLocker>
 #include <algorithm>
+#include <cstdlib>
 #include <mutex>
 #include <spice/enums.h>
 #include <spice/protocol.h>
@@ -507,13 +508,27 @@ void VideoStreams::onDecoded(uint32_t id, uint64_t serial, std::shared_ptr<const
     presentDue(s);
 }
 
+int32_t VideoStreams::waitBeforePresenting(uint32_t mmTime) const {
+    if (!clock_)
+        return 0;
+    // Sound playing: the frame waits until its moment is heard, in either mode (spice-server
+    // stamps audio and video on the same mm-time clock). That costs the audio buffer's latency,
+    // not the server's ~400 ms margin.
+    if (clock_->audioPlaying())
+        return clock_->untilHeard(mmTime);
+    // No sound: low latency shows it at once; lip-sync mode keeps the server's schedule.
+    if (!lowLatency_ && clock_->valid())
+        return clock_->until(mmTime);
+    return 0;
+}
+
 void VideoStreams::presentDue(Stream& s) {
-    // Low latency: everything decoded is due now. Lip-sync: frames wait for their mm-time;
-    // of several due frames only the newest is drawn (spice.proto: late frames are dropped).
-    const bool waitForClock = !lowLatency_ && clock_ && clock_->valid();
+    // Frames wait for their presentation time (waitBeforePresenting); of several due frames
+    // only the newest is drawn (spice.proto: late frames are dropped). A frame stamped absurdly
+    // far ahead (over kMaxLipSyncWaitMs) is shown rather than held.
     std::optional<Scheduled> show;
     while (!s.scheduled.empty()) {
-        const int32_t wait = waitForClock ? clock_->until(s.scheduled.front().info.mmTime) : 0;
+        const int32_t wait = waitBeforePresenting(s.scheduled.front().info.mmTime);
         if (wait > 0 && wait <= kMaxLipSyncWaitMs)
             break;
         if (show) {
@@ -538,7 +553,7 @@ void VideoStreams::presentDue(Stream& s) {
                     presentDue(*it->second);
             });
         }
-        s.timer->start(std::max(0, clock_->until(s.scheduled.front().info.mmTime)));
+        s.timer->start(std::max(0, waitBeforePresenting(s.scheduled.front().info.mmTime)));
     }
 }
 
@@ -595,6 +610,12 @@ void VideoStreams::present(Stream& s, std::shared_ptr<const DecodedFrame> frame,
     const quint64 latency = quint64(std::max<qint64>(0, now - info.arrivalNs));
     stats_.arrivalToPresentNs += latency;
     stats_.arrivalToPresentMaxNs = std::max(stats_.arrivalToPresentMaxNs, latency);
+    if (clock_ && clock_->audioPlaying()) {
+        const qint64 offset = -qint64(clock_->untilHeard(info.mmTime));
+        ++stats_.framesLipSynced;
+        stats_.avOffsetMsSum += offset;
+        stats_.avOffsetMsMaxAbs = std::max(stats_.avOffsetMsMaxAbs, std::abs(offset));
+    }
     host_.flush();
 }
 

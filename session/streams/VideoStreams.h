@@ -41,9 +41,11 @@ enum class VideoCodec;
 // that it adapts the bitrate.
 //
 // Presentation timing: spice-server stamps frames with an mm-time in the future (its latency
-// margin, ~400 ms on QEMU) so that clients can keep lip-sync with audio. In low-latency mode
-// (the default while no audio plays) a frame is shown as soon as it is decoded; otherwise it
-// waits for its mm-time, and of several frames that are due only the newest is drawn.
+// margin, ~400 ms on QEMU) so that clients can keep lip-sync with audio. While audio plays, a
+// frame waits until the sound of its mm-time is heard (MultimediaClock's audio anchor), which
+// keeps lip-sync at the cost of the audio buffer only. Without sound, low-latency mode (the
+// default) shows a frame as soon as it is decoded, and lip-sync mode waits for the server's
+// mm-time. Of several frames that are due only the newest is drawn.
 //
 // Lives on the session thread; the display channel forwards the stream messages.
 class VideoStreams : public QObject {
@@ -99,8 +101,7 @@ public:
     // are written into it; the layers stay shown.
     void beforeRead(uint32_t surfaceId);
     // The audio playback latency (ms) for stream reports' audio_delay; nullopt while no audio
-    // plays. (Audio plays as it arrives, like low-latency video, so video does not switch to
-    // lip-sync scheduling while audio plays: that would need audio scheduled by mm-time too.)
+    // plays.
     void setAudioDelaySource(std::function<std::optional<uint32_t>()> source) {
         audioDelay_ = std::move(source);
     }
@@ -125,6 +126,8 @@ private:
     void onDecoded(uint32_t id, uint64_t serial, std::shared_ptr<const DecodedFrame> frame);
     void onDecodeError(uint32_t id, uint64_t serial, const QString& message);
     void presentDue(Stream& s);
+    // Milliseconds until a frame stamped `mmTime` is due (<= 0: now), see the class comment.
+    int32_t waitBeforePresenting(uint32_t mmTime) const;
     void present(Stream& s, std::shared_ptr<const DecodedFrame> frame, const FrameInfo& info);
     bool fitsDeclaredSize(const Stream& s, const DecodedFrame& frame, const FrameInfo& info);
     bool drawIntoSurface(Stream& s, Surface& surface, const DecodedFrame& frame, const FrameInfo& info,

@@ -283,6 +283,9 @@ int main(int argc, char** argv) {
                 video[QStringLiteral("renderMs")] = rv.renderMs;
                 video[QStringLiteral("arrivalToPresentMs")] = rv.arrivalToPresentMs;
                 video[QStringLiteral("arrivalToPresentMaxMs")] = rv.arrivalToPresentMaxMs;
+                video[QStringLiteral("lipSynced")] = qint64(rv.lipSynced);
+                video[QStringLiteral("avOffsetMs")] = rv.avOffsetMs;
+                video[QStringLiteral("avOffsetMaxAbsMs")] = rv.avOffsetMaxAbsMs;
                 video[QStringLiteral("decoders")] = rv.decoders;
                 o[QStringLiteral("video")] = video;
                 if (parser.isSet(json)) {
@@ -315,6 +318,13 @@ int main(int argc, char** argv) {
                                 .arg(video[QStringLiteral("arrivalToPresentMs")].toDouble(), 0, 'f', 2)
                                 .arg(video[QStringLiteral("arrivalToPresentMaxMs")].toDouble(), 0, 'f', 1)
                                 .arg(rv.decoders));
+                        if (rv.lipSynced)
+                            out(QStringLiteral(
+                                    "         lip-sync with the sound: %1 frames, video %2 ms after "
+                                    "its audio on average (at most %3 ms apart)")
+                                    .arg(rv.lipSynced)
+                                    .arg(rv.avOffsetMs, 0, 'f', 1)
+                                    .arg(rv.avOffsetMaxAbsMs, 0, 'f', 0));
                     }
                 }
                 finish(0);

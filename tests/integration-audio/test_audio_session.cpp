@@ -7,8 +7,10 @@
 #include "AudioAnalysis.h"
 #include "PipeWireDaemon.h"
 #include "Session.h"
+#include "SessionRates.h"
 #include "SinkMonitorTap.h"
 #include "TestServerProcess.h"
+#include "TestUtil.h"
 #include "audio/AudioCapture.h"
 #include "audio/AudioPlayback.h"
 #include "audio/DriftController.h"
@@ -472,6 +474,39 @@ private slots:
         QVERIFY(other < kAmplitude * 0.001);
         session.setAudioOutput(QString()); // the system default again
         QVERIFY2(waitForSound(onDefault, 15s), "no sound back on the default sink");
+        session.stop();
+    }
+
+    // A video stream while the server plays sound: frames wait for their sound (the audio
+    // being heard, MultimediaClock's anchor), not for the server's ~400 ms margin, and are shown
+    // in step with it: on average within 45 ms late (ITU-R BT.1359's threshold of detectability
+    // for sound ahead of the picture) and at most 125 ms early (picture ahead).
+    void lipSyncWithVideo() {
+        ServerProcess server({"--audio-playback", "sine:440", "--audio-opus", "off", "--workload",
+                              "video-moving", "--size", "640x480", "--video-rect", "160,112,320,256",
+                              "--streaming-video", "all", "--video-codecs", "spice:mjpeg"});
+        SessionOptions o = sessionTo(server.port());
+        o.lowLatencyVideo = true; // the default: lip-sync comes from the sound alone
+        Session session(o);
+        session.start();
+        QVERIFY2(waitUntil([&] { return session.info().display.video.framesLipSynced >= 100; }, 60000),
+                 qPrintable(QString("lip-synced %1 of %2 presented")
+                                .arg(session.info().display.video.framesLipSynced)
+                                .arg(session.info().display.video.framesPresented)));
+        const SessionInfo before = session.info();
+        QTest::qWait(5000);
+        const SessionInfo after = session.info();
+        const SessionRates rates = sessionRates(before, after, 5.0);
+        const auto& v = rates.video;
+        qInfo("lip-sync: %llu of %llu frames in 5 s scheduled by the sound, video %.1f ms after its audio on "
+              "average (max |offset| %.0f ms so far), arrival to present %.1f ms, decode %.1f ms",
+              qulonglong(v.lipSynced), qulonglong(v.presented), v.avOffsetMs, v.avOffsetMaxAbsMs,
+              v.arrivalToPresentMs, v.decodeMs);
+        QVERIFY(v.presented >= 20);
+        QVERIFY2(v.lipSynced * 10 >= v.presented * 9, "frames were shown without waiting for their sound");
+        QVERIFY(v.avOffsetMs < 45 && v.avOffsetMs > -125);
+        // Far from the ~400 ms the server's own schedule would cost (its MULTI_MEDIA_TIME margin).
+        QVERIFY2(v.arrivalToPresentMs < 250, qPrintable(QString::number(v.arrivalToPresentMs)));
         session.stop();
     }
 
