@@ -45,6 +45,8 @@ MSG_RESTART_SCHEDULED = "5eb03494b6584870a536b337290809b3"
 MSG_UNIT_STARTING = "7d4958e842da4a758f6c1cdc7b36dcc5"
 MSG_UNIT_SUCCESS = "7ad2d189f7e94e70a38c781354912448"
 MSG_UNIT_PROCESS_EXIT = "98e322203f7a4ed290d09fe03c09fe15"
+MSG_UNIT_STARTED = "39f53479d3a045ac8e11786248231fbf"
+MSG_SESSION_START = "8d45620c1a4348dbb17410da57c60c66"  # systemd-logind: "New session N of user U."
 KIOSK_UNIT = "saffron-kiosk@tty1.service"
 
 
@@ -223,6 +225,15 @@ def journal_check(disk, work, qemu_start_realtime):
                 failed.append(f"{unit}: {e.get('MESSAGE', '')}")
         if mid == MSG_RESTART_SCHEDULED and unit.startswith("saffron-kiosk@"):
             restarts += 1
+        # The shell in a logind session: logind registered one for user saffron, and the shell's
+        # own log lines come from a process inside it (journald adds _SYSTEMD_SESSION from its
+        # cgroup); systemd accepted its READY=1 (the unit's "Started" message).
+        if mid == MSG_SESSION_START and e.get("USER_ID") == "saffron":
+            timings.setdefault("logind_sessions", []).append(e.get("SESSION_ID", "?"))
+        if e.get("_COMM") == "saffron" and e.get("_SYSTEMD_SESSION") and "shell_session" not in timings:
+            timings["shell_session"] = (e["_SYSTEMD_SESSION"], e.get("_SYSTEMD_UNIT", ""))
+        if mid == MSG_UNIT_STARTED and unit == KIOSK_UNIT:
+            timings["kiosk_active"] = True
         if isinstance(msg, str) and e.get("_PID") == "1":
             for target in ("multi-user.target", "graphical.target"):
                 if msg.startswith("Reached target") and target in (unit or msg) and target not in timings:
@@ -541,6 +552,13 @@ def main():
             print(f"boot_test: shell start-up cost (first frame - multi-user): {first_frame - mu[1]:.1f} s")
         if restarts:
             log(f"note: saffron-kiosk@tty1 was restarted {restarts} time(s)")
+        sessions, shell_session = timings.get("logind_sessions", []), timings.get("shell_session")
+        if not sessions or not shell_session or not timings.get("kiosk_active"):
+            log(f"FAIL session: logind sessions of saffron {sessions}, shell's session {shell_session}, "
+                f"kiosk unit active (READY accepted): {bool(timings.get('kiosk_active'))}")
+            return 1
+        log(f"PASS session: the shell ran in logind session {shell_session[0]} ({shell_session[1]}; "
+            f"sessions of user saffron: {' '.join(sessions)}) and systemd accepted its READY=1")
         if a.crash_test:
             restart = timings.get("restart")
             if "crash" not in timings:
