@@ -48,6 +48,10 @@ void registerTypes() {
             "Saffron.Shell", 1, 0, "AudioDevices", [](QQmlEngine*, QJSEngine*) -> QObject* {
                 return provide<AudioDevicesModel>([](ShellApp& a) { return &a.audioDevices(); });
             });
+        qmlRegisterSingletonType<UpdateStatusWatcher>(
+            "Saffron.Shell", 1, 0, "Update", [](QQmlEngine*, QJSEngine*) -> QObject* {
+                return provide<UpdateStatusWatcher>([](ShellApp& a) { return &a.update(); });
+            });
         qmlRegisterSingletonType<LauncherModel>(
             "Saffron.Shell", 1, 0, "Launcher", [](QQmlEngine*, QJSEngine*) -> QObject* {
                 return provide<LauncherModel>([](ShellApp& a) { return &a.launcher(); });
@@ -139,6 +143,8 @@ ShellApp::ShellApp(ShellStart start, QObject* parent)
     launcher_.setEntries(std::move(start_.connections));
     usb_ = std::make_unique<UsbController>(usbPolicyFor(start_));
     audioDevices_ = std::make_unique<AudioDevicesModel>();
+    update_ = std::make_unique<UpdateStatusWatcher>(
+        start_.updateStatusPath.isEmpty() ? UpdateStatusWatcher::defaultPath() : start_.updateStatusPath);
     std::unique_ptr<ShellSettings> settings;
     if (!start_.settingsRoot.isEmpty()) {
         settings = std::make_unique<ShellSettings>(start_.settingsRoot);

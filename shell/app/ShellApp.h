@@ -7,6 +7,7 @@
 #include "app/SessionController.h"
 #include "app/ShellConfig.h"
 #include "app/UsbController.h"
+#include "common/appliance/UpdateStatus.h"
 
 #include <QQmlApplicationEngine>
 #include <QTranslator>
@@ -38,6 +39,8 @@ struct ShellStart {
     QString settingsRoot; // the administrator's settings live under it; empty = none
     int backoffMinMs = 1000;
     int backoffMaxMs = 30000;
+    // The appliance updater's status file (UpdateStatusWatcher; empty: its default).
+    QString updateStatusPath;
     // A kiosk that has nothing it can connect to shows this instead (see ShellConfig).
     QString startProblem;
     QString startProblemDetail;
@@ -63,6 +66,7 @@ public:
     UsbController& usb() { return *usb_; }
     AdminController& admin() { return *admin_; }
     AudioDevicesModel& audioDevices() { return *audioDevices_; }
+    UpdateStatusWatcher& update() { return *update_; }
     QQmlApplicationEngine& engine() { return engine_; }
 
     // remote-viewer's defaults where it has one, ours for the rest.
@@ -83,6 +87,7 @@ private:
     std::unique_ptr<UsbController> usb_;
     std::unique_ptr<AdminController> admin_;
     std::unique_ptr<AudioDevicesModel> audioDevices_;
+    std::unique_ptr<UpdateStatusWatcher> update_;
     QQmlApplicationEngine engine_;
     QQuickWindow* window_ = nullptr;
     std::unique_ptr<ClipboardBridge> clipboard_;

@@ -104,6 +104,21 @@ def read_ppm(path):
     return w, h, parts[3]
 
 
+def update_banner_shown(img):
+    """The shell's "installing update" banner (Main.qml: #205080 at 88 % over the desktop) across
+    the top of the screen: the mean colour of rows 4..19 is clearly blue."""
+    w, h, px = img
+    if h < 24:
+        return False
+    total = [0, 0, 0]
+    for y in range(4, 20):
+        row = px[y * w * 3:(y + 1) * w * 3]
+        for c in range(3):
+            total[c] += sum(row[c::3])
+    r, g, b = (t / (16 * w) for t in total)
+    return b > 80 and b > r + 40
+
+
 def cell_grid(img, rect, cols, rows):
     """Mean brightness (sum of RGB) of cols x rows cells covering rect=(x, y, w, h) of img."""
     w, h, px = img
@@ -351,11 +366,29 @@ def run_update_test(a, work, disk, sticks, procs, current, start_vm, wait_for_de
     vm_qmp.cmd("device_add", driver="usb-storage", id="stick2dev", bus="xhci.0", drive="stick2")
     t_plug = time.time()
     log(f"update test: stick with {newer} plugged in; waiting for the install and the restart")
-    if wait_serial(serial, f"saffron-update: installed {newer}", time.time() + 900, proc) is None:
-        res["why"] = "the good bundle was not installed: " + " | ".join(serial_lines(serial, "saffron-update:")[-3:])
-        return res
+    # While RAUC writes slot B the shell must say so on screen (UpdateStatusWatcher's banner).
+    banner_at, dump = None, os.path.join(work, "installing.ppm")
+    deadline = time.time() + 900
+    while wait_serial(serial, f"saffron-update: installed {newer}", time.time() + 3, proc) is None:
+        if time.time() > deadline or proc.poll() is not None:
+            res["why"] = "the good bundle was not installed: " + " | ".join(
+                serial_lines(serial, "saffron-update:")[-3:])
+            return res
+        if banner_at is None:
+            try:
+                vm_qmp.cmd("screendump", filename=dump)
+                if update_banner_shown(read_ppm(dump)):
+                    banner_at = time.time() - t_plug
+                    vm_qmp.cmd("screendump", filename=os.path.join(work, "installing.png"), format="png")
+            except (ValueError, IndexError, RuntimeError):
+                pass
     t_installed = time.time()
     res["figures"]["plug-in to installed"] = f"{t_installed - t_plug:.0f} s"
+    if banner_at is None:
+        res["why"] = "no 'installing update' banner on screen while the bundle was installed"
+        return res
+    res["figures"]["'installing update' banner on screen after plug-in"] = f"{banner_at:.0f} s"
+    log(f"update test: PASS the shell showed the 'installing update' banner ({work}/installing.png)")
     back, _ = wait_for_desktop(time.time() + a.timeout, need_gone=True)
     if wait_serial(serial, f"saffron-boot: running slot B, version {newer}", time.time() + 300, proc) is None:
         res["why"] = "the VM did not restart into slot B with the new version"

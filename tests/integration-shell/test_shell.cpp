@@ -92,6 +92,7 @@ private slots:
     void kioskWithoutPinKeepsSettingsLocked();
     void kioskWithoutConnectionShowsProblem();
     void kioskBinaryWithoutConnectionStaysUp();
+    void updateBannerOverTheSession();
     void launcherListsConnections();
     void videoStreamMatchesSource_data();
     void videoStreamMatchesSource();
@@ -431,6 +432,40 @@ void TestShell::kioskBinaryWithoutConnectionStaysUp() {
     QVERIFY2(text.contains(QStringLiteral("kiosk cannot connect")) &&
                  text.contains(QStringLiteral("office.conf")),
              qPrintable(text));
+}
+
+// The appliance's updater writes its status file; the shell puts a banner over everything,
+// the connected desktop included.
+void TestShell::updateBannerOverTheSession() {
+    QemuInstance q;
+    QVERIFY2(q.start(), qPrintable(q.errorString()));
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString status = dir.filePath(QStringLiteral("status"));
+    ShellStart s = startFor(targetFor(q.port()));
+    s.updateStatusPath = status;
+    ShellApp app(std::move(s));
+    QVERIFY(app.load());
+    app.begin();
+    QVERIFY2(waitState(app, QStringLiteral("connected")), qPrintable(app.controller().message()));
+    QQuickWindow* w = app.window();
+    QVERIFY(!visible(w, "updateBanner"));
+    QFile f(status + QStringLiteral(".tmp"));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("state=installing\nversion=0.1.0.202611270900\n");
+    f.close();
+    QVERIFY(QFile::rename(f.fileName(), status));
+    QVERIFY(waitUntil([&] { return visible(w, "updateBanner"); }, 5000));
+    QCOMPARE(text(w, "updateBannerText"),
+             QStringLiteral(
+                 "Installing update 0.1.0.202611270900. Do not switch off: the device restarts by itself "
+                 "when it is done."));
+    QVERIFY(visible(w, "surfaceView")); // the desktop stays, under the banner
+    QCOMPARE(app.controller().state(), QStringLiteral("connected"));
+    QVERIFY(waitUntil([&] { return w->isExposed(); }, 5000));
+    saveShot(w, QStringLiteral("update-installing"));
+    QVERIFY(QFile::remove(status));
+    QVERIFY(waitUntil([&] { return !visible(w, "updateBanner"); }, 5000));
 }
 
 void TestShell::launcherListsConnections() {

@@ -8,11 +8,14 @@
 #include "common/appliance/KeySequenceSpec.h"
 #include "common/appliance/ReconnectBackoff.h"
 #include "common/appliance/ShellSettings.h"
+#include "common/appliance/UpdateStatus.h"
 
 #include <QDir>
 #include <QFile>
+#include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <cstdio>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -923,6 +926,58 @@ private slots:
                  QString("saffron[office/display]: info: inner (error: stream-decode-failed)"));
         QCOMPARE(records[3].stderrLine(), QString("saffron: warning: none"));
         QCOMPARE(JournalLog::priorityFor(QtFatalMsg), 2);
+    }
+
+    void updateStatusParse() {
+        const UpdateStatus s =
+            UpdateStatus::parse("state=installing\nversion=0.1.0.202611270900\nmessage=\n");
+        QCOMPARE(s.state, QStringLiteral("installing"));
+        QCOMPARE(s.version, QStringLiteral("0.1.0.202611270900"));
+        QCOMPARE(UpdateStatus::parse("state=refused\nmessage=bundle signature: unknown CA\n").message,
+                 QStringLiteral("bundle signature: unknown CA"));
+        // Unknown states, garbage and an empty file read as idle, with nothing else kept.
+        QCOMPARE(UpdateStatus::parse("state=rm -rf\nversion=1\n"), UpdateStatus{});
+        QCOMPARE(UpdateStatus::parse(QByteArray("\0\xff=\n==\n", 7)), UpdateStatus{});
+        QCOMPARE(UpdateStatus::parse(""), UpdateStatus{});
+        // A field is cut to a banner's length.
+        QCOMPARE(UpdateStatus::parse("state=refused\nmessage=" + QByteArray(5000, 'x')).message.size(), 300);
+    }
+
+    void updateStatusWatcherFollowsRenames() {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString path = dir.filePath(QStringLiteral("status"));
+        // The updater's way of writing: a temporary file renamed over the old one.
+        const auto write = [&](const QByteArray& content) {
+            writeFile(path + QStringLiteral(".tmp"), content);
+            QVERIFY(::rename(QFile::encodeName(path + QStringLiteral(".tmp")).constData(),
+                             QFile::encodeName(path).constData()) == 0);
+        };
+        UpdateStatusWatcher w(path);
+        w.setRefusedShownMs(300);
+        QCOMPARE(w.state(), QStringLiteral("idle"));
+        QSignalSpy changed(&w, &UpdateStatusWatcher::changed);
+        write("state=installing\nversion=2.0\n");
+        QVERIFY(changed.wait(5000));
+        QCOMPARE(w.state(), QStringLiteral("installing"));
+        QCOMPARE(w.version(), QStringLiteral("2.0"));
+        write("state=installed\nversion=2.0\n");
+        QVERIFY(QTest::qWaitFor([&] { return w.state() == QStringLiteral("installed"); }, 5000));
+        QVERIFY(QFile::remove(path));
+        QVERIFY(QTest::qWaitFor([&] { return w.state() == QStringLiteral("idle"); }, 5000));
+        // A refusal is shown for a while, then the banner goes although the file stays.
+        write("state=refused\nmessage=not signed by this device's key\n");
+        QVERIFY(QTest::qWaitFor([&] { return w.state() == QStringLiteral("refused"); }, 5000));
+        QCOMPARE(w.message(), QStringLiteral("not signed by this device's key"));
+        QVERIFY(QTest::qWaitFor([&] { return w.state() == QStringLiteral("idle"); }, 5000));
+        QVERIFY(QFile::exists(path));
+        // A file already there when the shell starts is shown at once.
+        write("state=installing\nversion=3.0\n");
+        UpdateStatusWatcher late(path);
+        QCOMPARE(late.state(), QStringLiteral("installing"));
+        // No folder (a PC install): idle, nothing watched.
+        UpdateStatusWatcher none(dir.filePath(QStringLiteral("missing/status")));
+        QCOMPARE(none.state(), QStringLiteral("idle"));
     }
 
     void journalStreamDetection() {

@@ -52,6 +52,21 @@
     </message>
 </context>
 <context>
+    <name>Main</name>
+    <message>
+        <source>Installing update %1. Do not switch off: the device restarts by itself when it is done.</source>
+        <translation>Update %1 wird installiert. Bitte nicht ausschalten: Das Gerät startet danach von selbst neu.</translation>
+    </message>
+    <message>
+        <source>Update %1 installed. Restarting…</source>
+        <translation>Update %1 installiert. Neustart…</translation>
+    </message>
+    <message>
+        <source>The update was refused: %1</source>
+        <translation>Das Update wurde abgelehnt: %1</translation>
+    </message>
+</context>
+<context>
     <name>SessionMenu</name>
     <message>
         <source>Send keys</source>

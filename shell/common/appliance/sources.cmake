@@ -1,5 +1,5 @@
 # Appliance integration of the shell (issue 7 "Appliance integration", issue 9 "Security
-# defaults"): settings, connection catalog, admin PIN, command line, systemd and journal.
+# defaults"): settings, connection catalog, admin PIN, command line, systemd and journal, the updater's status.
 # Plain QtCore classes; the Qt Quick UI (shell/app) uses them.
 target_sources(saffron_shell_common PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/AdminPin.cpp
@@ -20,6 +20,8 @@ target_sources(saffron_shell_common PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/ShellSettings.h
     ${CMAKE_CURRENT_LIST_DIR}/SystemdNotifier.cpp
     ${CMAKE_CURRENT_LIST_DIR}/SystemdNotifier.h
+    ${CMAKE_CURRENT_LIST_DIR}/UpdateStatus.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/UpdateStatus.h
 )
 pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 target_link_libraries(saffron_shell_common PUBLIC PkgConfig::LIBSYSTEMD OpenSSL::Crypto)
