@@ -7,6 +7,7 @@
 #include "link/HostSubject.h"
 #include "link/LinkProtocol.h"
 #include "link/TicketCipher.h"
+#include "streams/MultimediaClock.h"
 #include "wire/Reader.h"
 #include "wire/Writer.h"
 
@@ -91,6 +92,7 @@ private slots:
     void cursorRejectsShortData();
     void scancodes();
     void displayTextAndStroke();
+    void multimediaClockHeardAnchor();
 };
 
 void TestSessionUnits::readerRejectsOutOfBounds() {
@@ -451,6 +453,26 @@ void TestSessionUnits::displayTextAndStroke() {
         QCOMPARE(px.at(x, 5), 0xffff0000u);
     QCOMPARE(px.at(0, 5), 0xff000000u);
     QCOMPARE(display.stats().badMessages, quint64(0));
+}
+
+// The audio anchor that video lip-syncs to: distances across the 32-bit wrap, and the anchor
+// ends with PLAYBACK_STOP (audioStopped) without touching the server's own clock.
+void TestSessionUnits::multimediaClockHeardAnchor() {
+    MultimediaClock clock;
+    QVERIFY(!clock.audioPlaying());
+    clock.sync(1000);
+    clock.syncHeard(0xfffffff0u); // heard just before the wrap
+    QVERIFY(clock.audioPlaying());
+    // A frame stamped 0x20 after the wrap is 0x30 ms ahead (less what elapsed since the anchor).
+    const int32_t ahead = clock.untilHeard(0x20);
+    QVERIFY2(ahead <= 0x30 && ahead > 0x30 - 1000, qPrintable(QString::number(ahead)));
+    // One stamped before what is heard is late (negative).
+    QVERIFY(clock.untilHeard(0xffffff00u) < 0);
+    // The server's clock is separate: a frame due on it is not due on the heard clock.
+    QVERIFY(clock.until(1000 + 5000) > 4000);
+    clock.audioStopped();
+    QVERIFY(!clock.audioPlaying());
+    QVERIFY(clock.valid());
 }
 
 QTEST_GUILESS_MAIN(TestSessionUnits)
