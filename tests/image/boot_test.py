@@ -104,6 +104,38 @@ def read_ppm(path):
     return w, h, parts[3]
 
 
+def thinclient_vm(work, name, disks, vars_fd, extra=()):
+    """Starts a thin-client VM the way every image test boots one: q35 under TCG (2 vCPUs,
+    2 GiB), OVMF with the given variable store, the disks on virtio, user networking (the host
+    is 10.0.2.2), a virtio GPU and no display, an xHCI controller for sticks, serial to
+    WORK/NAME.serial.log and QMP at WORK/NAME.qmp. Returns (process, Qmp, serial path)."""
+    serial_path = os.path.join(work, f"{name}.serial.log")
+    qmp_path = os.path.join(work, f"{name}.qmp")
+    args = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,thread=multi", "-smp", "2",
+            "-m", "2048", "-cpu", "max",
+            "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+            "-drive", f"if=pflash,format=raw,file={vars_fd}"]
+    for d in disks:
+        args += ["-drive", f"file={d},if=virtio,format=raw"]
+    args += ["-nic", "user,model=virtio-net-pci",
+             "-display", "none", "-vga", "none", "-device", "virtio-gpu-pci",
+             "-device", "qemu-xhci,id=xhci",
+             "-serial", f"file:{serial_path}", "-qmp", f"unix:{qmp_path},server=on,wait=off"]
+    proc = subprocess.Popen(args + list(extra), stdout=subprocess.DEVNULL,
+                            stderr=open(os.path.join(work, f"{name}.log"), "w"))
+    return proc, Qmp(qmp_path), serial_path
+
+
+def stop_all(procs, work, keep):
+    """The tests' clean-up: kills the VMs still running, removes the work folder unless kept."""
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    if not keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def update_banner_shown(img):
     """The shell's "installing update" banner (Main.qml: #205080 at 88 % over the desktop) across
     the top of the screen: the mean colour of rows 4..19 is clearly blue."""
@@ -484,20 +516,7 @@ def main():
         sticks = make_update_sticks(a.image, work) if a.update_test else None
 
         def start_vm(name, extra):
-            serial_path = os.path.join(work, f"{name}.serial.log")
-            qmp_path = os.path.join(work, f"{name}.qmp")
-            proc = subprocess.Popen(
-                ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,thread=multi", "-smp", "2",
-                 "-m", "2048", "-cpu", "max",
-                 "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
-                 "-drive", f"if=pflash,format=raw,file={vars_fd}",
-                 "-drive", f"file={disk},if=virtio,format=raw",
-                 "-nic", "user,model=virtio-net-pci",
-                 "-display", "none", "-vga", "none", "-device", "virtio-gpu-pci",
-                 "-device", "qemu-xhci,id=xhci",
-                 "-serial", f"file:{serial_path}", "-qmp", f"unix:{qmp_path},server=on,wait=off"] + extra,
-                stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, f"{name}.log"), "w"))
-            return proc, Qmp(qmp_path), serial_path
+            return thinclient_vm(work, name, [disk], vars_fd, extra)
 
         extra = ["-smbios", "type=1,serial=saffron-crash-test"] if a.crash_test else []
         if sticks:
@@ -630,12 +649,7 @@ def main():
         log("PASS journal: no failed units")
         return 0
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        if not a.keep:
-            shutil.rmtree(work, ignore_errors=True)
+        stop_all(procs, work, a.keep)
 
 
 if __name__ == "__main__":

@@ -44,19 +44,10 @@ def add_kernel_option(disk, option):
 
 
 def qemu(work, name, drives):
-    serial = os.path.join(work, f"{name}.serial.log")
-    qmp = os.path.join(work, f"{name}.qmp")
+    """A thin-client VM with its own fresh OVMF variable store (boot_test.thinclient_vm)."""
     vars_fd = os.path.join(work, f"{name}-vars.fd")
     shutil.copy(bt.OVMF_VARS, vars_fd)
-    args = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,thread=multi", "-smp", "2", "-m", "2048",
-            "-cpu", "max", "-drive", f"if=pflash,format=raw,readonly=on,file={bt.OVMF_CODE}",
-            "-drive", f"if=pflash,format=raw,file={vars_fd}"]
-    for d in drives:
-        args += ["-drive", f"file={d},if=virtio,format=raw"]
-    args += ["-nic", "user,model=virtio-net-pci", "-display", "none", "-vga", "none", "-device", "virtio-gpu-pci",
-             "-serial", f"file:{serial}", "-qmp", f"unix:{qmp},server=on,wait=off"]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, f"{name}.log"), "w"))
-    return proc, bt.Qmp(qmp), serial
+    return bt.thinclient_vm(work, name, drives, vars_fd)
 
 
 def screen_spread(ppm):
@@ -160,12 +151,7 @@ def main():
         log("PASS: installed from the live image, the installed disk boots into the shell, no failed units")
         return 0
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        if not a.keep:
-            shutil.rmtree(work, ignore_errors=True)
+        bt.stop_all(procs, work, a.keep)
 
 
 def _has_partition(disk, name):
