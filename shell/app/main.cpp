@@ -159,13 +159,13 @@ int main(int argc, char** argv) {
     if (!o.target.isEmpty()) {
         QString error;
         start.target = loadConnectionTarget(o.target, &error);
-        if (!start.target && start.kiosk)
-            kioskCannotStart(QStringLiteral("bad-connection"), error);
-        else if (!start.target)
-            return fail(error);
         if (start.target) {
             JournalLog::addSecretsOf(start.target->spec);
             fileSpec = start.target->spec;
+        } else if (start.kiosk) {
+            kioskCannotStart(QStringLiteral("bad-connection"), error);
+        } else {
+            return fail(error);
         }
     } else {
         ConnectionCatalog catalog;
