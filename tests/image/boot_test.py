@@ -104,6 +104,19 @@ def read_ppm(path):
     return w, h, parts[3]
 
 
+def missing_prerequisite(image, recipe, tools):
+    """Why an image test cannot run here (it then skips), or None: not root, no image of RECIPE
+    at IMAGE, or one of TOOLS missing."""
+    if os.geteuid() != 0:
+        return "needs root (the image build it depends on runs as root)"
+    if not os.path.exists(image):
+        return f"no image at {image}: build it with `make image RECIPE={recipe}`"
+    for tool in tools:
+        if not shutil.which(tool):
+            return f"{tool} missing"
+    return None
+
+
 def thinclient_vm(work, name, disks, vars_fd, extra=()):
     """Starts a thin-client VM the way every image test boots one: q35 under TCG (2 vCPUs,
     2 GiB), OVMF with the given variable store, the disks on virtio, user networking (the host
@@ -477,17 +490,12 @@ def main():
                          "then break slot B and see the fallback to A")
     a = ap.parse_args()
 
-    if os.geteuid() != 0:
-        log("SKIP: needs root (the image build it depends on runs as root)")
+    why = missing_prerequisite(
+        a.image, "kiosk", ("qemu-system-x86_64", "sfdisk", "debugfs", "journalctl") +
+        (("rauc", "mkfs.fat", "mcopy", "mdir", "unsquashfs") if a.update_test else ()))
+    if why:
+        log(f"SKIP: {why}")
         return SKIP
-    if not os.path.exists(a.image):
-        log(f"SKIP: no image at {a.image}: build it with `make image RECIPE=kiosk`")
-        return SKIP
-    for tool in ("qemu-system-x86_64", "sfdisk", "debugfs", "journalctl") + \
-            (("rauc", "mkfs.fat", "mcopy", "mdir", "unsquashfs") if a.update_test else ()):
-        if not shutil.which(tool):
-            log(f"SKIP: {tool} missing")
-            return SKIP
     if not os.path.exists(OVMF_CODE):
         log("SKIP: OVMF missing (package ovmf)")
         return SKIP

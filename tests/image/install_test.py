@@ -62,16 +62,11 @@ def main():
     ap.add_argument("--timeout", type=int, default=900)
     ap.add_argument("--keep", help="folder to keep disks, serial logs, screendump and journal in")
     a = ap.parse_args()
-    if os.geteuid() != 0:
-        log("SKIP: needs root")
+    why = bt.missing_prerequisite(a.image, "pc-installer",
+                                  ("qemu-system-x86_64", "sfdisk", "debugfs", "journalctl", "mtype", "mcopy"))
+    if why:
+        log(f"SKIP: {why}")
         return SKIP
-    if not os.path.exists(a.image):
-        log(f"SKIP: no image at {a.image}: build it with `make image RECIPE=pc-installer`")
-        return SKIP
-    for tool in ("qemu-system-x86_64", "sfdisk", "debugfs", "journalctl", "mtype", "mcopy"):
-        if not shutil.which(tool):
-            log(f"SKIP: {tool} missing")
-            return SKIP
     work = a.keep or tempfile.mkdtemp(prefix="saffron-install-")
     os.makedirs(work, exist_ok=True)
     procs = []
