@@ -25,7 +25,8 @@ public:
         std::function<void()> changed;
     };
     // Connects and waits (up to a second) until the daemon has listed its current nodes, so the
-    // lists are complete on return. Null with `error` said when there is no PipeWire.
+    // lists are normally complete on return; from a slower daemon they fill in later, each
+    // addition reported through `changed`. Null with `error` said when there is no PipeWire.
     static std::unique_ptr<AudioDeviceList> open(Options options, std::string& error);
     ~AudioDeviceList();
     AudioDeviceList(const AudioDeviceList&) = delete;
