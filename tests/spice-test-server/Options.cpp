@@ -49,6 +49,8 @@ const char* usageText() {
            "  --x509-dir DIR           ca-cert.pem, server-cert.pem, server-key.pem\n"
            "  --password PW            require this ticket (default: no authentication)\n"
            "  --size WxH               primary surface size (default 1024x768)\n"
+           "  --displays N             QXL devices (display channels), 1..4 (default 1); the\n"
+           "                           extra ones show a still picture naming them\n"
            "  --workload NAME          static|scroll|cursor|photo|video|video-moving|video-noise\n"
            "                           (default static)\n"
            "  --video-rect X,Y,W,H     where the video workloads play (default: centre quarter)\n"
@@ -65,7 +67,7 @@ const char* usageText() {
            "EOF)\n" SAFFRON_TESTSERVER_AUDIO_USAGE
            "stdin commands: quit | clipboard TEXT | clipboard-file png|bmp FILE | release-clipboard |\n"
            "                request-clipboard [png] |\n"
-           "                dump-surface FILE | resize WxH | status |\n"
+           "                dump-surface FILE [DISPLAY] | resize WxH | status |\n"
            "                playback-volume V (0..65535) | playback-mute 0|1 | record-reset | "
            "record-report\n";
 }
@@ -95,7 +97,7 @@ std::optional<Options> parseOptions(const std::vector<std::string>& args, std::s
         }
         if (!oneOf(a, {"--port", "--tls-port", "--x509-dir", "--password", "--size", "--workload",
                        "--image-compression", "--streaming-video", "--jpeg", "--zlib-glz", "--video-codecs",
-                       "--frames", "--dump-expected", "--video-rect", "--fps"})) {
+                       "--frames", "--dump-expected", "--video-rect", "--fps", "--displays"})) {
             error = "unknown option: " + a;
             return std::nullopt;
         }
@@ -190,6 +192,13 @@ std::optional<Options> parseOptions(const std::vector<std::string>& args, std::s
                 return std::nullopt;
             }
             o.fps = *fps;
+        } else if (a == "--displays") {
+            const auto n = parseInt(v, 1, kMaxDisplays);
+            if (!n) {
+                error = "bad display count (1.." + std::to_string(kMaxDisplays) + "): " + v;
+                return std::nullopt;
+            }
+            o.displays = *n;
         } else if (a == "--dump-expected") {
             o.dumpExpected = v;
         } else {

@@ -17,6 +17,10 @@ struct Options {
     std::string password; // empty: ticketing disabled (spice_server_set_noauth)
     int width = 1024;
     int height = 768;
+    // QXL devices, each its own display channel (id 0..displays-1), as QEMU gives a guest with
+    // several qxl devices (Windows guests, Proxmox "qxl2".."qxl4"). Display 0 plays the
+    // workload; the others show a still picture that names them (displayPicture()).
+    int displays = 1;
     std::string workload = "static";
     std::string imageCompression = "auto_glz";
     std::string streamingVideo = "off";
@@ -33,6 +37,8 @@ struct Options {
 
 // Parses argv; on error returns nullopt and sets `error`.
 std::optional<Options> parseOptions(const std::vector<std::string>& args, std::string& error);
+
+inline constexpr int kMaxDisplays = 4;
 
 const char* usageText();
 

@@ -85,9 +85,9 @@ const QXLInterface QxlDevice::interface_ = [] {
     return i;
 }();
 
-QxlDevice::QxlDevice(SpiceServer* server) : server_(server) {
+QxlDevice::QxlDevice(SpiceServer* server, int id) : server_(server) {
     instance_.qxl.base.sif = &interface_.base;
-    instance_.qxl.id = 0;
+    instance_.qxl.id = id;
     instance_.owner = this;
 }
 

@@ -29,7 +29,9 @@ namespace saffron::testserver {
 // which is never held across a spice_qxl_* call (the worker may need it to finish).
 class QxlDevice {
 public:
-    explicit QxlDevice(SpiceServer* server);
+    // `id` is the QXL instance id, which spice-server makes the id of its display and cursor
+    // channels (red-qxl.cpp); each device is a separate display, as a qxl PCI device is in QEMU.
+    QxlDevice(SpiceServer* server, int id);
     // Frees whatever the server still holds; call after spice_server_destroy().
     ~QxlDevice();
     QxlDevice(const QxlDevice&) = delete;
@@ -45,6 +47,7 @@ public:
     bool hasPrimary() const { return width_ > 0; }
     int width() const { return width_; }
     int height() const { return height_; }
+    int id() const { return instance_.qxl.id; }
 
     // Queues the frame's draws and cursor commands and wakes the worker if it asked for it.
     void submit(const Frame& frame);

@@ -4,6 +4,7 @@
 #include "EventLoop.h"
 #include "Ppm.h"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <charconv>
@@ -133,6 +134,7 @@ TestServer::~TestServer() {
     server_.reset();
     agent_.reset();
     audio_.reset();
+    extraDisplays_.clear();
     qxl_.reset();
     loop_.onChannelEvent = nullptr;
 }
@@ -207,16 +209,21 @@ bool TestServer::start() {
     if (!listen())
         return false;
 
-    qxl_ = std::make_unique<QxlDevice>(server_.get());
+    qxl_ = std::make_unique<QxlDevice>(server_.get(), 0);
     if (!qxl_->attach()) {
         std::fprintf(stderr, "saffron-test-server: the server refused the QXL interface\n");
         return false;
     }
+    for (int id = 1; id < options_.displays; ++id) {
+        extraDisplays_.push_back(std::make_unique<QxlDevice>(server_.get(), id));
+        if (!extraDisplays_.back()->attach()) {
+            std::fprintf(stderr, "saffron-test-server: the server refused QXL device %d\n", id);
+            return false;
+        }
+    }
     agent_ = std::make_unique<VdAgent>(server_.get(), loop_);
-    agent_->onResize = [this](int w, int h) {
-        // Not from inside the char device callback: resizing waits for the worker thread.
-        loop_.post([this, w, h] { restart(w, h); });
-        return true;
+    agent_->onMonitors = [this](const std::vector<VdAgent::MonitorSize>& monitors) {
+        return applyMonitors(monitors);
     };
     if (!agent_->attach()) {
         std::fprintf(stderr, "saffron-test-server: the server refused the vdagent device\n");
@@ -230,6 +237,8 @@ bool TestServer::start() {
     frameTimer_ = loop_.addTimer([this] { step(); });
 
     qxl_->createPrimary(options_.width, options_.height);
+    for (const auto& d : extraDisplays_)
+        showExtraDisplay(*d, options_.width, options_.height);
     spice_server_vm_start(server_.get());
 
     if (options_.readStdin)
@@ -305,6 +314,55 @@ void TestServer::restart(int width, int height) {
     step();
 }
 
+bool TestServer::applyMonitors(const std::vector<VdAgent::MonitorSize>& monitors) {
+    std::vector<std::pair<QxlDevice*, VdAgent::MonitorSize>> changes;
+    if (extraDisplays_.empty()) {
+        const auto first = std::find_if(monitors.begin(), monitors.end(),
+                                        [](const VdAgent::MonitorSize& m) { return m.enabled(); });
+        if (first != monitors.end())
+            changes.emplace_back(qxl_.get(), *first);
+    } else {
+        for (size_t i = 0; i < monitors.size(); ++i) {
+            QxlDevice* d = display(static_cast<int>(i));
+            if (d && monitors[i].enabled())
+                changes.emplace_back(d, monitors[i]);
+        }
+    }
+    // Not from inside the char device callback: resizing waits for the worker thread.
+    loop_.post([this, changes] {
+        for (const auto& [d, size] : changes) {
+            if (d == qxl_.get())
+                restart(size.width, size.height);
+            else
+                showExtraDisplay(*d, size.width, size.height);
+        }
+    });
+    return !changes.empty();
+}
+
+QxlDevice* TestServer::display(int id) const {
+    if (id == 0)
+        return qxl_.get();
+    if (id < 0 || static_cast<size_t>(id) > extraDisplays_.size())
+        return nullptr;
+    return extraDisplays_[static_cast<size_t>(id) - 1].get();
+}
+
+void TestServer::showExtraDisplay(QxlDevice& d, int width, int height) {
+    const std::string line = "DISPLAY " + std::to_string(d.id()) + " RESIZED " + std::to_string(width) + "x" +
+                             std::to_string(height);
+    if (d.hasPrimary() && d.width() == width && d.height() == height) {
+        printLine(line + " unchanged");
+        return;
+    }
+    const bool resized = d.hasPrimary();
+    d.destroyPrimary();
+    d.createPrimary(width, height);
+    d.submit(displayFrame(d.id(), width, height));
+    if (resized)
+        printLine(line);
+}
+
 void TestServer::readStdin(int fd) {
     char buf[4096];
     const ssize_t n = read(fd, buf, sizeof buf);
@@ -357,8 +415,21 @@ void TestServer::command(std::string_view line) {
         // request-clipboard [png]: ask for text, or for a PNG image.
         agent_->requestClipboard(arg == "png" ? VD_AGENT_CLIPBOARD_IMAGE_PNG : VD_AGENT_CLIPBOARD_UTF8_TEXT);
     } else if (verb == "dump-surface" && !arg.empty()) {
-        const std::string path(arg);
-        if (writePpm(path, qxl_->readSurface()))
+        // dump-surface PATH [DISPLAY]
+        const auto sep = arg.find(' ');
+        const std::string path(arg.substr(0, sep));
+        int id = 0;
+        if (sep != std::string_view::npos) {
+            const std::string_view n = arg.substr(sep + 1);
+            const auto r = std::from_chars(n.data(), n.data() + n.size(), id);
+            if (r.ec != std::errc() || r.ptr != n.data() + n.size())
+                id = -1;
+        }
+        QxlDevice* d = display(id);
+        if (!d || !d->hasPrimary())
+            printLine("ERROR no display " +
+                      std::string(arg.substr(sep == std::string_view::npos ? arg.size() : sep + 1)));
+        else if (writePpm(path, d->readSurface()))
             printLine("DUMPED " + path);
         else
             printLine("ERROR cannot write " + path);

@@ -11,6 +11,7 @@
 #include <spice.h>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace saffron::testserver {
 
@@ -42,6 +43,12 @@ private:
     // "VIDEO rect=..." for the video workloads, after READY and after each RESIZED.
     void announceVideo();
     void restart(int width, int height);
+    // The agent's monitors config: monitor i is display i (with one display, the first
+    // enabled monitor is display 0, as a single-head guest shows it).
+    bool applyMonitors(const std::vector<VdAgent::MonitorSize>& monitors);
+    // Creates (or re-creates at a new size) an extra display's primary and paints its picture.
+    void showExtraDisplay(QxlDevice& display, int width, int height);
+    QxlDevice* display(int id) const;
     void readStdin(int fd);
     void command(std::string_view line);
 
@@ -50,7 +57,8 @@ private:
     std::unique_ptr<Workload> workload_;
     // Declared before server_ so that they are destroyed after it: the server keeps
     // pointers to their instances until spice_server_destroy returns.
-    std::unique_ptr<QxlDevice> qxl_;
+    std::unique_ptr<QxlDevice> qxl_;                        // display 0, which plays the workload
+    std::vector<std::unique_ptr<QxlDevice>> extraDisplays_; // displays 1..
     std::unique_ptr<VdAgent> agent_;
     std::unique_ptr<AudioDevices> audio_;
     std::unique_ptr<SpiceServer, ServerDeleter> server_;

@@ -303,8 +303,8 @@ void VdAgent::handleMonitorsConfig(std::span<const uint8_t> data) {
     // VDAgentMonConfig: height, width, depth, x, y (note: height first).
     auto monitors = Reader(r.array(count, 20));
     std::string line = "AGENT monitors-config " + std::to_string(count);
-    int width = 0;
-    int height = 0;
+    std::vector<MonitorSize> sizes;
+    bool ok = true;
     for (uint32_t i = 0; i < count; ++i) {
         const uint32_t h = monitors.u32();
         const uint32_t w = monitors.u32();
@@ -313,21 +313,22 @@ void VdAgent::handleMonitorsConfig(std::span<const uint8_t> data) {
         const int32_t y = monitors.i32();
         line += " " + std::to_string(w) + "x" + std::to_string(h) + (x < 0 ? "" : "+") + std::to_string(x) +
                 (y < 0 ? "" : "+") + std::to_string(y);
-        // A single-head device shows the first enabled monitor (sparse configs disable
-        // monitors with 0x0, VD_AGENT_CAP_SPARSE_MONITORS_CONFIG).
-        if (width == 0 && w != 0 && h != 0) {
-            width = static_cast<int>(std::min<uint32_t>(w, 1u << 20));
-            height = static_cast<int>(std::min<uint32_t>(h, 1u << 20));
-        }
+        // 0x0 disables a monitor (sparse configs, VD_AGENT_CAP_SPARSE_MONITORS_CONFIG).
+        const bool enabled = w != 0 && h != 0;
+        if (enabled &&
+            (w < kMinSurfaceSize || h < kMinSurfaceSize || w > kMaxSurfaceSize || h > kMaxSurfaceSize))
+            ok = false;
+        if (sizes.size() < kMaxMonitors)
+            sizes.push_back(enabled ? MonitorSize{static_cast<int>(std::min<uint32_t>(w, kMaxSurfaceSize)),
+                                                  static_cast<int>(std::min<uint32_t>(h, kMaxSurfaceSize))}
+                                    : MonitorSize{});
     }
     if (flags & VD_AGENT_CONFIG_MONITORS_FLAG_USE_POS)
         line += " use-pos";
     printLine(line);
 
-    bool ok = width >= kMinSurfaceSize && height >= kMinSurfaceSize && width <= kMaxSurfaceSize &&
-              height <= kMaxSurfaceSize;
-    if (ok && onResize)
-        ok = onResize(width, height);
+    if (ok && onMonitors)
+        ok = onMonitors(sizes);
     // vd_agent.h: VD_AGENT_MONITORS_CONFIG is "acknowledged by the agent using VD_AGENT_REPLY".
     sendReply(VD_AGENT_MONITORS_CONFIG, ok ? VD_AGENT_SUCCESS : VD_AGENT_ERROR);
 }

@@ -32,9 +32,16 @@ public:
     // starting agent does. False if the server refused the device.
     bool attach();
 
-    // Asked to show monitor 0 at width x height (already range-checked); return false to
-    // make the agent reply VD_AGENT_ERROR.
-    std::function<bool(int width, int height)> onResize;
+    // A monitors config: one size per monitor in the client's order (0x0 for a disabled one),
+    // each enabled size within kMinSurfaceSize..kMaxSurfaceSize (else the agent refuses the
+    // config without calling this). Return false to make the agent reply VD_AGENT_ERROR.
+    struct MonitorSize {
+        int width = 0;
+        int height = 0;
+        bool enabled() const { return width > 0 && height > 0; }
+    };
+    static constexpr size_t kMaxMonitors = 16;
+    std::function<bool(const std::vector<MonitorSize>& monitors)> onMonitors;
 
     // Control commands (stdin): grab the clipboard with data of one type (UTF-8 text, or a PNG
     // file's bytes), release it, or ask the client for its clipboard in one type (printed as

@@ -643,6 +643,42 @@ Pixmap staticPattern(int width, int height) {
     return makeStaticPattern(width, height);
 }
 
+uint32_t displayColour(int display) {
+    switch (display % 4) {
+    case 1:
+        return 0xff2060a0;
+    case 2:
+        return 0xff20a060;
+    case 3:
+        return 0xffa06020;
+    default:
+        return 0xff606060;
+    }
+}
+
+Pixmap displayPicture(int display, int width, int height) {
+    Pixmap out(width, height);
+    constexpr int kFrame = 4;
+    constexpr uint32_t kWhite = 0xffffffff;
+    for (int y = 0; y < height; ++y) {
+        auto row = out.row(y);
+        const bool edgeRow = y < kFrame || y >= height - kFrame;
+        for (int x = 0; x < width; ++x)
+            row[x] = edgeRow || x < kFrame || x >= width - kFrame ? kWhite : displayColour(display);
+    }
+    const std::string name = "DISPLAY " + std::to_string(display + 1);
+    const int scale = std::max(1, std::min(width / (textWidth(name, 1) * 2), height / (kGlyphHeight * 4)));
+    drawText(out, (width - textWidth(name, scale)) / 2, (height - kGlyphHeight * scale) / 2, scale, name,
+             kWhite);
+    return out;
+}
+
+Frame displayFrame(int display, int width, int height) {
+    Frame f;
+    f.draws.push_back(fullCopy(displayPicture(display, width, height)));
+    return f;
+}
+
 Pixmap photoImage(int width, int height) {
     return makePhoto(width, height);
 }

@@ -133,6 +133,14 @@ Pixmap scrollDocument(int width, int firstRow, int rows);
 Pixmap movingPicture(int width, int height, int index);
 Pixmap noisePicture(int width, int height, int index);
 
+// The still picture of an extra display (1..kMaxDisplays-1, see Options::displays): a colour
+// of its own (displayColour), a white frame four pixels wide and its name ("DISPLAY 2" for
+// display 1, as a person counts screens) in the middle, so that a test, or a person, tells
+// the displays apart and sees any cut-off edge.
+Pixmap displayPicture(int display, int width, int height);
+uint32_t displayColour(int display);
+Frame displayFrame(int display, int width, int height);
+
 // The frame code: the low kFrameCodeBits bits of the frame number, drawn by video-moving and
 // video-noise as a row of square cells along the top edge of the video area, most
 // significant bit first, white for 1 and black for 0, so that a client test can tell which
