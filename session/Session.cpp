@@ -28,17 +28,48 @@ Session::Session(SessionOptions options, QObject* parent)
     connect(
         core_, &SessionCore::displayCreated, core_,
         [this](DisplayChannel* d) {
-            if (d->id() != 0)
-                return; // secondary displays (multi-monitor with several QXL devices) come later
-            connect(d, &DisplayChannel::primarySurfaceChanged, this, [this](SurfacePtr s) {
+            const int id = d->id();
+            // A display joins the list with its first primary surface and stays in it while
+            // its channel is open: a guest changing mode destroys and re-creates the primary,
+            // which must not take a window away and bring it back.
+            connect(d, &DisplayChannel::primarySurfaceChanged, this, [this, id](SurfacePtr s) {
+                bool listChanged = false;
                 {
                     QMutexLocker lock(&surfaceMutex_);
-                    primary_ = s;
+                    listChanged = s && displays_.count(id) == 0;
+                    if (s || displays_.count(id))
+                        displays_[id] = s;
                 }
-                emit primarySurfaceChanged(s);
+                if (id == 0)
+                    emit primarySurfaceChanged(s);
+                emit displaySurfaceChanged(id, s);
+                if (listChanged)
+                    emit displaysChanged();
             });
-            connect(d, &DisplayChannel::primaryUpdated, this, &Session::primaryUpdated);
-            connect(d, &DisplayChannel::primaryLayersChanged, this, &Session::primaryLayersChanged);
+            connect(d, &DisplayChannel::primaryUpdated, this, [this, id](const QRect& dirty) {
+                if (id == 0)
+                    emit primaryUpdated(dirty);
+                emit displayUpdated(id, dirty);
+            });
+            connect(d, &DisplayChannel::primaryLayersChanged, this, [this, id] {
+                if (id == 0)
+                    emit primaryLayersChanged();
+                emit displayLayersChanged(id);
+            });
+            connect(d, &Channel::closed, this, [this, id] {
+                bool listChanged = false;
+                {
+                    QMutexLocker lock(&surfaceMutex_);
+                    listChanged = displays_.erase(id) > 0;
+                }
+                if (listChanged)
+                    emit displaysChanged();
+            });
+            if (id != 0)
+                return;
+            // The first complete frame and the guest's own monitors layout: display 0's, as the
+            // QXL driver reports the whole layout on the first device (spice.proto
+            // monitors_config on display channel 0).
             connect(d, &DisplayChannel::marked, this, &Session::displayMarked);
             connect(d, &DisplayChannel::monitorsConfigChanged, this, &Session::monitorsConfigChanged);
         },
@@ -74,6 +105,11 @@ Session::Session(SessionOptions options, QObject* parent)
             emit mouseModeChanged(m->mouseMode());
         },
         Qt::DirectConnection);
+    // Windows resized together (a session starting full screen on every monitor) each say
+    // their size within a few milliseconds of each other; one config carries them all.
+    displaySizesTimer_.setSingleShot(true);
+    displaySizesTimer_.setInterval(50);
+    connect(&displaySizesTimer_, &QTimer::timeout, this, &Session::sendDisplaySizes);
     thread_->start();
 }
 
@@ -105,8 +141,53 @@ void Session::stop() {
 }
 
 SurfacePtr Session::primarySurface() const {
+    return displaySurface(0);
+}
+
+QList<int> Session::displays() const {
     QMutexLocker lock(&surfaceMutex_);
-    return primary_;
+    QList<int> out;
+    for (const auto& [id, surface] : displays_)
+        out << id;
+    return out;
+}
+
+SurfacePtr Session::displaySurface(int display) const {
+    QMutexLocker lock(&surfaceMutex_);
+    const auto it = displays_.find(display);
+    return it == displays_.end() ? nullptr : it->second;
+}
+
+void Session::setDisplaySize(int display, QSize size) {
+    if (size.isEmpty())
+        displaySizes_.erase(display);
+    else
+        displaySizes_[display] = size;
+    displaySizesTimer_.start();
+}
+
+void Session::sendDisplaySizes() {
+    if (displaySizes_.empty())
+        return;
+    // vd_agent.h VDAgentMonitorsConfig: monitor i is display channel i for a guest with one QXL
+    // device per monitor (the Windows QXL driver). A display nobody asked a size for keeps its
+    // current one; only a display that has neither is sent as 0x0, which the agent takes as
+    // switched off.
+    std::vector<QRect> monitors;
+    int x = 0;
+    int last = displaySizes_.rbegin()->first;
+    if (const QList<int> shown = displays(); !shown.isEmpty())
+        last = std::max(last, shown.back());
+    for (int id = 0; id <= last; ++id) {
+        QSize size;
+        if (const auto it = displaySizes_.find(id); it != displaySizes_.end())
+            size = it->second;
+        else if (const SurfacePtr s = displaySurface(id))
+            size = s->bounds().size();
+        monitors.emplace_back(QPoint(x, 0), size);
+        x += size.width();
+    }
+    setMonitors(monitors);
 }
 
 QList<QPointer<UsbRedirChannel>> Session::usbRedirChannels() const {

@@ -14,6 +14,7 @@
 #include <QRect>
 #include <QString>
 #include <QStringList>
+#include <QTimer>
 #include <map>
 #include <memory>
 #include <vector>
@@ -63,7 +64,14 @@ public:
     void start();
     void stop();
 
+    // Display 0's primary surface: the one desktop of most servers.
     SurfacePtr primarySurface() const;
+    // Every display: a server with several QXL devices (a Windows guest, Proxmox "qxl2".."qxl4")
+    // opens one display channel per device, each with its own primary surface. displays() lists
+    // the channel ids, ascending, of the displays that have shown a primary surface and whose
+    // channel is still open (a display between two modes has a null surface for a moment).
+    QList<int> displays() const;
+    SurfacePtr displaySurface(int display) const;
     SessionInfo info() const;
 
     // Input: forwarded to the inputs channel, in order.
@@ -75,8 +83,12 @@ public:
     void mousePress(uint8_t button, uint16_t buttons);
     void mouseRelease(uint8_t button, uint16_t buttons);
 
-    // Agent: desired guest resolution/layout, and the clipboard.
+    // Agent: desired guest resolution/layout, and the clipboard. setMonitors sends a layout as
+    // is; setDisplaySize keeps one wanted size per display (an empty size: no wish) and sends
+    // them as one layout, displays side by side in id order, once the wishes of one moment
+    // are in (several windows resized together make one monitors config, not a burst).
     void setMonitors(const std::vector<QRect>& monitors);
+    void setDisplaySize(int display, QSize size);
     void setClientClipboardText(const QString& text);
     // PNG bytes; see MainChannel::setClientClipboardImage.
     void setClientClipboardImage(const QByteArray& png);
@@ -111,6 +123,11 @@ signals:
     void primarySurfaceChanged(saffron::SurfacePtr surface);
     void primaryUpdated(const QRect& dirty);
     void primaryLayersChanged(); // Surface::layers of the primary surface changed
+    // The same three for every display (display 0's included), and the list's changes.
+    void displaySurfaceChanged(int display, saffron::SurfacePtr surface);
+    void displayUpdated(int display, const QRect& dirty);
+    void displayLayersChanged(int display);
+    void displaysChanged();
     void displayMarked();
     void cursorShapeChanged(saffron::CursorShapePtr shape);
     void cursorMoved(const QPoint& pos);
@@ -133,8 +150,12 @@ private:
     SessionOptions options_;
     std::unique_ptr<QThread> thread_;
     SessionCore* core_ = nullptr; // lives on thread_; deleted there by ~Session
+    void sendDisplaySizes();
+
     mutable QMutex surfaceMutex_;
-    SurfacePtr primary_;
+    std::map<int, SurfacePtr> displays_; // display channel id -> primary surface (or null)
+    std::map<int, QSize> displaySizes_;
+    QTimer displaySizesTimer_;
     mutable QMutex usbMutex_;
     QList<QPointer<UsbRedirChannel>> usbRedir_;
 };

@@ -45,6 +45,7 @@ void SessionController::dropSession(bool now) {
         return;
     session_->disconnect(this);
     session_->stop();
+    setExtraDisplays({});
     if (now)
         session_.reset();
     else
@@ -72,6 +73,7 @@ void SessionController::startAttempt() {
         emit firstFrame();
     });
     connect(s, &Session::primaryUpdated, this, [this] { ++updates_; });
+    connect(s, &Session::displaysChanged, this, [this, s] { setExtraDisplays(s->displays()); });
     connect(s, &Session::ended, this, &SessionController::onEnded);
     s->setSpeakerVolume(float(speakerVolume_) / 100.0f);
     s->setSpeakerMuted(speakerMuted_);
@@ -82,6 +84,18 @@ void SessionController::startAttempt() {
     emit sessionChanged();
     qCInfo(lcShell).noquote() << "connecting to" << target_->spec.describe() << "attempt" << attempt_;
     s->start();
+}
+
+void SessionController::setExtraDisplays(const QList<int>& displays) {
+    QVariantList extra;
+    for (int id : displays)
+        if (id != 0)
+            extra << id;
+    if (extra == extraDisplays_)
+        return;
+    extraDisplays_ = extra;
+    qCInfo(lcShell).noquote() << "displays beyond the first:" << extra.size();
+    emit extraDisplaysChanged();
 }
 
 void SessionController::onEnded(const SessionEnd& end) {

@@ -6,6 +6,7 @@
 #include <QElapsedTimer>
 #include <QObject>
 #include <QTimer>
+#include <QVariantList>
 #include <QVariantMap>
 #include <memory>
 #include <random>
@@ -26,6 +27,8 @@ class SessionController : public QObject {
     Q_PROPERTY(int attempt READ attempt NOTIFY stateChanged)
     Q_PROPERTY(QObject* session READ sessionObject NOTIFY sessionChanged)
     Q_PROPERTY(QString title READ title NOTIFY titleChanged)
+    // The session's displays beyond display 0 (channel ids), each shown in a window of its own.
+    Q_PROPERTY(QVariantList extraDisplays READ extraDisplays NOTIFY extraDisplaysChanged)
     Q_PROPERTY(bool kiosk READ kiosk CONSTANT)
     Q_PROPERTY(bool canDisconnect READ canDisconnect CONSTANT)
     Q_PROPERTY(bool statsEnabled READ statsEnabled WRITE setStatsEnabled NOTIFY statsEnabledChanged)
@@ -62,6 +65,7 @@ public:
     QObject* sessionObject() const { return session_.get(); }
     Session* session() const { return session_.get(); }
     QString title() const { return title_; }
+    QVariantList extraDisplays() const { return extraDisplays_; }
     bool kiosk() const { return policy_.kiosk; }
     bool canDisconnect() const { return !policy_.kiosk; }
     bool statsEnabled() const { return statsTimer_.isActive(); }
@@ -95,6 +99,7 @@ signals:
     void reconnectInChanged();
     void sessionChanged();
     void titleChanged();
+    void extraDisplaysChanged();
     void statsEnabledChanged();
     void statsChanged();
     void audioControlsChanged();
@@ -110,6 +115,7 @@ private:
     void scheduleReconnect();
     void setState(const QString& state, const QString& message = {}, const QString& details = {});
     void sampleStats();
+    void setExtraDisplays(const QList<int>& displays);
     int nextBackoffMs();
 
     Policy policy_;
@@ -120,6 +126,7 @@ private:
     QString message_;
     QString details_;
     QString title_;
+    QVariantList extraDisplays_;
     int attempt_ = 0;
     bool everConnected_ = false;
     int backoffMs_ = 0;

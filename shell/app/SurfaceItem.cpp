@@ -97,7 +97,9 @@ SurfaceItem::SurfaceItem(QQuickItem* parent) : QQuickItem(parent) {
     setHotkeys({{QStringLiteral("release-cursor"), QStringLiteral("Shift+F12")}});
 }
 
-SurfaceItem::~SurfaceItem() = default;
+SurfaceItem::~SurfaceItem() {
+    detach();
+}
 
 QObject* SurfaceItem::sessionObject() const {
     return session_.data();
@@ -107,21 +109,53 @@ void SurfaceItem::setSessionObject(QObject* object) {
     auto* session = qobject_cast<Session*>(object);
     if (session == session_)
         return;
-    if (session_)
-        session_->disconnect(this);
+    detach();
+    session_ = session;
+    attach();
+    emit sessionChanged();
+}
+
+void SurfaceItem::setDisplay(int display) {
+    if (display == display_ || display < 0)
+        return;
+    detach();
+    display_ = display;
+    attach();
+    emit displayChanged();
+}
+
+void SurfaceItem::detach() {
+    if (!session_)
+        return;
+    session_->disconnect(this);
+    // This display no longer asks for a size (its window goes, or shows another display).
+    if (!lastMonitors_.isEmpty())
+        session_->setDisplaySize(display_, {});
     releasePointer();
     held_.clear();
-    session_ = session;
+}
+
+void SurfaceItem::attach() {
     surface_.reset();
     surfaceSize_ = {};
     mirror_ = QImage();
     cursorImage_ = QImage();
     cursorImageChanged_ = true;
     mouseMode_ = 0;
+    lastMonitors_ = {};
     if (session_) {
-        connect(session_, &Session::primarySurfaceChanged, this, &SurfaceItem::onSurface);
-        connect(session_, &Session::primaryUpdated, this, &SurfaceItem::onUpdate);
-        connect(session_, &Session::primaryLayersChanged, this, [this] { update(); });
+        connect(session_, &Session::displaySurfaceChanged, this, [this](int display, SurfacePtr s) {
+            if (display == display_)
+                onSurface(std::move(s));
+        });
+        connect(session_, &Session::displayUpdated, this, [this](int display, const QRect& dirty) {
+            if (display == display_)
+                onUpdate(dirty);
+        });
+        connect(session_, &Session::displayLayersChanged, this, [this](int display) {
+            if (display == display_)
+                update();
+        });
         connect(session_, &Session::cursorShapeChanged, this, &SurfaceItem::onCursorShape);
         connect(session_, &Session::cursorMoved, this, [this](const QPoint& p) {
             cursorPos_ = p;
@@ -146,10 +180,9 @@ void SurfaceItem::setSessionObject(QObject* object) {
             }
         });
         applyVideoLayers();
-        if (SurfacePtr s = session_->primarySurface())
+        if (SurfacePtr s = session_->displaySurface(display_))
             onSurface(s);
     }
-    emit sessionChanged();
     emit guestSizeChanged();
     update();
 }
@@ -467,7 +500,7 @@ void SurfaceItem::sendMonitors() {
     if (want.width() < 320 || want.height() < 200 || want == lastMonitors_)
         return;
     lastMonitors_ = want;
-    session_->setMonitors({QRect(QPoint(0, 0), want)});
+    session_->setDisplaySize(display_, want);
 }
 
 void SurfaceItem::onCursorShape(CursorShapePtr shape) {
@@ -597,14 +630,14 @@ void SurfaceItem::releasePointer() {
 
 void SurfaceItem::hoverMoveEvent(QHoverEvent* e) {
     if (session_ && !serverMouse() && !surfaceSize_.isEmpty())
-        session_->mousePosition(toGuest(e->position()), 0);
+        session_->mousePosition(toGuest(e->position()), 0, uint8_t(display_));
 }
 
 void SurfaceItem::mouseMoveEvent(QMouseEvent* e) {
     if (!session_)
         return;
     if (!serverMouse()) {
-        session_->mousePosition(toGuest(e->position()), spiceButtonMask(e->buttons()));
+        session_->mousePosition(toGuest(e->position()), spiceButtonMask(e->buttons()), uint8_t(display_));
         return;
     }
     if (!grabbed_)
@@ -629,7 +662,7 @@ void SurfaceItem::mousePressEvent(QMouseEvent* e) {
             return;
         }
     } else {
-        session_->mousePosition(toGuest(e->position()), spiceButtonMask(e->buttons()));
+        session_->mousePosition(toGuest(e->position()), spiceButtonMask(e->buttons()), uint8_t(display_));
     }
     session_->mousePress(spiceButton(e->button()), spiceButtonMask(e->buttons()));
 }

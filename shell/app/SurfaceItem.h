@@ -25,6 +25,8 @@ namespace saffron {
 class SurfaceItem : public QQuickItem {
     Q_OBJECT
     Q_PROPERTY(QObject* session READ sessionObject WRITE setSessionObject NOTIFY sessionChanged)
+    // Which of the session's displays (display channel id) this item shows; 0 by default.
+    Q_PROPERTY(int display READ display WRITE setDisplay NOTIFY displayChanged)
     Q_PROPERTY(QString scaling READ scaling WRITE setScaling NOTIFY scalingChanged)
     Q_PROPERTY(bool pointerGrabbed READ pointerGrabbed NOTIFY pointerGrabbedChanged)
     Q_PROPERTY(bool serverMouse READ serverMouse NOTIFY serverMouseChanged)
@@ -38,6 +40,8 @@ public:
 
     QObject* sessionObject() const;
     void setSessionObject(QObject* session);
+    int display() const { return display_; }
+    void setDisplay(int display);
     QString scaling() const { return scaling_; }
     void setScaling(const QString& mode);
     bool pointerGrabbed() const { return grabbed_; }
@@ -58,6 +62,7 @@ public:
 
 signals:
     void sessionChanged();
+    void displayChanged();
     void scalingChanged();
     void pointerGrabbedChanged();
     void serverMouseChanged();
@@ -95,7 +100,11 @@ private:
     QPoint toGuest(QPointF local) const;
     QString hotkeyFor(const QKeyEvent& e) const;
 
+    void attach(); // (re)connects to display_ of session_
+    void detach();
+
     QPointer<Session> session_;
+    int display_ = 0;
     SurfacePtr surface_;
     QSize surfaceSize_;
     QRegion dirty_;

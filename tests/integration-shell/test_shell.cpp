@@ -18,6 +18,7 @@
 #include <QQuickWindow>
 #include <QSGRendererInterface>
 #include <QScopeGuard>
+#include <QScreen>
 #include <QSslCertificate>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -97,6 +98,7 @@ private slots:
     void videoStreamMatchesSource_data();
     void videoStreamMatchesSource();
     void videoClipAndOrientation();
+    void displaysOnTheirOwnScreens();
 };
 
 void TestShell::connectedViewMatchesScreendump() {
@@ -660,3 +662,100 @@ void TestShell::videoClipAndOrientation() {
 
 QTEST_MAIN(TestShell)
 #include "test_shell.moc"
+
+// A server with two QXL devices (two display channels) and a client with two screens (the
+// offscreen platform configured with two, see CMakeLists.txt): the second display gets a
+// full-screen window of its own on the second screen, the guest is asked for one monitor per
+// screen at that screen's size, and each window shows its display exactly.
+void TestShell::displaysOnTheirOwnScreens() {
+    const QList<QScreen*> screens = QGuiApplication::screens();
+    if (screens.size() < 2)
+        QSKIP("needs a platform with two screens (ctest's shell_two_screens)");
+    TestServerProcess server({QStringLiteral("--displays"), QStringLiteral("2"), QStringLiteral("--size"),
+                              QStringLiteral("640x480")});
+    QVERIFY(server.port());
+    ConnectionTarget t;
+    t.spec.host = t.options.host = QStringLiteral("127.0.0.1");
+    t.spec.port = t.options.port = server.port();
+    t.spec.title = QStringLiteral("two displays");
+    t.options.videoCodecs = {QStringLiteral("off")};
+    ShellStart start = startFor(t);
+    start.fullScreen = true;
+    ShellApp app(std::move(start));
+    QVERIFY(app.load());
+    app.begin();
+    QVERIFY2(waitState(app, QStringLiteral("connected")), qPrintable(app.controller().message()));
+
+    QPointer<QQuickWindow> second; // the window must stay while the display changes mode
+    QVERIFY(waitUntil(
+        [&] {
+            for (QWindow* w : QGuiApplication::topLevelWindows())
+                if (w->objectName() == QLatin1String("displayWindow1") && w->isVisible())
+                    second = qobject_cast<QQuickWindow*>(w);
+            return second != nullptr;
+        },
+        20000));
+    QCOMPARE(second->screen(), screens[1]);
+    QCOMPARE(second->visibility(), QWindow::FullScreen);
+    QCOMPARE(app.window()->screen(), screens[0]);
+
+    // One monitors config for both windows: each screen's size (width a multiple of 8), side
+    // by side in display order.
+    const auto px = [](QScreen* s) { return (QSizeF(s->size()) * s->devicePixelRatio()).toSize(); };
+    const QSize first = px(screens[0]);
+    const QSize other = px(screens[1]);
+    // Until both windows have said their size, a display keeps the size it has: no config may
+    // leave one out (the guest would switch that monitor off).
+    const QString want = QStringLiteral("AGENT monitors-config 2 %1x%2+0+0 %3x%4+%1+0 use-pos")
+                             .arg(first.width() & ~7)
+                             .arg(first.height())
+                             .arg(other.width() & ~7)
+                             .arg(other.height());
+    QString config;
+    while (config != want) {
+        config = server.waitLine(QStringLiteral("AGENT monitors-config"));
+        qInfo() << config;
+        QVERIFY2(config.startsWith(QStringLiteral("AGENT monitors-config 2 ")), qPrintable(config));
+    }
+    QVERIFY(
+        !server
+             .waitLine(QStringLiteral("DISPLAY 1 RESIZED %1x%2").arg(other.width() & ~7).arg(other.height()))
+             .isEmpty());
+
+    // The window shows display 1's picture as the server has it, pixel for pixel.
+    QTemporaryDir dir;
+    const QString dump = dir.filePath(QStringLiteral("display1.ppm"));
+    int diff = -1;
+    QImage view;
+    const bool same = waitUntil(
+        [&] {
+            server.command("dump-surface " + dump.toUtf8() + " 1");
+            if (server.waitLine(QStringLiteral("DUMPED")).isEmpty())
+                return false;
+            const QImage expected = QImage(dump).convertToFormat(QImage::Format_RGB32);
+            if (!second)
+                return false;
+            view = second->grabWindow().convertToFormat(QImage::Format_RGB32);
+            diff = differingPixels(view, expected);
+            return expected.size() == view.size() && diff == 0;
+        },
+        20000);
+    QVERIFY2(second, "the second display's window went away");
+    saveShot(second, QStringLiteral("display-2"));
+    saveShot(app.window(), QStringLiteral("display-1"));
+    QVERIFY2(same, qPrintable(QStringLiteral("%1 pixels of the %2x%3 view differ from display 1")
+                                  .arg(diff)
+                                  .arg(view.width())
+                                  .arg(view.height())));
+    QCOMPARE(view.pixel(view.width() / 4, view.height() / 4), QRgb(0xff2060a0));
+
+    // A click on the second window reaches the guest at that place on display 1 (spice-server
+    // hands client-mode positions to the agent as VD_AGENT_MOUSE_STATE, display id last).
+    QTest::mouseClick(second, Qt::LeftButton, {}, QPoint(100, 50));
+    QString state;
+    do {
+        state = server.waitLine(QStringLiteral("AGENT mouse-state"), 10000);
+        qInfo() << state;
+    } while (!state.isEmpty() && !state.startsWith(QLatin1String("AGENT mouse-state 100 50 ")));
+    QVERIFY2(state.endsWith(QLatin1String(" 1")), qPrintable(state));
+}

@@ -3,8 +3,9 @@ import QtQuick.Controls
 import QtQuick.Window
 import Saffron.Shell 1.0
 
-// The shell's one window: the connection list, the session, or a status screen, never a
-// frozen picture. In kiosk mode it cannot be closed and there is nothing else to reach.
+// The shell's main window: the connection list, the session, or a status screen, never a
+// frozen picture; a session with several displays adds a window per display beyond the first.
+// In kiosk mode it cannot be closed and there is nothing else to reach.
 ApplicationWindow {
     id: root
     objectName: "shellWindow"
@@ -30,6 +31,49 @@ ApplicationWindow {
         visible: root.page === "session"
         fullScreen: root.visibility === Window.FullScreen
         onToggleFullScreenRequested: root.toggleFullScreen()
+    }
+
+    // Displays beyond the first (a server with one QXL device per monitor): one window each,
+    // full screen on the next local screen when this one is full screen (a kiosk always is).
+    // A display without a local screen left for it is not shown: a thin client's monitors are
+    // its screens, and the guest keeps that display at the size it has.
+    Instantiator {
+        model: root.page === "session" ? Controller.extraDisplays.slice(0, Math.max(0, Qt.application.screens.length - 1)) : []
+        delegate: Window {
+            id: displayWindow
+            required property int modelData
+            required property int index
+            objectName: "displayWindow" + modelData
+            title: root.title + " – " + qsTr("display %1").arg(modelData + 1)
+            color: "black"
+            // The screen, and a place on it: a window lying on another screen is moved there.
+            screen: Qt.application.screens[index + 1]
+            x: screen.virtualX
+            y: screen.virtualY
+            width: root.width
+            height: root.height
+            function follow() {
+                if (root.visibility === Window.FullScreen)
+                    showFullScreen()
+                else
+                    showNormal()
+            }
+            Component.onCompleted: follow()
+            Connections { target: root; function onVisibilityChanged() { displayWindow.follow() } }
+            // Displays come and go with the server's devices, not with this window.
+            onClosing: (close) => { close.accepted = false }
+
+            SurfaceView {
+                objectName: "surfaceView" + displayWindow.modelData
+                anchors.fill: parent
+                session: Controller.session
+                display: displayWindow.modelData
+                scaling: Config.scaling
+                hotkeys: Config.sessionHotkeys
+                focus: true
+                onHotkeyActivated: (action) => sessionView.act(action)
+            }
+        }
     }
 
     Loader {
