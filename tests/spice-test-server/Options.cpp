@@ -51,6 +51,8 @@ const char* usageText() {
            "  --size WxH               primary surface size (default 1024x768)\n"
            "  --displays N             QXL devices (display channels), 1..4 (default 1); the\n"
            "                           extra ones show a still picture naming them\n"
+           "  --heads N                heads on display 0, 1..4 (default 1): its surface is N\n"
+           "                           times --size wide, cut into heads by a QXL monitors config\n"
            "  --workload NAME          static|scroll|cursor|photo|video|video-moving|video-noise\n"
            "                           (default static)\n"
            "  --video-rect X,Y,W,H     where the video workloads play (default: centre quarter)\n"
@@ -97,7 +99,7 @@ std::optional<Options> parseOptions(const std::vector<std::string>& args, std::s
         }
         if (!oneOf(a, {"--port", "--tls-port", "--x509-dir", "--password", "--size", "--workload",
                        "--image-compression", "--streaming-video", "--jpeg", "--zlib-glz", "--video-codecs",
-                       "--frames", "--dump-expected", "--video-rect", "--fps", "--displays"})) {
+                       "--frames", "--dump-expected", "--video-rect", "--fps", "--displays", "--heads"})) {
             error = "unknown option: " + a;
             return std::nullopt;
         }
@@ -199,6 +201,13 @@ std::optional<Options> parseOptions(const std::vector<std::string>& args, std::s
                 return std::nullopt;
             }
             o.displays = *n;
+        } else if (a == "--heads") {
+            const auto n = parseInt(v, 1, kMaxDisplays);
+            if (!n) {
+                error = "bad head count (1.." + std::to_string(kMaxDisplays) + "): " + v;
+                return std::nullopt;
+            }
+            o.heads = *n;
         } else if (a == "--dump-expected") {
             o.dumpExpected = v;
         } else {
@@ -219,6 +228,16 @@ std::optional<Options> parseOptions(const std::vector<std::string>& args, std::s
     if (explicitRect && (o.videoArea.rect.right > o.width || o.videoArea.rect.bottom > o.height)) {
         error = "--video-rect is not inside the " + std::to_string(o.width) + "x" + std::to_string(o.height) +
                 " surface";
+        return std::nullopt;
+    }
+    if (o.heads > 1 && o.displays > 1) {
+        error = "--heads and --displays exclude each other (one QXL device with several heads, or several "
+                "devices)";
+        return std::nullopt;
+    }
+    if (o.heads > 1 && o.width * o.heads > kMaxSurfaceSize) {
+        error = "--heads " + std::to_string(o.heads) + " of --size " + std::to_string(o.width) +
+                " wide do not fit a surface of " + std::to_string(kMaxSurfaceSize);
         return std::nullopt;
     }
     if (o.tlsPort && o.x509Dir.empty()) {

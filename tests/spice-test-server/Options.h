@@ -21,6 +21,10 @@ struct Options {
     // several qxl devices (Windows guests, Proxmox "qxl2".."qxl4"). Display 0 plays the
     // workload; the others show a still picture that names them (displayPicture()).
     int displays = 1;
+    // Heads on display 0's one QXL device, side by side on its primary surface, as a Linux
+    // guest drives several outputs of one qxl device (Proxmox "qxl2" on a Linux guest). Each
+    // monitor of a monitors config becomes a head of the size asked for.
+    int heads = 1;
     std::string workload = "static";
     std::string imageCompression = "auto_glz";
     std::string streamingVideo = "off";

@@ -17,6 +17,8 @@ constexpr uint32_t kMemSlotGroup = 0;
 constexpr uint32_t kMemSlotId = 0;
 // The worker sizes its surface table from this; we only ever use surface 0 (the primary).
 constexpr uint32_t kSurfaceCount = 16;
+// async_complete's cookie for spice_qxl_monitors_config_async (the only async call we make).
+constexpr uint64_t kMonitorsConfigCookie = 0x4d4f4e53; // "MONS"
 
 template <typename T> QXLPHYSICAL physical(const T* p) {
     return static_cast<QXLPHYSICAL>(reinterpret_cast<uintptr_t>(p));
@@ -398,7 +400,31 @@ int QxlDevice::flushResources(QXLInstance*) {
 }
 
 void QxlDevice::asyncComplete(QXLInstance*, uint64_t cookie) {
-    printLine("WARNING unexpected async_complete cookie=" + std::to_string(cookie));
+    if (cookie != kMonitorsConfigCookie)
+        printLine("WARNING unexpected async_complete cookie=" + std::to_string(cookie));
+}
+
+void QxlDevice::setHeads(const std::vector<Rect>& heads) {
+    std::vector<uint8_t> config(sizeof(QXLMonitorsConfig) + heads.size() * sizeof(QXLHead));
+    auto* c = reinterpret_cast<QXLMonitorsConfig*>(config.data());
+    c->count = static_cast<uint16_t>(heads.size());
+    // red-worker.cpp ignores a config whose count exceeds max_allowed.
+    c->max_allowed = static_cast<uint16_t>(heads.size());
+    for (size_t i = 0; i < heads.size(); ++i) {
+        QXLHead h{};
+        h.id = static_cast<uint32_t>(i);
+        h.surface_id = 0;
+        h.width = static_cast<uint32_t>(heads[i].width());
+        h.height = static_cast<uint32_t>(heads[i].height());
+        h.x = static_cast<uint32_t>(heads[i].left);
+        h.y = static_cast<uint32_t>(heads[i].top);
+        h.flags = 0;
+        std::memcpy(config.data() + sizeof(QXLMonitorsConfig) + i * sizeof(QXLHead), &h, sizeof h);
+    }
+    previousHeads_ = std::move(heads_);
+    heads_ = std::move(config);
+    spice_qxl_monitors_config_async(&instance_.qxl, physical(heads_.data()), kMemSlotGroup,
+                                    kMonitorsConfigCookie);
 }
 
 void QxlDevice::updateAreaComplete(QXLInstance*, uint32_t, QXLRect*, uint32_t) {}

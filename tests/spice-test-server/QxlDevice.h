@@ -49,6 +49,12 @@ public:
     int height() const { return height_; }
     int id() const { return instance_.qxl.id; }
 
+    // The guest driver's monitors config (QXLMonitorsConfig through
+    // spice_qxl_monitors_config_async): how the primary surface is cut into heads, as a Linux
+    // guest with several outputs on one qxl device lays them out. spice-server passes it on to
+    // clients as SPICE_MSG_DISPLAY_MONITORS_CONFIG.
+    void setHeads(const std::vector<Rect>& heads);
+
     // Queues the frame's draws and cursor commands and wakes the worker if it asked for it.
     void submit(const Frame& frame);
     // Draw commands queued but not yet fetched by the worker (back-pressure for workloads).
@@ -102,6 +108,10 @@ private:
     int width_ = 0;
     int height_ = 0;
     std::vector<uint32_t> surface_; // the primary surface memory the server renders into
+    // The worker reads a monitors config after spice_qxl_monitors_config_async returns; the one
+    // before stays too, in case two are in flight.
+    std::vector<uint8_t> heads_;
+    std::vector<uint8_t> previousHeads_;
 
     std::mutex mutex_;
     std::deque<Queued> drawQueue_;

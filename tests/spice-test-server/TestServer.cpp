@@ -236,7 +236,11 @@ bool TestServer::start() {
     }
     frameTimer_ = loop_.addTimer([this] { step(); });
 
-    qxl_->createPrimary(options_.width, options_.height);
+    if (options_.heads > 1)
+        showHeads(std::vector<VdAgent::MonitorSize>(static_cast<size_t>(options_.heads),
+                                                    VdAgent::MonitorSize{options_.width, options_.height}));
+    else
+        qxl_->createPrimary(options_.width, options_.height);
     for (const auto& d : extraDisplays_)
         showExtraDisplay(*d, options_.width, options_.height);
     spice_server_vm_start(server_.get());
@@ -315,6 +319,19 @@ void TestServer::restart(int width, int height) {
 }
 
 bool TestServer::applyMonitors(const std::vector<VdAgent::MonitorSize>& monitors) {
+    if (options_.heads > 1) {
+        std::vector<VdAgent::MonitorSize> heads;
+        for (const auto& m : monitors)
+            if (m.enabled() && heads.size() < static_cast<size_t>(options_.heads))
+                heads.push_back(m);
+        int width = 0;
+        for (const auto& h : heads)
+            width += h.width;
+        if (heads.empty() || width > kMaxSurfaceSize)
+            return false;
+        loop_.post([this, heads] { showHeads(heads); });
+        return true;
+    }
     std::vector<std::pair<QxlDevice*, VdAgent::MonitorSize>> changes;
     if (extraDisplays_.empty()) {
         const auto first = std::find_if(monitors.begin(), monitors.end(),
@@ -338,6 +355,26 @@ bool TestServer::applyMonitors(const std::vector<VdAgent::MonitorSize>& monitors
         }
     });
     return !changes.empty();
+}
+
+void TestServer::showHeads(const std::vector<VdAgent::MonitorSize>& heads) {
+    std::vector<Rect> rects;
+    int x = 0;
+    int height = 0;
+    std::string line = "HEADS " + std::to_string(heads.size());
+    for (const auto& h : heads) {
+        rects.push_back({x, 0, x + h.width, h.height});
+        line +=
+            " " + std::to_string(h.width) + "x" + std::to_string(h.height) + "+" + std::to_string(x) + "+0";
+        x += h.width;
+        height = std::max(height, h.height);
+    }
+    if (qxl_->hasPrimary())
+        restart(x, height);
+    else
+        qxl_->createPrimary(x, height);
+    qxl_->setHeads(rects);
+    printLine(line);
 }
 
 QxlDevice* TestServer::display(int id) const {

@@ -49,6 +49,9 @@ private:
     // Creates (or re-creates at a new size) an extra display's primary and paints its picture.
     void showExtraDisplay(QxlDevice& display, int width, int height);
     QxlDevice* display(int id) const;
+    // Display 0 with these heads side by side (--heads): the primary re-created to hold them,
+    // then the QXL monitors config.
+    void showHeads(const std::vector<VdAgent::MonitorSize>& heads);
     void readStdin(int fd);
     void command(std::string_view line);
 
