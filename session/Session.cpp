@@ -71,7 +71,10 @@ Session::Session(SessionOptions options, QObject* parent)
             // QXL driver reports the whole layout on the first device (spice.proto
             // monitors_config on display channel 0).
             connect(d, &DisplayChannel::marked, this, &Session::displayMarked);
-            connect(d, &DisplayChannel::monitorsConfigChanged, this, &Session::monitorsConfigChanged);
+            connect(d, &DisplayChannel::monitorsConfigChanged, this, [this](const QList<MonitorHead>& heads) {
+                heads_ = heads;
+                emit monitorsConfigChanged(heads);
+            });
         },
         Qt::DirectConnection);
     connect(
@@ -107,9 +110,9 @@ Session::Session(SessionOptions options, QObject* parent)
         Qt::DirectConnection);
     // Windows resized together (a session starting full screen on every monitor) each say
     // their size within a few milliseconds of each other; one config carries them all.
-    displaySizesTimer_.setSingleShot(true);
-    displaySizesTimer_.setInterval(50);
-    connect(&displaySizesTimer_, &QTimer::timeout, this, &Session::sendDisplaySizes);
+    monitorSizesTimer_.setSingleShot(true);
+    monitorSizesTimer_.setInterval(50);
+    connect(&monitorSizesTimer_, &QTimer::timeout, this, &Session::sendMonitorSizes);
     thread_->start();
 }
 
@@ -158,30 +161,37 @@ SurfacePtr Session::displaySurface(int display) const {
     return it == displays_.end() ? nullptr : it->second;
 }
 
-void Session::setDisplaySize(int display, QSize size) {
+void Session::setMonitorSize(int monitor, QSize size) {
     if (size.isEmpty())
-        displaySizes_.erase(display);
+        monitorSizes_.erase(monitor);
     else
-        displaySizes_[display] = size;
-    displaySizesTimer_.start();
+        monitorSizes_[monitor] = size;
+    monitorSizesTimer_.start();
 }
 
-void Session::sendDisplaySizes() {
-    if (displaySizes_.empty())
+void Session::sendMonitorSizes() {
+    if (monitorSizes_.empty())
         return;
     // vd_agent.h VDAgentMonitorsConfig: monitor i is display channel i for a guest with one QXL
-    // device per monitor (the Windows QXL driver). A display nobody asked a size for keeps its
-    // current one; only a display that has neither is sent as 0x0, which the agent takes as
-    // switched off.
+    // device per monitor (the Windows QXL driver), head i for one device with several (Linux).
+    // A monitor nobody asked a size for keeps the one it has (its window may not have said its
+    // size yet, or there is no local screen for it): leaving it out, or sending 0x0, would
+    // switch it off in the guest, and with it the window that was about to show it.
+    const QList<int> shown = displays();
+    const bool oneDevice = shown.size() <= 1;
     std::vector<QRect> monitors;
     int x = 0;
-    int last = displaySizes_.rbegin()->first;
-    if (const QList<int> shown = displays(); !shown.isEmpty())
+    int last = monitorSizes_.rbegin()->first;
+    if (!shown.isEmpty())
         last = std::max(last, shown.back());
+    if (oneDevice)
+        last = std::max(last, int(heads_.size()) - 1);
     for (int id = 0; id <= last; ++id) {
         QSize size;
-        if (const auto it = displaySizes_.find(id); it != displaySizes_.end())
+        if (const auto it = monitorSizes_.find(id); it != monitorSizes_.end())
             size = it->second;
+        else if (oneDevice && id < heads_.size())
+            size = heads_[id].rect.size();
         else if (const SurfacePtr s = displaySurface(id))
             size = s->bounds().size();
         monitors.emplace_back(QPoint(x, 0), size);

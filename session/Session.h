@@ -84,11 +84,16 @@ public:
     void mouseRelease(uint8_t button, uint16_t buttons);
 
     // Agent: desired guest resolution/layout, and the clipboard. setMonitors sends a layout as
-    // is; setDisplaySize keeps one wanted size per display (an empty size: no wish) and sends
-    // them as one layout, displays side by side in id order, once the wishes of one moment
-    // are in (several windows resized together make one monitors config, not a burst).
+    // is; setMonitorSize keeps one wanted size per monitor (an empty size: no wish) and sends
+    // them as one layout, side by side in monitor order, once the wishes of one moment are in
+    // (several windows resized together make one monitors config, not a burst). Monitor i is
+    // display i where the server has a display channel per monitor, head i of display 0 where
+    // one device drives several heads (monitorHeads()).
     void setMonitors(const std::vector<QRect>& monitors);
-    void setDisplaySize(int display, QSize size);
+    void setMonitorSize(int monitor, QSize size);
+    // Display 0's heads as the guest's driver last laid them out (SPICE_MSG_DISPLAY_MONITORS_CONFIG):
+    // where each monitor lies on the primary surface. Empty until the server says.
+    QList<MonitorHead> monitorHeads() const { return heads_; }
     void setClientClipboardText(const QString& text);
     // PNG bytes; see MainChannel::setClientClipboardImage.
     void setClientClipboardImage(const QByteArray& png);
@@ -150,12 +155,13 @@ private:
     SessionOptions options_;
     std::unique_ptr<QThread> thread_;
     SessionCore* core_ = nullptr; // lives on thread_; deleted there by ~Session
-    void sendDisplaySizes();
+    void sendMonitorSizes();
 
     mutable QMutex surfaceMutex_;
     std::map<int, SurfacePtr> displays_; // display channel id -> primary surface (or null)
-    std::map<int, QSize> displaySizes_;
-    QTimer displaySizesTimer_;
+    std::map<int, QSize> monitorSizes_;
+    QTimer monitorSizesTimer_;
+    QList<MonitorHead> heads_;
     mutable QMutex usbMutex_;
     QList<QPointer<UsbRedirChannel>> usbRedir_;
 };

@@ -19,6 +19,9 @@ SessionController::SessionController(Policy policy, QObject* parent) : QObject(p
     });
     statsTimer_.setInterval(1000);
     connect(&statsTimer_, &QTimer::timeout, this, &SessionController::sampleStats);
+    viewsGrace_.setSingleShot(true);
+    viewsGrace_.setInterval(kViewsGraceMs);
+    connect(&viewsGrace_, &QTimer::timeout, this, [this] { updateViews(true); });
 }
 
 SessionController::~SessionController() = default;
@@ -45,11 +48,11 @@ void SessionController::dropSession(bool now) {
         return;
     session_->disconnect(this);
     session_->stop();
-    setExtraDisplays({});
     if (now)
         session_.reset();
     else
         session_.release()->deleteLater(); // we may be inside one of its signals
+    updateViews(true);
 }
 
 void SessionController::startAttempt() {
@@ -73,7 +76,8 @@ void SessionController::startAttempt() {
         emit firstFrame();
     });
     connect(s, &Session::primaryUpdated, this, [this] { ++updates_; });
-    connect(s, &Session::displaysChanged, this, [this, s] { setExtraDisplays(s->displays()); });
+    connect(s, &Session::displaysChanged, this, [this] { updateViews(); });
+    connect(s, &Session::monitorsConfigChanged, this, [this] { updateViews(); });
     connect(s, &Session::ended, this, &SessionController::onEnded);
     s->setSpeakerVolume(float(speakerVolume_) / 100.0f);
     s->setSpeakerMuted(speakerMuted_);
@@ -86,16 +90,47 @@ void SessionController::startAttempt() {
     s->start();
 }
 
-void SessionController::setExtraDisplays(const QList<int>& displays) {
+void SessionController::updateViews(bool now) {
     QVariantList extra;
-    for (int id : displays)
-        if (id != 0)
-            extra << id;
-    if (extra == extraDisplays_)
+    int mainHead = -1;
+    const auto view = [](int display, int head) {
+        return QVariantMap{{QStringLiteral("display"), display}, {QStringLiteral("head"), head}};
+    };
+    if (session_) {
+        // Heads of display 0's primary surface (surface 0), in the driver's order.
+        const QList<MonitorHead> heads = session_->monitorHeads();
+        const auto onPrimary =
+            std::count_if(heads.begin(), heads.end(), [](const MonitorHead& h) { return h.surfaceId == 0; });
+        if (onPrimary > 1 && onPrimary == heads.size()) {
+            mainHead = 0;
+            for (int i = 1; i < heads.size(); ++i)
+                extra << view(0, i);
+        }
+        for (int id : session_->displays())
+            if (id != 0)
+                extra << view(id, -1);
+    }
+    if (extra == extraViews_ && mainHead == mainHead_) {
+        viewsGrace_.stop();
         return;
-    extraDisplays_ = extra;
-    qCInfo(lcShell).noquote() << "displays beyond the first:" << extra.size();
-    emit extraDisplaysChanged();
+    }
+    const bool shrinks = extra.size() < extraViews_.size() || (mainHead < 0 && mainHead_ >= 0);
+    if (shrinks && !now) {
+        if (!viewsGrace_.isActive())
+            viewsGrace_.start();
+        return;
+    }
+    viewsGrace_.stop();
+    qCInfo(lcShell).noquote() << "views beyond the main window:" << extra.size()
+                              << (mainHead >= 0 ? "(heads of one display)" : "");
+    if (extra != extraViews_) {
+        extraViews_ = extra;
+        emit extraViewsChanged();
+    }
+    if (mainHead != mainHead_) {
+        mainHead_ = mainHead;
+        emit mainHeadChanged();
+    }
 }
 
 void SessionController::onEnded(const SessionEnd& end) {

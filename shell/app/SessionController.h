@@ -27,8 +27,13 @@ class SessionController : public QObject {
     Q_PROPERTY(int attempt READ attempt NOTIFY stateChanged)
     Q_PROPERTY(QObject* session READ sessionObject NOTIFY sessionChanged)
     Q_PROPERTY(QString title READ title NOTIFY titleChanged)
-    // The session's displays beyond display 0 (channel ids), each shown in a window of its own.
-    Q_PROPERTY(QVariantList extraDisplays READ extraDisplays NOTIFY extraDisplaysChanged)
+    // What the session shows beyond the main window, one window each, in monitor order: the
+    // heads of display 0 after the first where one device drives several monitors, then the
+    // displays beyond display 0 (a device per monitor). Each entry is {display, head}, head -1
+    // for a whole display. mainHead is 0 when the main window shows only display 0's first
+    // head, else -1.
+    Q_PROPERTY(QVariantList extraViews READ extraViews NOTIFY extraViewsChanged)
+    Q_PROPERTY(int mainHead READ mainHead NOTIFY mainHeadChanged)
     Q_PROPERTY(bool kiosk READ kiosk CONSTANT)
     Q_PROPERTY(bool canDisconnect READ canDisconnect CONSTANT)
     Q_PROPERTY(bool statsEnabled READ statsEnabled WRITE setStatsEnabled NOTIFY statsEnabledChanged)
@@ -65,7 +70,8 @@ public:
     QObject* sessionObject() const { return session_.get(); }
     Session* session() const { return session_.get(); }
     QString title() const { return title_; }
-    QVariantList extraDisplays() const { return extraDisplays_; }
+    QVariantList extraViews() const { return extraViews_; }
+    int mainHead() const { return mainHead_; }
     bool kiosk() const { return policy_.kiosk; }
     bool canDisconnect() const { return !policy_.kiosk; }
     bool statsEnabled() const { return statsTimer_.isActive(); }
@@ -99,7 +105,8 @@ signals:
     void reconnectInChanged();
     void sessionChanged();
     void titleChanged();
-    void extraDisplaysChanged();
+    void extraViewsChanged();
+    void mainHeadChanged();
     void statsEnabledChanged();
     void statsChanged();
     void audioControlsChanged();
@@ -115,7 +122,8 @@ private:
     void scheduleReconnect();
     void setState(const QString& state, const QString& message = {}, const QString& details = {});
     void sampleStats();
-    void setExtraDisplays(const QList<int>& displays);
+    // `now`: apply a shrinking list at once (the session went) rather than after kViewsGraceMs.
+    void updateViews(bool now = false);
     int nextBackoffMs();
 
     Policy policy_;
@@ -126,7 +134,12 @@ private:
     QString message_;
     QString details_;
     QString title_;
-    QVariantList extraDisplays_;
+    QVariantList extraViews_;
+    int mainHead_ = -1;
+    // A guest changing mode reports one head (the whole new primary) for a moment before its
+    // real layout: windows are only taken away when fewer views last this long.
+    static constexpr int kViewsGraceMs = 1500;
+    QTimer viewsGrace_;
     int attempt_ = 0;
     bool everConnected_ = false;
     int backoffMs_ = 0;

@@ -124,13 +124,49 @@ void SurfaceItem::setDisplay(int display) {
     emit displayChanged();
 }
 
+void SurfaceItem::setHead(int head) {
+    head = std::max(head, -1);
+    if (head == head_)
+        return;
+    if (session_ && !lastMonitors_.isEmpty())
+        session_->setMonitorSize(monitorIndex(), {});
+    head_ = head;
+    lastMonitors_ = {};
+    setClip(head_ >= 0);
+    updateView();
+    resizeDebounce_.start();
+    emit headChanged();
+}
+
+void SurfaceItem::updateView() {
+    const QRect whole(QPoint(0, 0), surfaceSize_);
+    QRect view = whole;
+    if (head_ >= 0 && session_) {
+        const QList<MonitorHead> heads = session_->monitorHeads();
+        if (head_ < heads.size())
+            view = heads[head_].rect.intersected(whole);
+        else if (!view_.isEmpty() && whole.contains(view_))
+            // spice-server reports a one-head layout whenever a primary is created
+            // (display_channel_set_monitors_config_to_primary), just before the driver's own:
+            // keep showing this head's part meanwhile.
+            view = view_;
+    }
+    if (view.isEmpty())
+        view = whole;
+    if (view == view_)
+        return;
+    view_ = view;
+    newSurface_ = true; // every node is placed anew
+    update();
+}
+
 void SurfaceItem::detach() {
     if (!session_)
         return;
     session_->disconnect(this);
     // This display no longer asks for a size (its window goes, or shows another display).
     if (!lastMonitors_.isEmpty())
-        session_->setDisplaySize(display_, {});
+        session_->setMonitorSize(monitorIndex(), {});
     releasePointer();
     held_.clear();
 }
@@ -143,6 +179,7 @@ void SurfaceItem::attach() {
     cursorImageChanged_ = true;
     mouseMode_ = 0;
     lastMonitors_ = {};
+    view_ = {};
     if (session_) {
         connect(session_, &Session::displaySurfaceChanged, this, [this](int display, SurfacePtr s) {
             if (display == display_)
@@ -156,6 +193,7 @@ void SurfaceItem::attach() {
             if (display == display_)
                 update();
         });
+        connect(session_, &Session::monitorsConfigChanged, this, &SurfaceItem::updateView);
         connect(session_, &Session::cursorShapeChanged, this, &SurfaceItem::onCursorShape);
         connect(session_, &Session::cursorMoved, this, [this](const QPoint& p) {
             cursorPos_ = p;
@@ -233,6 +271,7 @@ bool SurfaceItem::serverMouse() const {
 void SurfaceItem::onSurface(SurfacePtr s) {
     surface_ = std::move(s);
     surfaceSize_ = surface_ ? QSize(surface_->pixmap.width, surface_->pixmap.height) : QSize();
+    updateView();
     newSurface_ = true;
     dirty_ = QRegion();
     if (surface_ && isSoftwareScene(window()))
@@ -271,11 +310,20 @@ void SurfaceItem::onUpdate(const QRect& dirty) {
     update();
 }
 
+QRectF SurfaceItem::surfaceRect() const {
+    const QRectF t = targetRect();
+    if (surfaceSize_.isEmpty() || view_.isEmpty())
+        return t;
+    const qreal sx = t.width() / view_.width(), sy = t.height() / view_.height();
+    return QRectF(t.left() - view_.left() * sx, t.top() - view_.top() * sy, surfaceSize_.width() * sx,
+                  surfaceSize_.height() * sy);
+}
+
 QRectF SurfaceItem::targetRect() const {
-    if (surfaceSize_.isEmpty())
+    if (surfaceSize_.isEmpty() || view_.isEmpty())
         return boundingRect();
     const qreal dpr = window() ? window()->effectiveDevicePixelRatio() : 1.0;
-    QSizeF s = QSizeF(surfaceSize_) / dpr; // 1:1 = one guest pixel per device pixel
+    QSizeF s = QSizeF(view_.size()) / dpr; // 1:1 = one guest pixel per device pixel
     if (scaling_ == QLatin1String("fit"))
         s.scale(size(), Qt::KeepAspectRatio);
     else if (scaling_ == QLatin1String("fill"))
@@ -361,7 +409,7 @@ QSGNode* SurfaceItem::updatePaintNode(QSGNode* old, UpdatePaintNodeData*) {
                 uploadedBytes_ += n->uploadedBytes();
         }
         newSurface_ = false;
-        const QRectF target = targetRect();
+        const QRectF target = surfaceRect();
         root->picture->setRect(target);
         root->picture->setSourceRect(QRectF(QPointF(0, 0), QSizeF(surfaceSize_)));
         const bool exact =
@@ -387,7 +435,7 @@ QSGNode* SurfaceItem::updatePaintNode(QSGNode* old, UpdatePaintNodeData*) {
             root->cursor->setTexture(win->createTextureFromImage(cursorImage_));
             root->appendChildNode(root->cursor);
         }
-        const QRectF t = targetRect();
+        const QRectF t = surfaceRect();
         const qreal sx = t.width() / surfaceSize_.width(), sy = t.height() / surfaceSize_.height();
         const QPointF tl = cursorPos_ - cursorHot_;
         root->cursor->setRect(QRectF(t.left() + tl.x() * sx, t.top() + tl.y() * sy, cursorImage_.width() * sx,
@@ -398,7 +446,7 @@ QSGNode* SurfaceItem::updatePaintNode(QSGNode* old, UpdatePaintNodeData*) {
 }
 
 void SurfaceItem::updateVideoLayers(SessionNode* root, const std::vector<VideoLayer>& layers) {
-    const QRectF target = targetRect();
+    const QRectF target = surfaceRect();
     std::vector<VideoLayerNode*> kept;
     QSGNode* after = root->picture;
     for (const VideoLayer& l : layers) {
@@ -460,7 +508,7 @@ void SurfaceItem::updateSoftwareTiles(SessionNode* root, QQuickWindow* win) {
     mirrorDirty_ = QRegion();
     dirty_ = QRegion();
     newSurface_ = false;
-    const QRectF target = targetRect();
+    const QRectF target = surfaceRect();
     if (target == root->tileTarget)
         return; // setRect marks a node dirty: only move the tiles when the picture moved
     root->tileTarget = target;
@@ -500,7 +548,7 @@ void SurfaceItem::sendMonitors() {
     if (want.width() < 320 || want.height() < 200 || want == lastMonitors_)
         return;
     lastMonitors_ = want;
-    session_->setDisplaySize(display_, want);
+    session_->setMonitorSize(monitorIndex(), want);
 }
 
 void SurfaceItem::onCursorShape(CursorShapePtr shape) {
@@ -528,13 +576,14 @@ void SurfaceItem::applyCursor() {
 }
 
 QPoint SurfaceItem::toGuest(QPointF local) const {
-    const QRectF t = targetRect();
+    const QRectF t = surfaceRect();
     if (surfaceSize_.isEmpty() || t.isEmpty())
         return {};
     const double x = (local.x() - t.left()) * surfaceSize_.width() / t.width();
     const double y = (local.y() - t.top()) * surfaceSize_.height() / t.height();
-    return QPoint(std::clamp(int(x), 0, surfaceSize_.width() - 1),
-                  std::clamp(int(y), 0, surfaceSize_.height() - 1));
+    // Positions are on the whole surface (one device: the heads share it), kept on this view.
+    return QPoint(std::clamp(int(x), view_.left(), view_.right()),
+                  std::clamp(int(y), view_.top(), view_.bottom()));
 }
 
 QString SurfaceItem::hotkeyFor(const QKeyEvent& e) const {

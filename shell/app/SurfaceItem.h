@@ -27,6 +27,9 @@ class SurfaceItem : public QQuickItem {
     Q_PROPERTY(QObject* session READ sessionObject WRITE setSessionObject NOTIFY sessionChanged)
     // Which of the session's displays (display channel id) this item shows; 0 by default.
     Q_PROPERTY(int display READ display WRITE setDisplay NOTIFY displayChanged)
+    // Which head of that display (Session::monitorHeads: one device driving several monitors)
+    // this item shows; -1 (the default) shows the whole surface.
+    Q_PROPERTY(int head READ head WRITE setHead NOTIFY headChanged)
     Q_PROPERTY(QString scaling READ scaling WRITE setScaling NOTIFY scalingChanged)
     Q_PROPERTY(bool pointerGrabbed READ pointerGrabbed NOTIFY pointerGrabbedChanged)
     Q_PROPERTY(bool serverMouse READ serverMouse NOTIFY serverMouseChanged)
@@ -42,6 +45,8 @@ public:
     void setSessionObject(QObject* session);
     int display() const { return display_; }
     void setDisplay(int display);
+    int head() const { return head_; }
+    void setHead(int head);
     QString scaling() const { return scaling_; }
     void setScaling(const QString& mode);
     bool pointerGrabbed() const { return grabbed_; }
@@ -54,7 +59,8 @@ public:
     void setHotkeys(const QVariantMap& map);
     qulonglong uploadedBytes() const { return uploadedBytes_; }
 
-    // Where the guest picture lies in item coordinates for the current scaling mode.
+    // Where the guest picture (the head shown, or the whole surface) lies in item coordinates
+    // for the current scaling mode.
     Q_INVOKABLE QRectF targetRect() const;
     // Sends a key combination to the guest as presses then releases (e.g. Ctrl+Alt+Del).
     Q_INVOKABLE void sendKeys(const QStringList& keys);
@@ -63,6 +69,7 @@ public:
 signals:
     void sessionChanged();
     void displayChanged();
+    void headChanged();
     void scalingChanged();
     void pointerGrabbedChanged();
     void serverMouseChanged();
@@ -102,9 +109,17 @@ private:
 
     void attach(); // (re)connects to display_ of session_
     void detach();
+    // The part of the surface shown: head_'s rectangle, or the whole surface.
+    void updateView();
+    // Where the whole surface lies in item coordinates (beyond the item where a head is shown:
+    // the item clips).
+    QRectF surfaceRect() const;
+    int monitorIndex() const { return head_ >= 0 ? head_ : display_; }
 
     QPointer<Session> session_;
     int display_ = 0;
+    int head_ = -1;
+    QRect view_; // in surface pixels
     SurfacePtr surface_;
     QSize surfaceSize_;
     QRegion dirty_;

@@ -71,6 +71,14 @@ void saveShot(QQuickWindow* w, const QString& name) {
     w->grabWindow().save(QDir(dir).filePath(name + QStringLiteral(".png")));
 }
 
+// A visible top-level window of the shell by object name ("displayWindow1", "headWindow1").
+QQuickWindow* shellWindow(const QString& name) {
+    for (QWindow* w : QGuiApplication::topLevelWindows())
+        if (w->objectName() == name && w->isVisible())
+            return qobject_cast<QQuickWindow*>(w);
+    return nullptr;
+}
+
 bool waitState(ShellApp& app, const QString& state, int timeoutMs = 60000) {
     return waitUntil([&] { return app.controller().state() == state; }, timeoutMs);
 }
@@ -99,6 +107,7 @@ private slots:
     void videoStreamMatchesSource();
     void videoClipAndOrientation();
     void displaysOnTheirOwnScreens();
+    void headsOnTheirOwnScreens();
 };
 
 void TestShell::connectedViewMatchesScreendump() {
@@ -687,14 +696,8 @@ void TestShell::displaysOnTheirOwnScreens() {
     QVERIFY2(waitState(app, QStringLiteral("connected")), qPrintable(app.controller().message()));
 
     QPointer<QQuickWindow> second; // the window must stay while the display changes mode
-    QVERIFY(waitUntil(
-        [&] {
-            for (QWindow* w : QGuiApplication::topLevelWindows())
-                if (w->objectName() == QLatin1String("displayWindow1") && w->isVisible())
-                    second = qobject_cast<QQuickWindow*>(w);
-            return second != nullptr;
-        },
-        20000));
+    QVERIFY(waitUntil([&] { return (second = shellWindow(QStringLiteral("displayWindow1"))) != nullptr; },
+                      20000));
     QCOMPARE(second->screen(), screens[1]);
     QCOMPARE(second->visibility(), QWindow::FullScreen);
     QCOMPARE(app.window()->screen(), screens[0]);
@@ -758,4 +761,92 @@ void TestShell::displaysOnTheirOwnScreens() {
         qInfo() << state;
     } while (!state.isEmpty() && !state.startsWith(QLatin1String("AGENT mouse-state 100 50 ")));
     QVERIFY2(state.endsWith(QLatin1String(" 1")), qPrintable(state));
+}
+
+// One QXL device driving two heads on one surface (a Linux guest, Proxmox "qxl2"), and a client
+// with two screens: the main window shows head 0, a second window on the second screen head 1,
+// the guest is asked for one head per screen at that screen's size, each window equals its
+// part of the server's surface, and a click on the second window lands on head 1's part.
+void TestShell::headsOnTheirOwnScreens() {
+    const QList<QScreen*> screens = QGuiApplication::screens();
+    if (screens.size() < 2)
+        QSKIP("needs a platform with two screens (ctest's shell_two_screens)");
+    TestServerProcess server({QStringLiteral("--heads"), QStringLiteral("2"), QStringLiteral("--size"),
+                              QStringLiteral("640x480")});
+    QVERIFY(server.port());
+    ConnectionTarget t;
+    t.spec.host = t.options.host = QStringLiteral("127.0.0.1");
+    t.spec.port = t.options.port = server.port();
+    t.spec.title = QStringLiteral("two heads");
+    t.options.videoCodecs = {QStringLiteral("off")};
+    ShellStart start = startFor(t);
+    start.fullScreen = true;
+    ShellApp app(std::move(start));
+    QVERIFY(app.load());
+    app.begin();
+    QVERIFY2(waitState(app, QStringLiteral("connected")), qPrintable(app.controller().message()));
+
+    QPointer<QQuickWindow> second;
+    QVERIFY(
+        waitUntil([&] { return (second = shellWindow(QStringLiteral("headWindow1"))) != nullptr; }, 20000));
+    QCOMPARE(second->screen(), screens[1]);
+    QCOMPARE(second->visibility(), QWindow::FullScreen);
+
+    const auto px = [](QScreen* s) { return (QSizeF(s->size()) * s->devicePixelRatio()).toSize(); };
+    const QSize first = px(screens[0]);
+    const QSize other = px(screens[1]);
+    const QString want = QStringLiteral("AGENT monitors-config 2 %1x%2+0+0 %3x%4+%1+0 use-pos")
+                             .arg(first.width() & ~7)
+                             .arg(first.height())
+                             .arg(other.width() & ~7)
+                             .arg(other.height());
+    QString config;
+    while (config != want) {
+        config = server.waitLine(QStringLiteral("AGENT monitors-config"));
+        qInfo() << config;
+        QVERIFY2(config.startsWith(QStringLiteral("AGENT monitors-config 2 ")), qPrintable(config));
+    }
+    const QString heads = server.waitLine(QStringLiteral("HEADS"));
+    QCOMPARE(heads, QStringLiteral("HEADS 2 %1x%2+0+0 %3x%4+%1+0")
+                        .arg(first.width() & ~7)
+                        .arg(first.height())
+                        .arg(other.width() & ~7)
+                        .arg(other.height()));
+    const QRect head0(0, 0, first.width() & ~7, first.height());
+    const QRect head1(head0.right() + 1, 0, other.width() & ~7, other.height());
+
+    QTemporaryDir dir;
+    const QString dump = dir.filePath(QStringLiteral("surface.ppm"));
+    int diff0 = -1;
+    int diff1 = -1;
+    const bool same = waitUntil(
+        [&] {
+            server.command("dump-surface " + dump.toUtf8());
+            if (server.waitLine(QStringLiteral("DUMPED")).isEmpty() || !second)
+                return false;
+            const QImage surface = QImage(dump).convertToFormat(QImage::Format_RGB32);
+            const QImage main = app.window()->grabWindow().convertToFormat(QImage::Format_RGB32);
+            const QImage right = second->grabWindow().convertToFormat(QImage::Format_RGB32);
+            diff0 = main.size() == head0.size() ? differingPixels(main, surface.copy(head0)) : -1;
+            diff1 = right.size() == head1.size() ? differingPixels(right, surface.copy(head1)) : -1;
+            return diff0 == 0 && diff1 == 0;
+        },
+        20000);
+    QVERIFY2(second, "the second head's window went away");
+    saveShot(app.window(), QStringLiteral("head-1"));
+    saveShot(second, QStringLiteral("head-2"));
+    QVERIFY2(same, qPrintable(QStringLiteral("pixels differing from the surface: head 0 %1, head 1 %2 "
+                                             "(-1: the window is not the head's size)")
+                                  .arg(diff0)
+                                  .arg(diff1)));
+
+    // The heads share display 0: a click on the second window is a position on its part.
+    QTest::mouseClick(second, Qt::LeftButton, {}, QPoint(100, 50));
+    const QString prefix = QStringLiteral("AGENT mouse-state %1 50 ").arg(head1.left() + 100);
+    QString state;
+    do {
+        state = server.waitLine(QStringLiteral("AGENT mouse-state"), 10000);
+        qInfo() << state;
+    } while (!state.isEmpty() && !state.startsWith(prefix));
+    QVERIFY2(state.endsWith(QLatin1String(" 0")), qPrintable(state));
 }

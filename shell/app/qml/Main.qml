@@ -33,18 +33,19 @@ ApplicationWindow {
         onToggleFullScreenRequested: root.toggleFullScreen()
     }
 
-    // Displays beyond the first (a server with one QXL device per monitor): one window each,
-    // full screen on the next local screen when this one is full screen (a kiosk always is).
-    // A display without a local screen left for it is not shown: a thin client's monitors are
-    // its screens, and the guest keeps that display at the size it has.
+    // Monitors beyond the first (the heads of a device driving several, or a server's further
+    // displays): one window each, full screen on the next local screen when this one is full
+    // screen (a kiosk always is). A monitor without a local screen left for it is not shown:
+    // a thin client's monitors are its screens, and the guest keeps that monitor as it is.
     Instantiator {
-        model: root.page === "session" ? Controller.extraDisplays.slice(0, Math.max(0, Qt.application.screens.length - 1)) : []
+        model: root.page === "session" ? Controller.extraViews.slice(0, Math.max(0, Qt.application.screens.length - 1)) : []
         delegate: Window {
             id: displayWindow
-            required property int modelData
+            required property var modelData
             required property int index
-            objectName: "displayWindow" + modelData
-            title: root.title + " – " + qsTr("display %1").arg(modelData + 1)
+            readonly property int monitor: index + 1
+            objectName: modelData.head >= 0 ? "headWindow" + modelData.head : "displayWindow" + modelData.display
+            title: root.title + " – " + qsTr("display %1").arg(monitor + 1)
             color: "black"
             // The screen, and a place on it: a window lying on another screen is moved there.
             screen: Qt.application.screens[index + 1]
@@ -64,10 +65,11 @@ ApplicationWindow {
             onClosing: (close) => { close.accepted = false }
 
             SurfaceView {
-                objectName: "surfaceView" + displayWindow.modelData
+                objectName: "surfaceView" + displayWindow.monitor
                 anchors.fill: parent
                 session: Controller.session
-                display: displayWindow.modelData
+                display: displayWindow.modelData.display
+                head: displayWindow.modelData.head
                 scaling: Config.scaling
                 hotkeys: Config.sessionHotkeys
                 focus: true

@@ -31,6 +31,8 @@ Item {
         objectName: "surfaceView"
         anchors.fill: parent
         session: Controller.session
+        // With a screen for each of display 0's heads, this window shows the first one.
+        head: Qt.application.screens.length > 1 ? Controller.mainHead : -1
         scaling: Config.scaling
         hotkeys: Config.sessionHotkeys
         focus: view.visible && !view.menuOpen
