@@ -36,9 +36,8 @@ Session::Session(SessionOptions options, QObject* parent)
                 bool listChanged = false;
                 {
                     QMutexLocker lock(&surfaceMutex_);
-                    listChanged = s && displays_.count(id) == 0;
-                    if (s || displays_.count(id))
-                        displays_[id] = s;
+                    listChanged = s && listed_.insert(id).second;
+                    displays_[id] = s;
                 }
                 if (id == 0)
                     emit primarySurfaceChanged(s);
@@ -60,7 +59,8 @@ Session::Session(SessionOptions options, QObject* parent)
                 bool listChanged = false;
                 {
                     QMutexLocker lock(&surfaceMutex_);
-                    listChanged = displays_.erase(id) > 0;
+                    // The last picture stays readable (displaySurface) after the channel went.
+                    listChanged = listed_.erase(id) > 0;
                 }
                 if (listChanged)
                     emit displaysChanged();
@@ -150,7 +150,7 @@ SurfacePtr Session::primarySurface() const {
 QList<int> Session::displays() const {
     QMutexLocker lock(&surfaceMutex_);
     QList<int> out;
-    for (const auto& [id, surface] : displays_)
+    for (int id : listed_)
         out << id;
     return out;
 }

@@ -17,6 +17,7 @@
 #include <QTimer>
 #include <map>
 #include <memory>
+#include <set>
 #include <vector>
 
 class QThread;
@@ -159,6 +160,7 @@ private:
 
     mutable QMutex surfaceMutex_;
     std::map<int, SurfacePtr> displays_; // display channel id -> primary surface (or null)
+    std::set<int> listed_;               // displays(): shown a primary, channel still open
     std::map<int, QSize> monitorSizes_;
     QTimer monitorSizesTimer_;
     QList<MonitorHead> heads_;
