@@ -3,6 +3,7 @@
 // QT_QPA_PLATFORM=offscreen with --demo-screenshots it runs a short scripted demo (type a
 // line into the guest, save screenshots) so it can show what it does without a display.
 #include "Session.h"
+#include "app/SceneGraphChoice.h"
 #include "app/ShellApp.h"
 #include "common/ConnectionTarget.h"
 #include "common/appliance/CommandLine.h"
@@ -124,6 +125,9 @@ int main(int argc, char** argv) {
     JournalLog::install();
     for (const SettingsProblem& p : settings.problems())
         qWarning().noquote() << "settings:" << p.text();
+    const SceneGraphDecision sceneGraph = chooseSceneGraph(settings.renderer());
+    applySceneGraph(sceneGraph);
+    qInfo().noquote() << "scene graph:" << sceneGraph.reason;
 
     const auto fail = [](const QString& e) {
         qCritical().noquote() << e;

@@ -9,6 +9,7 @@
 #include "TestServerProcess.h"
 #include "TestUtil.h"
 #include "VideoWorkloadCheck.h"
+#include "app/SceneGraphChoice.h"
 #include "app/ShellApp.h"
 
 #include <QDir>
@@ -108,6 +109,7 @@ private slots:
     void videoClipAndOrientation();
     void displaysOnTheirOwnScreens();
     void headsOnTheirOwnScreens();
+    void sceneGraphChoice();
 };
 
 void TestShell::connectedViewMatchesScreendump() {
@@ -849,4 +851,24 @@ void TestShell::headsOnTheirOwnScreens() {
         qInfo() << state;
     } while (!state.isEmpty() && !state.startsWith(prefix));
     QVERIFY2(state.endsWith(QLatin1String(" 0")), qPrintable(state));
+}
+
+// The shell's choice of scene graph: the settings' word where it is not "auto"; auto takes the
+// GPU unless OpenGL is missing (offscreen) or a CPU rasterizer (Xvfb's llvmpipe).
+void TestShell::sceneGraphChoice() {
+    QVERIFY(isCpuRasterizer(QStringLiteral("llvmpipe (LLVM 15.0.6, 256 bits)")));
+    QVERIFY(isCpuRasterizer(QStringLiteral("softpipe")));
+    QVERIFY(isCpuRasterizer(QStringLiteral("Software Rasterizer")));
+    QVERIFY(isCpuRasterizer(QStringLiteral("SWR")));
+    QVERIFY(!isCpuRasterizer(QStringLiteral("Mesa Intel(R) UHD Graphics 620 (KBL GT2)")));
+    QVERIFY(!isCpuRasterizer(QStringLiteral("NVIDIA GeForce GTX 1650/PCIe/SSE2")));
+    QVERIFY(!isCpuRasterizer(
+        QStringLiteral("AMD Radeon Graphics (renoir, LLVM 15.0.6, DRM 3.49, 6.1.0-13-amd64)")));
+    QVERIFY(chooseSceneGraph(RendererChoice::Software).software);
+    QVERIFY(!chooseSceneGraph(RendererChoice::Gpu).software);
+    const SceneGraphDecision automatic = chooseSceneGraph(RendererChoice::Auto);
+    qInfo().noquote() << "auto:" << automatic.reason;
+    QVERIFY(automatic.software);
+    if (qEnvironmentVariableIntValue("SAFFRON_EXPECT_RHI")) // Xvfb: OpenGL is there, on the CPU
+        QVERIFY2(automatic.reason.contains(QLatin1String("CPU rasterizer")), qPrintable(automatic.reason));
 }

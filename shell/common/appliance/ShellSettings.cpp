@@ -16,7 +16,7 @@ namespace saffron {
 
 namespace {
 
-enum class Kind { Bool, KioskQuitMode, Scaling, UsbFilter, Hotkey, DelayMs, PinHash, AudioNode };
+enum class Kind { Bool, KioskQuitMode, Scaling, Renderer, UsbFilter, Hotkey, DelayMs, PinHash, AudioNode };
 
 struct KeyInfo {
     const char* key;
@@ -31,6 +31,7 @@ constexpr KeyInfo kKeys[] = {
     {"shell/locked", "false", Kind::Bool, false},
     {"shell/scaling", "fit", Kind::Scaling, true},
     {"shell/virtual-keyboard", "false", Kind::Bool, true},
+    {"shell/renderer", "auto", Kind::Renderer, true},
     {"policy/clipboard", "true", Kind::Bool, false},
     {"policy/usb-redirect", "true", Kind::Bool, false},
     {"usb/auto-redirect-filter", "", Kind::UsbFilter, false},
@@ -81,6 +82,11 @@ bool validateKind(Kind kind, const QString& value, QString* error) {
         if (value == u"fit" || value == u"1:1" || value == u"fill")
             return true;
         *error = QStringLiteral("'%1' is not fit, 1:1 or fill").arg(value.left(32));
+        return false;
+    case Kind::Renderer:
+        if (value == u"auto" || value == u"gpu" || value == u"software")
+            return true;
+        *error = QStringLiteral("'%1' is not auto, gpu or software").arg(value.left(32));
         return false;
     case Kind::UsbFilter:
         return parseUsbFilter(value, error).has_value();
@@ -325,6 +331,13 @@ bool ShellSettings::locked() const {
 ScalingMode ShellSettings::scaling() const {
     const QString v = value(QStringLiteral("shell/scaling"));
     return v == u"1:1" ? ScalingMode::OneToOne : v == u"fill" ? ScalingMode::Fill : ScalingMode::Fit;
+}
+
+RendererChoice ShellSettings::renderer() const {
+    const QString v = value(QStringLiteral("shell/renderer"));
+    return v == u"gpu"        ? RendererChoice::Gpu
+           : v == u"software" ? RendererChoice::Software
+                              : RendererChoice::Auto;
 }
 
 bool ShellSettings::virtualKeyboard() const {

@@ -12,6 +12,7 @@ namespace saffron {
 
 enum class KioskQuit { Never, OnDisconnect };
 enum class ScalingMode { Fit, OneToOne, Fill };
+enum class RendererChoice { Auto, Gpu, Software };
 
 // Where ShellSettings reads and writes. forRoot("/") is the real appliance layout; tests pass
 // a temporary directory as root, or fill the paths one by one.
@@ -46,13 +47,15 @@ struct SettingsProblem {
 // (ProtectSystem=strict) and image updates replace it; admin edits must survive both.
 //
 // The user file is skipped entirely in kiosk mode and when shell/locked=true, and even then it
-// may only set preference keys (scaling, hotkeys, virtual keyboard, audio devices): policy keys (clipboard,
-// USB, kiosk, reconnect, the PIN) are reported and ignored there.
+// may only set preference keys (scaling, renderer, hotkeys, virtual keyboard, audio devices): policy keys
+// (clipboard, USB, kiosk, reconnect, the PIN) are reported and ignored there.
 //
 // Keys (group/key = default):
 //   shell/kiosk = false              shell/kiosk-quit = never (never | on-disconnect)
 //   shell/locked = false             shell/scaling = fit (fit | 1:1 | fill)
 //   shell/virtual-keyboard = false
+//   shell/renderer = auto            (auto | gpu | software: Qt Quick's scene graph; auto takes
+//                                     the GPU unless OpenGL is a CPU rasterizer such as llvmpipe)
 //   policy/clipboard = true          policy/usb-redirect = true
 //   usb/auto-redirect-filter = ""    usb/redirect-on-connect-filter = ""  (usbredir filters)
 //   hotkeys/release-cursor = Shift+F12        (as remote-viewer)
@@ -82,6 +85,7 @@ public:
     bool locked() const;
     ScalingMode scaling() const;
     bool virtualKeyboard() const;
+    RendererChoice renderer() const;
     bool clipboardAllowed() const;
     bool usbRedirectAllowed() const;
     QString usbAutoRedirectFilter() const;
