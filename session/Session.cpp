@@ -67,9 +67,9 @@ Session::Session(SessionOptions options, QObject* parent)
             });
             if (id != 0)
                 return;
-            // The first complete frame and the guest's own monitors layout: display 0's, as the
-            // QXL driver reports the whole layout on the first device (spice.proto
-            // monitors_config on display channel 0).
+            // The first complete frame, and display 0's monitors layout (spice.proto
+            // DisplayChannel monitors_config): where one device drives several heads, that
+            // device is display 0; where each monitor is a device, each reports its one head.
             connect(d, &DisplayChannel::marked, this, &Session::displayMarked);
             connect(d, &DisplayChannel::monitorsConfigChanged, this, [this](const QList<MonitorHead>& heads) {
                 heads_ = heads;

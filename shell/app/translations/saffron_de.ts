@@ -65,6 +65,10 @@
         <source>The update was refused: %1</source>
         <translation>Das Update wurde abgelehnt: %1</translation>
     </message>
+    <message>
+        <source>display %1</source>
+        <translation>Bildschirm %1</translation>
+    </message>
 </context>
 <context>
     <name>SessionMenu</name>
