@@ -294,6 +294,11 @@ def journal_check(disk, work, qemu_start_realtime):
             timings["shell_session"] = (e["_SYSTEMD_SESSION"], e.get("_SYSTEMD_UNIT", ""))
         if mid == MSG_UNIT_STARTED and unit == KIOSK_UNIT:
             timings["kiosk_active"] = True
+        # The restarted shell drew the hosted desktop: its display channel made the primary
+        # surface ("surface 0 W x H format F primary", saffron.display) after the restart.
+        if "restart" in timings and "redrawn" not in timings and e.get("_COMM") == "saffron" \
+                and isinstance(msg, str) and msg.startswith("surface 0 ") and msg.endswith("primary"):
+            timings["redrawn"] = when - crash_at
         if isinstance(msg, str) and e.get("_PID") == "1":
             for target in ("multi-user.target", "graphical.target"):
                 if msg.startswith("Reached target") and target in (unit or msg) and target not in timings:
@@ -562,14 +567,22 @@ def main():
 
         first_frame, best = wait_for_desktop(t0 + a.timeout)
         back = None
+        crash_still_shown = None
         if first_frame is not None and a.crash_test:
             # The hook crashes the shell 5 s after it is up; the screen goes (cage exits with its
             # client) and comes back once the restarted shell has reconnected.
             log("crash test: waiting for the shell to be crashed, restarted and connected again")
-            back, best_after = wait_for_desktop(time.time() + a.timeout, need_gone=True)
+            back, best_after = wait_for_desktop(time.time() + min(a.timeout, 240), need_gone=True)
             if back is not None:
                 log(f"crash test: the hosted desktop is back on screen {back - first_frame:.1f} s after the "
                     f"first frame (correlation {best_after[0]:.3f})")
+            elif best_after[0] >= 0.85:
+                # The screendumps (every 3 s, plus the comparison's own time) never caught the
+                # screen without the desktop: a restart that fast falls between two of them. The
+                # journal says below whether the restarted shell drew it.
+                crash_still_shown = best_after[0]
+                log(f"crash test: the desktop stayed on screen through the crash window (correlation "
+                    f"{best_after[0]:.3f}); the journal decides whether the restarted shell drew it")
         update = {}
         if first_frame is not None and a.update_test:
             update = run_update_test(a, work, disk, sticks, procs, current, start_vm, wait_for_desktop)
@@ -624,13 +637,18 @@ def main():
             if "crash" not in timings:
                 log("FAIL crash test: the crash hook never crashed the shell (see the journal)")
                 return 1
-            if restart is None or back is None:
-                log(f"FAIL crash test: restart {restart} s after the crash, desktop back: {back is not None}")
+            redrawn = timings.get("redrawn")
+            drawn_again = back is not None or (crash_still_shown is not None and redrawn is not None)
+            if restart is None or not drawn_again:
+                log(f"FAIL crash test: restart {restart} s after the crash, desktop back: {back is not None}, "
+                    f"restarted shell drew its surface: {redrawn is not None}")
                 return 1
             after_exit = timings["restart_after_exit"]
+            shown = (f"on screen again {back - first_frame:.1f} s after the first frame" if back is not None else
+                     f"drawn by the restarted shell {redrawn:.2f} s after the SIGSEGV and on screen")
             print(f"boot_test: crash test (QEMU TCG guest clock): systemd started the kiosk again {restart:.2f} s "
                   f"after the SIGSEGV, {after_exit:.2f} s after the crashed session was gone; the desktop was "
-                  f"on screen again {back - first_frame:.1f} s after the first frame")
+                  f"{shown}")
             # Under TCG the crashed process itself takes a second or two to die (its whole address
             # space torn down by an emulated CPU); what systemd adds is measured from its exit.
             if after_exit > 2.0:
