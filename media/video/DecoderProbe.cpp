@@ -22,10 +22,12 @@ struct ProbeState {
 } // namespace
 
 ProbeResult probeDecoder(const ElementFactoryRegistry& registry, VideoCodec codec, const std::string& element,
-                         std::chrono::milliseconds timeout) {
-    const auto frames = sampleFrames(codec);
+                         std::chrono::milliseconds timeout, ChromaFormat format) {
+    const bool yuv444 = format == ChromaFormat::Yuv444;
+    const auto frames = yuv444 ? sampleFrames444(codec) : sampleFrames(codec);
     if (frames.empty()) {
-        return {false, "no probe sample for " + std::string(videoCodecName(codec))};
+        return {false, "no " + std::string(yuv444 ? "4:4:4 " : "") + "probe sample for " +
+                           std::string(videoCodecName(codec))};
     }
     if (!registry.exists(element)) {
         return {false, "absent"};

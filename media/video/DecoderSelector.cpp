@@ -143,20 +143,74 @@ std::vector<size_t> DecoderSelector::orderLocked(const CodecState& s) const {
     return order;
 }
 
-std::optional<size_t> DecoderSelector::selectLocked(VideoCodec codec, CodecState& s) {
+bool DecoderSelector::handlesLocked(VideoCodec codec, CodecState& s, size_t index, ChromaFormat format) {
+    CandidateStatus& c = s.list.at(index);
+    if (format == ChromaFormat::Unknown || format == ChromaFormat::Yuv420 || !c.candidate.hardware) {
+        return true;
+    }
+    if (format == ChromaFormat::Yuv422) {
+        return false;
+    }
+    if (c.state444 == CandidateState::Untested) {
+        const std::string key = c.candidate.element + " 4:4:4";
+        const auto cached = m_options.probeCache ? m_options.probeCache->find(codec, key) : std::nullopt;
+        ProbeResult result;
+        if (cached) {
+            result = {cached->ok, cached->ok ? "probe ok (cached)" : cached->detail};
+        } else {
+            result = probeDecoder(*m_registry, codec, c.candidate.element, m_options.probeTimeout,
+                                  ChromaFormat::Yuv444);
+            if (m_options.probeCache && result.detail.find("timeout") == std::string::npos) {
+                m_options.probeCache->store(codec, key, {result.ok, result.detail});
+            }
+        }
+        c.state444 = result.ok ? CandidateState::Working : CandidateState::Failed;
+        c.detail444 = result.ok ? (cached ? "probe ok (cached)" : "probe ok") : result.detail;
+    }
+    return c.state444 == CandidateState::Working;
+}
+
+std::optional<size_t> DecoderSelector::selectLocked(VideoCodec codec, CodecState& s, ChromaFormat format) {
     buildLocked(codec, s);
     std::optional<size_t> chosen;
+    std::optional<size_t> plain; // the choice when the format is left aside
+    std::string formatLog;
     for (size_t index : orderLocked(s)) {
-        if (ensureProbedLocked(codec, s, index)) {
+        if (!ensureProbedLocked(codec, s, index)) {
+            continue;
+        }
+        if (!plain) {
+            plain = index;
+        }
+        const bool handled = handlesLocked(codec, s, index, format);
+        const CandidateStatus& c = s.list[index];
+        if (c.candidate.hardware && format != ChromaFormat::Unknown && format != ChromaFormat::Yuv420) {
+            formatLog += (formatLog.empty() ? "" : ", ") + c.candidate.element +
+                         (format == ChromaFormat::Yuv422
+                              ? " skipped (4:2:0 hardware)"
+                              : " 4:4:4 " + (handled ? c.detail444 : "probe failed (" + c.detail444 + ")"));
+        }
+        if (handled) {
             chosen = index;
             break;
         }
     }
     if (!s.reported) {
         s.reported = true;
-        qCInfo(lcMedia).noquote() << QString::fromStdString(summaryLocked(codec, s, chosen));
+        qCInfo(lcMedia).noquote() << QString::fromStdString(summaryLocked(codec, s, plain));
     }
-    return chosen;
+    if (format != ChromaFormat::Unknown && format != ChromaFormat::Yuv420 && !s.reported444) {
+        s.reported444 = true;
+        const std::string which =
+            chosen ? s.list[*chosen].candidate.element +
+                         (s.list[*chosen].candidate.hardware ? " (hardware)" : " (software)")
+                   : "nothing decodes it; trying the usual choice";
+        qCInfo(lcMedia).noquote() << QString::fromUtf8(videoCodecName(codec).data()) + " " +
+                                         QString::fromUtf8(chromaFormatName(format).data()) + ":"
+                                  << QString::fromStdString(formatLog.empty() ? which
+                                                                              : formatLog + " -> " + which);
+    }
+    return chosen ? chosen : plain;
 }
 
 std::string DecoderSelector::summaryLocked(VideoCodec codec, const CodecState& s,
@@ -243,17 +297,30 @@ std::vector<CodecSupport> DecoderSelector::probeAll() {
     return all;
 }
 
-std::optional<DecoderCandidate> DecoderSelector::select(VideoCodec codec) {
+std::optional<DecoderCandidate> DecoderSelector::select(VideoCodec codec, ChromaFormat format) {
     CodecState& s = state(codec);
     std::lock_guard lock(s.mutex);
-    const auto chosen = selectLocked(codec, s);
+    const auto chosen = selectLocked(codec, s, format);
     if (!chosen) {
         return std::nullopt;
     }
     return s.list[*chosen].candidate;
 }
 
-std::optional<DecoderCandidate> DecoderSelector::next(VideoCodec codec, const std::string& element) {
+bool DecoderSelector::handles(VideoCodec codec, const std::string& element, ChromaFormat format) {
+    CodecState& s = state(codec);
+    std::lock_guard lock(s.mutex);
+    buildLocked(codec, s);
+    for (size_t i = 0; i < s.list.size(); ++i) {
+        if (s.list[i].candidate.element == element) {
+            return handlesLocked(codec, s, i, format);
+        }
+    }
+    return true; // not one of ours (a forced element is in the list): nothing known against it
+}
+
+std::optional<DecoderCandidate> DecoderSelector::next(VideoCodec codec, const std::string& element,
+                                                      ChromaFormat format) {
     CodecState& s = state(codec);
     std::lock_guard lock(s.mutex);
     buildLocked(codec, s);
@@ -263,7 +330,8 @@ std::optional<DecoderCandidate> DecoderSelector::next(VideoCodec codec, const st
     // Not in the order any more (it failed a re-probe): every usable one is "after" it.
     auto from = pos == order.end() ? order.begin() : std::next(pos);
     for (auto it = from; it != order.end(); ++it) {
-        if (s.list[*it].candidate.element != element && ensureProbedLocked(codec, s, *it)) {
+        if (s.list[*it].candidate.element != element && ensureProbedLocked(codec, s, *it) &&
+            handlesLocked(codec, s, *it, format)) {
             qCInfo(lcMedia).noquote() << QString::fromUtf8(videoCodecName(codec).data()) + ":"
                                       << "falling back from" << QString::fromStdString(element) << "to"
                                       << QString::fromStdString(s.list[*it].candidate.element);

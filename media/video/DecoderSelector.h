@@ -1,5 +1,6 @@
 #pragma once
 
+#include "AccessUnit.h"
 #include "DecoderCandidates.h"
 #include "DecoderOverrides.h"
 #include "ElementRegistry.h"
@@ -31,6 +32,10 @@ struct CandidateStatus {
     std::string detail;   // probe outcome, or why it was skipped
     int streamErrors = 0; // errors on real streams after passing the probe
     bool demoted = false; // too many stream errors: only used when nothing else works
+    // 4:4:4 streams: software decoders are taken to decode them (libavcodec and libvpx do);
+    // hardware ones must pass the 4:4:4 probe, run the first time a 4:4:4 stream asks.
+    CandidateState state444 = CandidateState::Untested;
+    std::string detail444;
 };
 
 // What the session advertises: whether the codec can be decoded here and how.
@@ -76,11 +81,18 @@ public:
     // support() for every codec, in kAllVideoCodecs order.
     std::vector<CodecSupport> probeAll();
 
-    // The decoder new streams should use, nullopt when none works.
-    std::optional<DecoderCandidate> select(VideoCodec codec);
+    // The decoder new streams should use, nullopt when none works. With a `format` (from the
+    // stream's parameter sets), the best one that decodes it: hardware decoders are trusted with
+    // 4:4:4 only after the 4:4:4 probe and never with 4:2:2 (no probe sample; the hardware
+    // decoders of these codecs are 4:2:0 devices). When nothing decodes the format, the plain
+    // choice, whose failure then goes through the usual error path.
+    std::optional<DecoderCandidate> select(VideoCodec codec, ChromaFormat format = ChromaFormat::Unknown);
     // The next working decoder after `element` in selection order (probing as needed), nullopt
     // when `element` was the last one. Used to fall back after an error mid-stream.
-    std::optional<DecoderCandidate> next(VideoCodec codec, const std::string& element);
+    std::optional<DecoderCandidate> next(VideoCodec codec, const std::string& element,
+                                         ChromaFormat format = ChromaFormat::Unknown);
+    // Whether `element` decodes streams of `format` (as select() judges it, probing if needed).
+    bool handles(VideoCodec codec, const std::string& element, ChromaFormat format);
     // A decoder that passed its probe failed on a real stream. After
     // Options::demoteAfterStreamErrors of these it is tried only after every other decoder.
     void reportStreamError(VideoCodec codec, const std::string& element, const std::string& message);
@@ -103,6 +115,7 @@ private:
         mutable std::mutex mutex;
         bool built = false;
         bool reported = false;
+        bool reported444 = false;
         std::vector<CandidateStatus> list;
     };
 
@@ -112,7 +125,10 @@ private:
     bool ensureProbedLocked(VideoCodec codec, CodecState& s, size_t index);
     // Indexes of usable candidates in selection order: forced/normal non-demoted first, then demoted.
     std::vector<size_t> orderLocked(const CodecState& s) const;
-    std::optional<size_t> selectLocked(VideoCodec codec, CodecState& s);
+    // Whether list[index] (already Working) decodes `format`; runs the 4:4:4 probe if needed.
+    bool handlesLocked(VideoCodec codec, CodecState& s, size_t index, ChromaFormat format);
+    std::optional<size_t> selectLocked(VideoCodec codec, CodecState& s,
+                                       ChromaFormat format = ChromaFormat::Unknown);
     CodecSupport supportLocked(VideoCodec codec, CodecState& s);
     std::string summaryLocked(VideoCodec codec, const CodecState& s, std::optional<size_t> chosen) const;
 

@@ -165,9 +165,9 @@ void VideoDecoder::switchAfterErrorLocked() {
     m_selector->reportStreamError(m_codec, failed, message);
     // Next candidate, or round again from the best one: a fresh pipeline of the same element is
     // still the right answer to a corrupt frame when it is the only decoder there is.
-    std::optional<DecoderCandidate> next = m_selector->next(m_codec, failed);
+    std::optional<DecoderCandidate> next = m_selector->next(m_codec, failed, m_format);
     if (!next) {
-        next = m_selector->select(m_codec);
+        next = m_selector->select(m_codec, m_format);
     }
     {
         std::lock_guard lock(m_flowMutex);
@@ -179,6 +179,20 @@ void VideoDecoder::switchAfterErrorLocked() {
                                   << QString::fromStdString(failed) << "failed, from the next key frame";
         createPipelineLocked(*next);
     }
+    m_awaitRandomAccess = true;
+    m_framesAwaitingKey = 0;
+}
+
+void VideoDecoder::switchForFormatLocked(const DecoderCandidate& candidate) {
+    qCInfo(lcMedia).noquote() << QString::fromUtf8(videoCodecName(m_codec).data()) + ":"
+                              << "stream is" << QString::fromUtf8(chromaFormatName(m_format).data()) + ","
+                              << "moving from" << QString::fromStdString(m_context->element) << "to"
+                              << QString::fromStdString(candidate.element);
+    m_pipeline.reset();
+    m_context.reset();
+    discardPendingLocked();
+    createPipelineLocked(candidate);
+    // The unit that declared the format carries its parameter sets: decoding starts there.
     m_awaitRandomAccess = true;
     m_framesAwaitingKey = 0;
 }
@@ -215,11 +229,23 @@ SubmitResult VideoDecoder::submit(std::span<const uint8_t> data, uint64_t tag) {
         ++m_stats.submitted;
         ++m_stats.dropped;
     };
+    const bool formatChanged = unit.chroma != ChromaFormat::Unknown && unit.chroma != m_format;
+    if (unit.chroma != ChromaFormat::Unknown) {
+        m_format = unit.chroma;
+    }
     if (m_pipeline && m_pipeline->failed()) {
         switchAfterErrorLocked();
     } else if (!m_pipeline) {
-        if (auto candidate = m_selector->select(m_codec)) {
+        if (auto candidate = m_selector->select(m_codec, m_format)) {
             createPipelineLocked(*candidate);
+        }
+    } else if (formatChanged && m_context) {
+        // Before the decoder sees the new parameter sets: NVDEC, for one, takes H.264 and VP9
+        // 4:2:0 only and would fail on spice-server's 4:4:4 streams (its sink caps refuse
+        // profile high-4:4:4), losing pictures until the next key frame; and back to hardware
+        // when a 4:2:0 stream follows.
+        if (auto best = m_selector->select(m_codec, m_format); best && best->element != m_context->element) {
+            switchForFormatLocked(*best);
         }
     }
     if (!m_pipeline) {
@@ -325,7 +351,7 @@ bool VideoDecoder::drain(std::chrono::milliseconds timeout) {
 
 void VideoDecoder::reset() {
     std::lock_guard lock(m_mutex);
-    const std::optional<DecoderCandidate> best = m_selector->select(m_codec);
+    const std::optional<DecoderCandidate> best = m_selector->select(m_codec, m_format);
     const bool sameElement = m_pipeline && m_context && best && best->element == m_context->element;
     if (sameElement && m_pipeline->restart()) {
         // READY drops what appsrc queued and what the decoder held; PLAYING again takes new caps.

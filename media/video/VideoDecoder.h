@@ -1,5 +1,6 @@
 #pragma once
 
+#include "AccessUnit.h"
 #include "DecodedFrame.h"
 #include "DecoderStats.h"
 #include "VideoCodec.h"
@@ -119,6 +120,9 @@ private:
 
     bool createPipelineLocked(const DecoderCandidate& first);
     void switchAfterErrorLocked();
+    // A new pipeline of `candidate` because the stream declared a format the current one does
+    // not decode (or a better one does); no error counted.
+    void switchForFormatLocked(const DecoderCandidate& candidate);
     void discardPendingLocked();
     void onSample(PipelineContext& context, ::_GstSample* sample);
     void onError(const std::string& element, const std::string& message);
@@ -136,6 +140,10 @@ private:
     std::unique_ptr<DecodePipeline> m_pipeline;
     bool m_awaitRandomAccess = true;
     int m_framesAwaitingKey = 0;
+    // The chroma format the stream last declared (SPS / VP9 key frame). Kept across reset(): a
+    // pooled decoder's next stream is most likely what the last one was (a server encodes every
+    // stream of a surface alike).
+    ChromaFormat m_format = ChromaFormat::Unknown;
     uint64_t m_nextIndex = 1;
     uint64_t m_pushedSinceStart = 0; // frames given to the current pipeline since it (re)started
 

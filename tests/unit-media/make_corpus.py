@@ -43,9 +43,13 @@ def frames_of(pattern):
 def main():
     os.makedirs(OUT, exist_ok=True)
     for codec in CODECS:
-        frames = frames_of(os.path.join(SAMPLES, codec + '-*.bin'))
+        frames = frames_of(os.path.join(SAMPLES, codec + '-[0-9].bin'))
         if frames:
             open(os.path.join(OUT, codec + '-sample'), 'wb').write(seed(codec, frames))
+        # The 4:4:4 probes: SPS / colour config paths the 4:2:0 ones do not reach.
+        frames = frames_of(os.path.join(SAMPLES, codec + '-444-[0-9].bin'))
+        if frames:
+            open(os.path.join(OUT, codec + '-444-sample'), 'wb').write(seed(codec, frames))
         with tempfile.TemporaryDirectory() as tmp:
             cmd = ('gst-launch-1.0 -q videotestsrc num-buffers=6 pattern=ball ! '
                    'video/x-raw,format=I420,width=96,height=64,framerate=30/1 ! %s ! multifilesink location=%s/f-%%d.bin'

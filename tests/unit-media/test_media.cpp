@@ -201,6 +201,7 @@ private slots:
     void overridesParse();
     void overridesEnvironmentWins();
     void accessUnitInspection();
+    void accessUnitChromaFormat();
 
     void selectionHardwarePresentAndWorking();
     void selectionAbsentIsSkipped();
@@ -213,6 +214,7 @@ private slots:
     void selectionSettledSupportDoesNotWaitForARunningProbe();
     void selectionRealSoftware();
     void preferenceOrder();
+    void selectionByChromaFormat();
 
     void decodeSoftware_data();
     void decodeSoftware();
@@ -231,6 +233,7 @@ private slots:
     void resetAndReuseWithNewSize();
     void resumeAtIntraRefreshRecoveryPoint();
     void fallbackToNextCandidateAfterError();
+    void decoderFollowsStreamChromaFormat();
     void demotionAfterRepeatedStreamErrors();
     void boundedQueueNeverBlocks();
     void drainDeliversEverything();
@@ -341,6 +344,41 @@ void TestMedia::accessUnitInspection() {
     QVERIFY(!inspectAccessUnit(VideoCodec::Vp8, vp8BadKey).plausible);
     const Bytes onlyStartCode = {0, 0, 0, 1};
     QVERIFY(!inspectAccessUnit(VideoCodec::H264, onlyStartCode).plausible);
+}
+
+void TestMedia::accessUnitChromaFormat() {
+    // Key frames (with their parameter sets) declare the format; inter frames say nothing.
+    for (VideoCodec codec : {VideoCodec::H264, VideoCodec::H265, VideoCodec::Vp9}) {
+        const char* name = videoCodecName(codec).data();
+        QVERIFY2(inspectAccessUnit(codec, sampleFrames(codec)[0]).chroma == ChromaFormat::Yuv420, name);
+        QVERIFY2(inspectAccessUnit(codec, sampleFrames444(codec)[0]).chroma == ChromaFormat::Yuv444, name);
+        QVERIFY2(inspectAccessUnit(codec, sampleFrames(codec)[1]).chroma == ChromaFormat::Unknown, name);
+        QVERIFY2(inspectAccessUnit(codec, sampleFrames444(codec)[1]).chroma == ChromaFormat::Unknown, name);
+    }
+    QVERIFY(inspectAccessUnit(VideoCodec::Vp8, sampleFrames(VideoCodec::Vp8)[0]).chroma ==
+            ChromaFormat::Unknown);
+    QVERIFY(inspectAccessUnit(VideoCodec::Mjpeg, sampleFrames(VideoCodec::Mjpeg)[0]).chroma ==
+            ChromaFormat::Unknown);
+
+    // High profile SPS whose level_idc 0 puts 00 00 before the exp-Golomb fields: the encoder
+    // inserted an emulation prevention byte (03) that must not be read as data. RBSP after the
+    // header: 64 00 00 | 01 80 40 = sps id 191, chroma_format_idc 3.
+    const Bytes emulation = {0, 0, 0, 1, 0x67, 0x64, 0x00, 0x00, 0x03, 0x01, 0x80, 0x40};
+    QVERIFY(inspectAccessUnit(VideoCodec::H264, emulation).chroma == ChromaFormat::Yuv444);
+    // Baseline (66) codes no chroma_format_idc: 4:2:0 by definition.
+    const Bytes baseline = {0, 0, 0, 1, 0x67, 0x42, 0x00, 0x1e, 0xab};
+    QVERIFY(inspectAccessUnit(VideoCodec::H264, baseline).chroma == ChromaFormat::Yuv420);
+    // Cut short, or a ue(v) of 32 leading zeros: undecided, still a plausible unit.
+    const Bytes truncated = {0, 0, 0, 1, 0x67, 0x64, 0x00};
+    QVERIFY(inspectAccessUnit(VideoCodec::H264, truncated).chroma == ChromaFormat::Unknown);
+    QVERIFY(inspectAccessUnit(VideoCodec::H264, truncated).plausible);
+    const Bytes zeros = {0, 0, 0, 1, 0x67, 0x64, 0x10, 0x1e, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80};
+    QVERIFY(inspectAccessUnit(VideoCodec::H264, zeros).chroma == ChromaFormat::Unknown);
+    const Bytes h265Short = {0, 0, 0, 1, 0x42, 0x01, 0x01};
+    QVERIFY(inspectAccessUnit(VideoCodec::H265, h265Short).chroma == ChromaFormat::Unknown);
+    // A VP9 profile 1 key frame cut before its colour config.
+    const Bytes vp9Short = {0xa2, 0x49, 0x83};
+    QVERIFY(inspectAccessUnit(VideoCodec::Vp9, vp9Short).chroma == ChromaFormat::Unknown);
 }
 
 void TestMedia::selectionHardwarePresentAndWorking() {
@@ -553,6 +591,38 @@ void TestMedia::preferenceOrder() {
     order = DecoderSelector::preferenceOrder(support);
     QCOMPARE(order.size(), size_t(5));
     QVERIFY(std::equal(order.begin(), order.end(), DecoderSelector::kSoftwareCostOrder.begin()));
+}
+
+void TestMedia::selectionByChromaFormat() {
+    auto registry = std::make_shared<FakeRegistry>();
+    // 4:2:0-only "hardware" that refuses High 4:4:4 at its sink caps, as nvh264dec does (seen on
+    // an H200: not-negotiated, "Internal data stream error", on spice-server's 4:4:4 streams).
+    registry->bin("vah264dec", "capsfilter caps=video/x-h264,chroma-format=4:2:0 ! avdec_h264");
+    // 4:4:4-capable "hardware" for VP9.
+    registry->alias("vavp9dec", "vp9dec");
+    auto selector = selectorWith(registry);
+    QCOMPARE(selector->select(VideoCodec::H264)->element, std::string("vah264dec"));
+    QCOMPARE(selector->select(VideoCodec::H264, ChromaFormat::Yuv420)->element, std::string("vah264dec"));
+    QCOMPARE(selector->select(VideoCodec::H264, ChromaFormat::Yuv444)->element, std::string("avdec_h264"));
+    // No 4:2:2 probe: hardware is not trusted with it.
+    QCOMPARE(selector->select(VideoCodec::H264, ChromaFormat::Yuv422)->element, std::string("avdec_h264"));
+    QVERIFY(!selector->handles(VideoCodec::H264, "vah264dec", ChromaFormat::Yuv444));
+    QVERIFY(selector->handles(VideoCodec::H264, "avdec_h264", ChromaFormat::Yuv444));
+    const auto list = selector->candidates(VideoCodec::H264);
+    const auto* va = findCandidate(list, "vah264dec");
+    QCOMPARE(va->state, CandidateState::Working);
+    QCOMPARE(va->state444, CandidateState::Failed);
+    QVERIFY2(va->detail444.find("error") != std::string::npos, va->detail444.c_str());
+    // Software decoders are not probed for 4:4:4.
+    QCOMPARE(findCandidate(list, "avdec_h264")->state444, CandidateState::Untested);
+    // After an error on the software decoder, a 4:4:4 stream has nowhere else to go.
+    QVERIFY(!selector->next(VideoCodec::H264, "avdec_h264", ChromaFormat::Yuv444));
+
+    QCOMPARE(selector->select(VideoCodec::Vp9, ChromaFormat::Yuv444)->element, std::string("vavp9dec"));
+    QCOMPARE(findCandidate(selector->candidates(VideoCodec::Vp9), "vavp9dec")->state444,
+             CandidateState::Working);
+    // The 4:2:0 choice is unchanged by it: support() still reports the hardware decoder.
+    QVERIFY(selector->support(VideoCodec::H264).hardware);
 }
 
 void TestMedia::decodeSoftware_data() {
@@ -955,6 +1025,54 @@ void TestMedia::fallbackToNextCandidateAfterError() {
     QCOMPARE(fromFallback, 20);
     QCOMPARE(firstAfter, uint64_t(10));
     QCOMPARE(collector.errors.size(), size_t(1));
+}
+
+void TestMedia::decoderFollowsStreamChromaFormat() {
+    auto registry = std::make_shared<FakeRegistry>();
+    registry->bin("vah264dec", "capsfilter caps=video/x-h264,chroma-format=4:2:0 ! avdec_h264");
+    auto selector = selectorWith(registry);
+    Collector collector;
+    VideoDecoder decoder(VideoCodec::H264, selector);
+    decoder.setCallbacks(collector.callbacks());
+    auto feed = [&](std::span<const std::span<const uint8_t>> frames, uint64_t firstTag) {
+        uint64_t tag = firstTag;
+        for (auto f : frames) {
+            const auto result = decoder.submit(f, tag++);
+            QVERIFY2(result == SubmitResult::Queued || result == SubmitResult::Backlogged,
+                     submitResultName(result));
+        }
+        QVERIFY(decoder.drain(60s));
+    };
+    // A 4:4:4 stream goes to the software decoder from its first frame: no error, no lost picture.
+    feed(sampleFrames444(VideoCodec::H264), 0);
+    QCOMPARE(collector.framesNow(), 2);
+    QCOMPARE(decoder.stats().decoder, std::string("avdec_h264"));
+    // A new 4:2:0 stream on the same (pooled) decoder goes back to the hardware one.
+    decoder.reset();
+    feed(sampleFrames(VideoCodec::H264), 10);
+    QCOMPARE(collector.framesNow(), 4);
+    QCOMPARE(decoder.stats().decoder, std::string("vah264dec"));
+    // And 4:4:4 again, switching at the frame that declares it.
+    decoder.reset();
+    feed(sampleFrames444(VideoCodec::H264), 20);
+    QCOMPARE(collector.framesNow(), 6);
+    const DecoderStats stats = decoder.stats();
+    QCOMPARE(stats.decoder, std::string("avdec_h264"));
+    QCOMPARE(stats.errors, uint64_t(0));
+    QCOMPARE(stats.fallbacks, uint64_t(0));
+    QCOMPARE(collector.errorsNow(), size_t(0));
+
+    std::lock_guard lock(collector.mutex);
+    FrameConverter converter;
+    for (size_t i = 0; i < collector.frames.size(); ++i) {
+        const auto& frame = collector.frames[i];
+        const bool yuv444 = i < 2 || i >= 4;
+        QCOMPARE(frame->decoder(), std::string(yuv444 ? "avdec_h264" : "vah264dec"));
+        std::vector<uint32_t> pixels(static_cast<size_t>(kSampleWidth) * kSampleHeight);
+        QVERIFY(converter.convert(*frame, pixels, kSampleWidth));
+        QString why;
+        QVERIFY2(barsMatch(pixels, kSampleWidth, kSampleHeight, kSampleWidth, &why), qPrintable(why));
+    }
 }
 
 void TestMedia::demotionAfterRepeatedStreamErrors() {

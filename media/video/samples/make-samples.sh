@@ -19,21 +19,25 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 src="videotestsrc num-buffers=2 pattern=smpte75 ! video/x-raw,width=176,height=144,format=I420,framerate=30/1"
+# The 4:4:4 probes (<codec>-444-<n>.bin): what spice-server sends when videoconvert hands its
+# encoder Y444 (H.264 High 4:4:4 Predictive, VP9 profile 1), and H.265 Main 4:4:4 (RExt). Hardware
+# decoders are asked to decode them only when a stream is 4:4:4; most refuse them.
+src444="videotestsrc num-buffers=2 pattern=smpte75 ! video/x-raw,width=176,height=144,format=Y444,framerate=30/1"
 
 have() { gst-inspect-1.0 "$1" >/dev/null 2>&1; }
 
-encode() { # codec encoder-chain
-    local codec=$1 chain=$2
+encode() { # codec encoder-chain [source]
+    local codec=$1 chain=$2 source=${3:-$src}
     local encoder
     encoder=$(grep -o '[a-z0-9]*enc' <<<"$chain" | head -1)
     if ! have "$encoder"; then
         echo "make-samples: $encoder missing, no $codec sample" >&2
         return
     fi
-    rm -f "$codec"-*.bin
+    rm -f "$codec"-?.bin
     # shellcheck disable=SC2086 # the chain is a gst-launch description, split on purpose
-    gst-launch-1.0 -q $src ! $chain ! multifilesink location="$codec-%d.bin"
-    echo "make-samples: $codec: $(wc -c "$codec"-*.bin | tail -1 | awk '{print $1}') bytes"
+    gst-launch-1.0 -q $source ! $chain ! multifilesink location="$codec-%d.bin"
+    echo "make-samples: $codec: $(wc -c "$codec"-?.bin | tail -1 | awk '{print $1}') bytes"
 }
 
 encode h264 "x264enc byte-stream=true aud=true tune=zerolatency speed-preset=ultrafast qp-max=35 ! video/x-h264,stream-format=byte-stream,alignment=au"
@@ -44,3 +48,7 @@ encode vp9 "vp9enc deadline=1 lag-in-frames=0"
 # JPEG is full-range YCbCr 4:2:0 (what libjpeg makes from RGB in spice-server): go through RGB so
 # the TV-range bars are really expanded (videotestsrc paints TV-range values whatever the caps say).
 encode mjpeg "videoconvert ! video/x-raw,format=RGB ! videoconvert ! video/x-raw,format=I420,colorimetry=1:4:0:0 ! jpegenc quality=60"
+
+encode h264-444 "x264enc byte-stream=true aud=true tune=zerolatency speed-preset=ultrafast qp-max=35 ! video/x-h264,stream-format=byte-stream,alignment=au" "$src444"
+encode h265-444 "x265enc tune=zerolatency speed-preset=ultrafast option-string=info=0 ! h265parse ! video/x-h265,stream-format=byte-stream,alignment=au" "$src444"
+encode vp9-444 "vp9enc deadline=1 lag-in-frames=0" "$src444"
