@@ -3,7 +3,15 @@
 // of every codec. Prints figures and ratios; never asserts a time. Exit 77 when x264enc (or
 // gst-launch-1.0) is missing.
 //
-//   bench_video [--seconds S] [--reps N] [--out DIR] [--codecs]
+//   bench_video [--seconds S] [--reps N] [--out DIR] [--codecs] [--decoder ELEMENT] [--clips DIR]
+//               [--selection]
+//
+// --decoder runs both sides with another H.264 element (nvh264dec, vah264dec...): the ratio is
+// then that of our pipeline against the same hardware decoder bare. --clips takes moving.h264 and
+// snow.h264 made earlier (a machine without x264enc, such as a GPU box reached without packages).
+// --selection prints what the hardware-first selection picks on this machine and decodes the
+// 4:4:4 streams spice-server sends (h264-444.h264, vp9-444/ in --clips when present) and an
+// H.265 4:4:4 one (h265-444/) with it.
 //
 // Clips are made at run time with gst-launch-1.0 + x264enc, with spice-server's encoder settings
 // (server/gstreamer-encoder.c: byte-stream, AUD, zerolatency (no B-frames, sliced threads),
@@ -48,6 +56,9 @@ struct Options {
     int reps = 3;
     QString out;
     bool codecs = false;
+    QString decoder = "avdec_h264";
+    QString clips;
+    bool selection = false;
 };
 
 double cpuSeconds() {
@@ -131,6 +142,7 @@ struct Result {
     uint64_t frames = 0;
     double avgDecodeMs = 0;
     double maxDecodeMs = 0;
+    DecoderStats stats;
     double fps() const { return seconds > 0 && frames > 1 ? static_cast<double>(frames - 1) / seconds : 0; }
     double cpuMsPerFrame() const { return frames ? cpu * 1000.0 / static_cast<double>(frames) : 0; }
 };
@@ -175,9 +187,9 @@ Result runBare(const QString& file, const QString& decoder, const QString& parse
 }
 
 // gst-launch-1.0 itself, wall time including its start-up: printed for reference only.
-double runGstLaunch(const QString& file) {
+double runGstLaunch(const QString& file, const QString& decoder) {
     const auto t0 = Clock::now();
-    const bool ok = gstLaunch(QString("filesrc location=%1 ! h264parse ! avdec_h264 ! fakesink").arg(file));
+    const bool ok = gstLaunch(QString("filesrc location=%1 ! h264parse ! %2 ! fakesink").arg(file, decoder));
     return ok ? std::chrono::duration<double>(Clock::now() - t0).count() : 0.0;
 }
 
@@ -229,9 +241,9 @@ Result runOurs(VideoCodec codec, const std::vector<Bytes>& units,
     decoder.drain(std::chrono::seconds(600));
     r.cpu = cpuSeconds() - cpu0;
     finish(r, clock);
-    const DecoderStats stats = decoder.stats();
-    r.avgDecodeMs = stats.decodeMsAverage();
-    r.maxDecodeMs = stats.decodeMsMax();
+    r.stats = decoder.stats();
+    r.avgDecodeMs = r.stats.decodeMsAverage();
+    r.maxDecodeMs = r.stats.decodeMsMax();
     return r;
 }
 
@@ -258,7 +270,7 @@ bool makeH264Clip(const QString& path, const QString& source, int frames) {
 }
 
 int pipelineBench(const Options& o) {
-    const int frames = std::max(10, static_cast<int>(o.seconds * 60));
+    int frames = std::max(10, static_cast<int>(o.seconds * 60));
     struct Clip {
         const char* name;
         QString source;
@@ -271,12 +283,17 @@ int pipelineBench(const Options& o) {
         {"snow", "pattern=snow", {}, {}, 0},
     };
     for (auto& c : clips) {
-        c.path = QDir(o.out).filePath(QString("%1.h264").arg(c.name));
-        std::printf("making %s: %d frames 1920x1080@60 H.264 10 Mbit/s ... ", c.name, frames);
-        std::fflush(stdout);
-        if (!makeH264Clip(c.path, c.source, frames)) {
-            std::printf("failed\n");
-            return 1;
+        if (!o.clips.isEmpty()) {
+            c.path = QDir(o.clips).filePath(QString("%1.h264").arg(c.name));
+            std::printf("%s: %s ... ", c.name, qPrintable(c.path));
+        } else {
+            c.path = QDir(o.out).filePath(QString("%1.h264").arg(c.name));
+            std::printf("making %s: %d frames 1920x1080@60 H.264 10 Mbit/s ... ", c.name, frames);
+            std::fflush(stdout);
+            if (!makeH264Clip(c.path, c.source, frames)) {
+                std::printf("failed\n");
+                return 1;
+            }
         }
         const Bytes stream = readFile(c.path);
         c.units = splitAccessUnits(stream);
@@ -286,15 +303,19 @@ int pipelineBench(const Options& o) {
         if (c.units.empty()) {
             return 1;
         }
+        if (!o.clips.isEmpty()) {
+            frames = static_cast<int>(c.units.size());
+        }
     }
 
     // The same element as the bare pipeline, whatever hardware this machine has.
     DecoderSelector::Options selectorOptions;
-    selectorOptions.overrides = DecoderOverrides::parse("h264=avdec_h264");
+    selectorOptions.overrides = DecoderOverrides::parse(("h264=" + o.decoder).toStdString());
     auto selector =
         std::make_shared<DecoderSelector>(std::make_shared<GstElementFactoryRegistry>(), selectorOptions);
     FrameConverter converter;
 
+    const std::string bareName = QString("bare filesrc!h264parse!%1!fakesink").arg(o.decoder).toStdString();
     struct Config {
         const char* name;
         bool ours;
@@ -303,7 +324,7 @@ int pipelineBench(const Options& o) {
         bool paced;
     };
     const Config configs[] = {
-        {"bare filesrc!h264parse!avdec_h264!fakesink", false, false, false, false},
+        {bareName.c_str(), false, false, false, false},
         {"VideoDecoder, throughput mode", true, false, false, false},
         {"VideoDecoder, low latency (default)", true, true, false, false},
         {"VideoDecoder, low latency + ARGB conversion", true, true, true, false},
@@ -320,7 +341,7 @@ int pipelineBench(const Options& o) {
                 const Config& cfg = configs[k];
                 const Result r = cfg.ours ? runOurs(VideoCodec::H264, c.units, selector, cfg.lowLatency,
                                                     cfg.convert ? &converter : nullptr, cfg.paced)
-                                          : runBare(c.path, "avdec_h264", "h264parse");
+                                          : runBare(c.path, o.decoder, "h264parse");
                 results[{ci, k}].push_back(r);
                 std::printf(" %.1f", r.fps());
             }
@@ -360,11 +381,14 @@ int pipelineBench(const Options& o) {
             }
         }
     }
-    const double launch = runGstLaunch(clips[0].path);
-    std::printf(
-        "\nfor reference, `gst-launch-1.0 -q filesrc ! h264parse ! avdec_h264 ! fakesink` on %s: %.2f s wall "
-        "including its start-up (%.1f fps)\n",
-        clips[0].name, launch, launch > 0 ? static_cast<double>(clips[0].units.size()) / launch : 0);
+    if (!QStandardPaths::findExecutable("gst-launch-1.0").isEmpty()) {
+        const double launch = runGstLaunch(clips[0].path, o.decoder);
+        std::printf(
+            "\nfor reference, `gst-launch-1.0 -q filesrc ! h264parse ! %s ! fakesink` on %s: %.2f s wall "
+            "including its start-up (%.1f fps)\n",
+            qPrintable(o.decoder), clips[0].name, launch,
+            launch > 0 ? static_cast<double>(clips[0].units.size()) / launch : 0);
+    }
     std::printf(
         "fps: (pictures - 1) / time from the first to the last picture out, start-up excluded on both "
         "sides;\n"
@@ -470,6 +494,65 @@ int codecCostBench(const Options& o) {
     return 0;
 }
 
+// What the hardware-first selection (the session's) picks on this machine, and how it copes with
+// the 4:4:4 streams spice-server makes from its BGRx surfaces (videoconvert hands x264enc and
+// vp9enc 4:4:4 when they take it): NVDEC and most VA drivers decode 4:2:0 only, so such a stream
+// must end on the next candidate after the hardware one refused it, not on a frozen region.
+int selectionReport(const Options& o) {
+    auto selector = std::make_shared<DecoderSelector>(std::make_shared<GstElementFactoryRegistry>(),
+                                                      DecoderSelector::Options{});
+    const auto support = selector->probeAll();
+    std::printf("hardware-first selection on this machine:\n");
+    for (const auto& s : support) {
+        std::printf("  %-5s %-14s %-8s %s\n", videoCodecName(s.codec).data(),
+                    s.decodable ? s.element.c_str() : "-",
+                    s.decodable ? (s.hardware ? "hardware" : "software") : "none", s.summary.c_str());
+    }
+    std::printf("  preferred codec order sent to the server:");
+    for (VideoCodec c : DecoderSelector::preferenceOrder(support)) {
+        std::printf(" %s", videoCodecName(c).data());
+    }
+    std::printf("\n");
+    if (o.clips.isEmpty()) {
+        return 0;
+    }
+    struct Extra {
+        VideoCodec codec;
+        const char* what;
+        QString path;
+        bool directory;
+    };
+    const Extra extras[] = {
+        {VideoCodec::H264, "H.264 High 4:4:4", QDir(o.clips).filePath("h264-444.h264"), false},
+        {VideoCodec::Vp9, "VP9 profile 1 (4:4:4)", QDir(o.clips).filePath("vp9-444"), true},
+        {VideoCodec::H265, "H.265 Main 4:4:4", QDir(o.clips).filePath("h265-444"), true},
+        {VideoCodec::H264, "H.264 4:2:0 (moving)", QDir(o.clips).filePath("moving.h264"), false},
+    };
+    for (const Extra& e : extras) {
+        std::vector<Bytes> units;
+        if (e.directory) {
+            for (const QString& name : QDir(e.path).entryList({"*.bin"}, QDir::Files, QDir::Name)) {
+                units.push_back(readFile(QDir(e.path).filePath(name)));
+            }
+        } else {
+            units = splitAccessUnits(readFile(e.path));
+        }
+        if (units.empty()) {
+            std::printf("  %s: no clip at %s\n", e.what, qPrintable(e.path));
+            continue;
+        }
+        const Result r = runOurs(e.codec, units, selector, true, nullptr);
+        std::printf("  %s, %zu frames: %llu decoded (+1 warm-up), decoder now %s (%s), %llu errors, %llu "
+                    "fallbacks, %.2f ms/frame decode avg\n",
+                    e.what, units.size(), static_cast<unsigned long long>(r.frames),
+                    r.stats.decoder.empty() ? "none" : r.stats.decoder.c_str(),
+                    r.stats.hardware ? "hardware" : "software",
+                    static_cast<unsigned long long>(r.stats.errors),
+                    static_cast<unsigned long long>(r.stats.fallbacks), r.avgDecodeMs);
+    }
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -488,8 +571,15 @@ int main(int argc, char** argv) {
             o.out = args[++i];
         } else if (a == "--codecs") {
             o.codecs = true;
+        } else if (a == "--decoder" && i + 1 < args.size()) {
+            o.decoder = args[++i];
+        } else if (a == "--clips" && i + 1 < args.size()) {
+            o.clips = args[++i];
+        } else if (a == "--selection") {
+            o.selection = true;
         } else {
-            std::fprintf(stderr, "usage: bench_video [--seconds S] [--reps N] [--out DIR] [--codecs]\n");
+            std::fprintf(stderr, "usage: bench_video [--seconds S] [--reps N] [--out DIR] [--codecs] "
+                                 "[--decoder ELEMENT] [--clips DIR] [--selection]\n");
             return 2;
         }
     }
@@ -499,17 +589,29 @@ int main(int argc, char** argv) {
         o.out = QDir::temp().filePath("saffron-bench-video");
     }
     QDir().mkpath(o.out);
-    if (!ensureGstInitialized() || QStandardPaths::findExecutable("gst-launch-1.0").isEmpty()) {
-        std::printf("SKIP: GStreamer or gst-launch-1.0 missing\n");
+    if (!ensureGstInitialized()) {
+        std::printf("SKIP: GStreamer missing\n");
         return kSkip;
     }
-    if (!haveElement("x264enc") || !haveElement("avdec_h264") || !haveElement("h264parse")) {
-        std::printf(
-            "SKIP: x264enc, h264parse or avdec_h264 missing (gstreamer1.0-plugins-ugly, -bad, -libav)\n");
+    if (o.selection) {
+        selectionReport(o);
+        std::printf("\n");
+    }
+    const bool makeClips = o.clips.isEmpty();
+    if (makeClips && QStandardPaths::findExecutable("gst-launch-1.0").isEmpty()) {
+        std::printf("SKIP: gst-launch-1.0 missing\n");
+        return kSkip;
+    }
+    const QByteArray decoder = o.decoder.toUtf8();
+    if ((makeClips && !haveElement("x264enc")) || !haveElement(decoder.constData()) ||
+        !haveElement("h264parse")) {
+        std::printf("SKIP: x264enc, h264parse or %s missing (gstreamer1.0-plugins-ugly, -bad, -libav)\n",
+                    decoder.constData());
         return kSkip;
     }
     std::printf("bench_video: %d CPU(s), %.1f s clips, %d repetitions, clips in %s\n",
-                static_cast<int>(std::thread::hardware_concurrency()), o.seconds, o.reps, qPrintable(o.out));
+                static_cast<int>(std::thread::hardware_concurrency()), o.seconds, o.reps,
+                qPrintable(makeClips ? o.out : o.clips));
     int rc = pipelineBench(o);
     if (rc == 0 && o.codecs) {
         std::printf("\n");
