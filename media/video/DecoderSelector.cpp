@@ -3,6 +3,7 @@
 #include "DecoderProbe.h"
 #include "MediaLog.h"
 #include "ProbeCache.h"
+#include "SampleStreams.h"
 
 #include <algorithm>
 
@@ -267,8 +268,13 @@ CodecSupport DecoderSelector::supportLocked(VideoCodec codec, CodecState& s) {
     if (chosen) {
         result.hardware = s.list[*chosen].candidate.hardware;
         result.element = s.list[*chosen].candidate.element;
+        result.decodes444 =
+            !sampleFrames444(codec).empty() && handlesLocked(codec, s, *chosen, ChromaFormat::Yuv444);
     }
     result.summary = summaryLocked(codec, s, chosen);
+    if (result.hardware && !sampleFrames444(codec).empty() && !result.decodes444) {
+        result.summary += ", 4:2:0 only";
+    }
     return result;
 }
 
@@ -279,11 +285,15 @@ std::optional<CodecSupport> DecoderSelector::settledSupport(VideoCodec codec) {
         return std::nullopt; // a probe is running right now
     buildLocked(codec, s);
     for (size_t index : orderLocked(s)) {
-        const CandidateState state = s.list[index].state;
-        if (state == CandidateState::Untested)
+        const CandidateStatus& c = s.list[index];
+        if (c.state == CandidateState::Untested)
             return std::nullopt; // the answer needs a probe
-        if (state == CandidateState::Working)
+        if (c.state == CandidateState::Working) {
+            if (c.candidate.hardware && c.state444 == CandidateState::Untested &&
+                !sampleFrames444(codec).empty())
+                return std::nullopt; // so does its 4:4:4 answer
             break;
+        }
     }
     // Every candidate up to the chosen one (or all of them) has its result: no probe runs here.
     return supportLocked(codec, s);
@@ -369,20 +379,25 @@ std::vector<CandidateStatus> DecoderSelector::candidates(VideoCodec codec) const
     return s.list;
 }
 
-std::vector<VideoCodec> DecoderSelector::preferenceOrder(std::span<const CodecSupport> support) {
+std::vector<VideoCodec> DecoderSelector::preferenceOrder(std::span<const CodecSupport> support,
+                                                         std::span<const VideoCodec> sentAs444) {
     auto find = [&](VideoCodec codec) -> const CodecSupport* {
         auto it =
             std::find_if(support.begin(), support.end(), [&](const auto& s) { return s.codec == codec; });
         return it == support.end() ? nullptr : &*it;
     };
     std::vector<VideoCodec> order;
+    auto inHardware = [&](const CodecSupport& s) {
+        const bool sent444 = std::find(sentAs444.begin(), sentAs444.end(), s.codec) != sentAs444.end();
+        return s.hardware && (!sent444 || s.decodes444);
+    };
     for (VideoCodec codec : kHardwareOrder) {
-        if (const auto* s = find(codec); s && s->decodable && s->hardware) {
+        if (const auto* s = find(codec); s && s->decodable && inHardware(*s)) {
             order.push_back(codec);
         }
     }
     for (VideoCodec codec : kSoftwareCostOrder) {
-        if (const auto* s = find(codec); s && s->decodable && !s->hardware) {
+        if (const auto* s = find(codec); s && s->decodable && !inHardware(*s)) {
             order.push_back(codec);
         }
     }

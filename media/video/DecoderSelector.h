@@ -44,6 +44,9 @@ struct CodecSupport {
     bool decodable = false;
     bool hardware = false;
     std::string element; // the chosen decoder, empty when not decodable
+    // The chosen decoder also decodes 4:4:4: always for software ones, after the 4:4:4 probe for
+    // hardware ones (false for codecs without a 4:4:4 sample: VP8, MJPEG).
+    bool decodes444 = false;
     std::string
         summary; // the selection log line, e.g. "h264: vah264dec absent, ..., avdec_h264 probe ok (software)"
 };
@@ -105,8 +108,11 @@ public:
 
     // The order in which the session should prefer codecs, from support() results: hardware
     // decodable codecs first (H.264, H.265, VP9, VP8, MJPEG), then software decodable ones
-    // cheapest first (kSoftwareCostOrder). Undecodable codecs are left out.
-    static std::vector<VideoCodec> preferenceOrder(std::span<const CodecSupport> support);
+    // cheapest first (kSoftwareCostOrder). Undecodable codecs are left out. Codecs in
+    // `sentAs444` (what the server is known to send in 4:4:4) count as hardware only when their
+    // hardware decoder decodes 4:4:4: otherwise every stream of theirs would decode in software.
+    static std::vector<VideoCodec> preferenceOrder(std::span<const CodecSupport> support,
+                                                   std::span<const VideoCodec> sentAs444 = {});
     static const std::array<VideoCodec, 5> kHardwareOrder;
     static const std::array<VideoCodec, 5> kSoftwareCostOrder;
 

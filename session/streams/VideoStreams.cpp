@@ -194,7 +194,12 @@ std::vector<uint8_t> VideoStreams::preferredCodecs(const SessionOptions& options
         }
         return order;
     }
-    for (VideoCodec c : DecoderSelector::preferenceOrder(supported))
+    // spice-server hands its GStreamer encoders BGRx and videoconvert gives x264enc and vp9enc
+    // 4:4:4 (seen with 0.15.1: High 4:4:4 Predictive, VP9 profile 1). A hardware decoder that
+    // takes 4:2:0 only (NVDEC's H.264 and VP9) would leave every such stream to software, so
+    // those codecs rank as hardware only when their decoder passed the 4:4:4 probe.
+    constexpr VideoCodec kSentAs444[] = {VideoCodec::H264, VideoCodec::Vp9};
+    for (VideoCodec c : DecoderSelector::preferenceOrder(supported, kSentAs444))
         order.push_back(spiceFromCodec(c));
     return order;
 }

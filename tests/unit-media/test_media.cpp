@@ -591,6 +591,24 @@ void TestMedia::preferenceOrder() {
     order = DecoderSelector::preferenceOrder(support);
     QCOMPARE(order.size(), size_t(5));
     QVERIFY(std::equal(order.begin(), order.end(), DecoderSelector::kSoftwareCostOrder.begin()));
+
+    // What an H200 gives: H.264, H.265 and VP9 in hardware, only H.265 also 4:4:4. With a
+    // server that sends H.264 and VP9 as 4:4:4, those two rank as the software decoders they
+    // will end on; H.265 (4:4:4 in hardware) stays first.
+    support = {make(VideoCodec::Mjpeg, true, false), make(VideoCodec::Vp8, true, false),
+               make(VideoCodec::Vp9, true, true), make(VideoCodec::H264, true, true),
+               make(VideoCodec::H265, true, true)};
+    support[4].decodes444 = true;
+    const VideoCodec sent444[] = {VideoCodec::H264, VideoCodec::Vp9};
+    order = DecoderSelector::preferenceOrder(support, sent444);
+    const std::vector<VideoCodec> expected = {VideoCodec::H265, VideoCodec::H264, VideoCodec::Mjpeg,
+                                              VideoCodec::Vp8, VideoCodec::Vp9};
+    QVERIFY(order == expected);
+    // Without that knowledge, 4:2:0 hardware is hardware.
+    order = DecoderSelector::preferenceOrder(support);
+    QCOMPARE(order[0], VideoCodec::H264);
+    QCOMPARE(order[1], VideoCodec::H265);
+    QCOMPARE(order[2], VideoCodec::Vp9);
 }
 
 void TestMedia::selectionByChromaFormat() {
@@ -621,8 +639,14 @@ void TestMedia::selectionByChromaFormat() {
     QCOMPARE(selector->select(VideoCodec::Vp9, ChromaFormat::Yuv444)->element, std::string("vavp9dec"));
     QCOMPARE(findCandidate(selector->candidates(VideoCodec::Vp9), "vavp9dec")->state444,
              CandidateState::Working);
-    // The 4:2:0 choice is unchanged by it: support() still reports the hardware decoder.
-    QVERIFY(selector->support(VideoCodec::H264).hardware);
+    // The 4:2:0 choice is unchanged by it: support() still reports the hardware decoder, and
+    // says it is 4:2:0 only.
+    const CodecSupport h264 = selector->support(VideoCodec::H264);
+    QVERIFY(h264.hardware);
+    QVERIFY(!h264.decodes444);
+    QVERIFY2(h264.summary.find("vah264dec probe ok (hardware), 4:2:0 only") != std::string::npos,
+             h264.summary.c_str());
+    QVERIFY(selector->support(VideoCodec::Vp9).decodes444);
 }
 
 void TestMedia::decodeSoftware_data() {
