@@ -504,12 +504,19 @@ int selectionReport(const Options& o) {
     const auto support = selector->probeAll();
     std::printf("hardware-first selection on this machine:\n");
     for (const auto& s : support) {
-        std::printf("  %-5s %-14s %-8s %s\n", videoCodecName(s.codec).data(),
+        std::printf("  %-5s %-14s %-8s %-9s %s\n", videoCodecName(s.codec).data(),
                     s.decodable ? s.element.c_str() : "-",
-                    s.decodable ? (s.hardware ? "hardware" : "software") : "none", s.summary.c_str());
+                    s.decodable ? (s.hardware ? "hardware" : "software") : "none",
+                    s.decodable ? (s.decodes444 ? "4:4:4 too" : "4:2:0") : "", s.summary.c_str());
     }
-    std::printf("  preferred codec order sent to the server:");
+    std::printf("  codec order, 4:2:0 streams:");
     for (VideoCodec c : DecoderSelector::preferenceOrder(support)) {
+        std::printf(" %s", videoCodecName(c).data());
+    }
+    // What the session sends spice-server, whose H.264 and VP9 streams are 4:4:4.
+    const VideoCodec sentAs444[] = {VideoCodec::H264, VideoCodec::Vp9};
+    std::printf("\n  codec order sent to spice-server (H.264, VP9 sent as 4:4:4):");
+    for (VideoCodec c : DecoderSelector::preferenceOrder(support, sentAs444)) {
         std::printf(" %s", videoCodecName(c).data());
     }
     std::printf("\n");
