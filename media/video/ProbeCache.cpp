@@ -1,5 +1,7 @@
 #include "ProbeCache.h"
 
+#include "GpuIdentity.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -51,10 +53,7 @@ QString ProbeCache::environmentKey() {
     parts << QStringLiteral("registry=%1:%2")
                  .arg(registry.lastModified().toMSecsSinceEpoch())
                  .arg(registry.size());
-    QStringList devices = QDir(QStringLiteral("/dev/dri")).entryList(QDir::System | QDir::Files);
-    devices +=
-        QDir(QStringLiteral("/dev")).entryList({QStringLiteral("nvidia*")}, QDir::System | QDir::Files);
-    parts << QStringLiteral("gpu=%1").arg(devices.join(QLatin1Char(',')));
+    parts << QStringLiteral("gpu=%1").arg(gpuIdentity());
     return parts.join(QLatin1Char(' '));
 }
 

@@ -1,5 +1,7 @@
 #include "app/SceneGraphChoice.h"
 
+#include "GpuIdentity.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -46,15 +48,8 @@ QString openGlRenderer() {
 // after the first start the answer comes from the cache, and the OpenGL driver (Mesa's
 // llvmpipe alone is ~50 MiB resident) is never loaded into a shell that will not use it.
 QString probeKey() {
-    QStringList parts{QGuiApplication::platformName(), qEnvironmentVariable("WAYLAND_DISPLAY"),
-                      qEnvironmentVariable("DISPLAY"), QString::fromLatin1(qVersion())};
-    const QDir drm(QStringLiteral("/sys/class/drm"));
-    for (const QString& node :
-         drm.entryList({QStringLiteral("card*"), QStringLiteral("renderD*")}, QDir::Dirs)) {
-        const QFileInfo driver(drm.filePath(node + QStringLiteral("/device/driver")));
-        parts << node + QLatin1Char('=') + QFileInfo(driver.symLinkTarget()).fileName();
-    }
-    parts << QDir(QStringLiteral("/dev")).entryList({QStringLiteral("nvidia*")}, QDir::System);
+    const QStringList parts{QGuiApplication::platformName(), qEnvironmentVariable("WAYLAND_DISPLAY"),
+                            qEnvironmentVariable("DISPLAY"), QString::fromLatin1(qVersion()), gpuIdentity()};
     return parts.join(QLatin1Char(' ')).simplified();
 }
 
