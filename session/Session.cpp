@@ -3,6 +3,7 @@
 #include "SessionCore.h"
 
 #include <QThread>
+#include <algorithm>
 
 namespace saffron {
 
@@ -169,6 +170,14 @@ void Session::setMonitorSize(int monitor, QSize size) {
     monitorSizesTimer_.start();
 }
 
+bool Session::monitorsAreHeads() const {
+    if (displays().size() > 1)
+        return false;
+    const auto onPrimary =
+        std::count_if(heads_.begin(), heads_.end(), [](const MonitorHead& h) { return h.surfaceId == 0; });
+    return onPrimary > 1 && onPrimary == heads_.size();
+}
+
 void Session::sendMonitorSizes() {
     if (monitorSizes_.empty())
         return;
@@ -178,19 +187,19 @@ void Session::sendMonitorSizes() {
     // size yet, or there is no local screen for it): leaving it out, or sending 0x0, would
     // switch it off in the guest, and with it the window that was about to show it.
     const QList<int> shown = displays();
-    const bool oneDevice = shown.size() <= 1;
+    const bool heads = monitorsAreHeads();
     std::vector<QRect> monitors;
     int x = 0;
     int last = monitorSizes_.rbegin()->first;
     if (!shown.isEmpty())
         last = std::max(last, shown.back());
-    if (oneDevice)
+    if (heads)
         last = std::max(last, int(heads_.size()) - 1);
     for (int id = 0; id <= last; ++id) {
         QSize size;
         if (const auto it = monitorSizes_.find(id); it != monitorSizes_.end())
             size = it->second;
-        else if (oneDevice && id < heads_.size())
+        else if (heads && id < heads_.size())
             size = heads_[id].rect.size();
         else if (const SurfacePtr s = displaySurface(id))
             size = s->bounds().size();

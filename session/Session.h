@@ -95,6 +95,11 @@ public:
     // Display 0's heads as the guest's driver last laid them out (SPICE_MSG_DISPLAY_MONITORS_CONFIG):
     // where each monitor lies on the primary surface. Empty until the server says.
     QList<MonitorHead> monitorHeads() const { return heads_; }
+    // Whether the guest's monitors are display 0's heads (one device driving several: the Linux
+    // QXL driver) rather than displays (a device per monitor): display 0 is the only display and
+    // its layout has more than one head, all on its primary surface. Decides both what monitor i
+    // of setMonitorSize() is and which windows the shell opens.
+    bool monitorsAreHeads() const;
     void setClientClipboardText(const QString& text);
     // PNG bytes; see MainChannel::setClientClipboardImage.
     void setClientClipboardImage(const QByteArray& png);

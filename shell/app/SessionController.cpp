@@ -97,13 +97,10 @@ void SessionController::updateViews(bool now) {
         return QVariantMap{{QStringLiteral("display"), display}, {QStringLiteral("head"), head}};
     };
     if (session_) {
-        // Heads of display 0's primary surface (surface 0), in the driver's order.
-        const QList<MonitorHead> heads = session_->monitorHeads();
-        const auto onPrimary =
-            std::count_if(heads.begin(), heads.end(), [](const MonitorHead& h) { return h.surfaceId == 0; });
-        if (onPrimary > 1 && onPrimary == heads.size()) {
+        // Heads of display 0's primary surface, in the driver's order.
+        if (session_->monitorsAreHeads()) {
             mainHead = 0;
-            for (int i = 1; i < heads.size(); ++i)
+            for (int i = 1; i < session_->monitorHeads().size(); ++i)
                 extra << view(0, i);
         }
         for (int id : session_->displays())
