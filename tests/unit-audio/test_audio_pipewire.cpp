@@ -10,10 +10,12 @@
 #include "audio/AudioPlayback.h"
 
 #include <QTest>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 using namespace saffron;
 using namespace saffron::test;
@@ -381,8 +383,7 @@ private slots:
         const int settleSeconds = adaptive ? 12 : 0;
         const int watchSeconds = adaptive ? 15 : 12;
         std::this_thread::sleep_for(std::chrono::seconds(settleSeconds));
-        double minFill = 1e9;
-        double maxFill = 0;
+        std::vector<double> fills;
         double minSmoothed = 1e9;
         double maxSmoothed = 0;
         double ratioSum = 0;
@@ -392,8 +393,7 @@ private slots:
         for (int i = 0; i < watchSeconds * 10; ++i) {
             std::this_thread::sleep_for(100ms);
             const auto s = playback->stats();
-            minFill = std::min(minFill, s.fillMs);
-            maxFill = std::max(maxFill, s.fillMs);
+            fills.push_back(s.fillMs);
             minSmoothed = std::min(minSmoothed, s.smoothedFillMs);
             maxSmoothed = std::max(maxSmoothed, s.smoothedFillMs);
             ratioSum += s.correctionRatio;
@@ -405,6 +405,11 @@ private slots:
         feeder.stop();
         const auto s = playback->stats();
         const double meanRatio = ratioSum / (watchSeconds * 10);
+        // The instantaneous fill is sampled on a loaded machine: one sample in a hundred may
+        // catch PipeWire a cycle late. Its 1st..99th percentiles are the band it keeps.
+        std::sort(fills.begin(), fills.end());
+        const double minFill = fills[fills.size() / 100];
+        const double maxFill = fills[fills.size() - 1 - fills.size() / 100];
         // How fast the null sink's graph really consumed audio (frames handed to PipeWire over wall
         // time, without our own rate correction). On a VM whose timers lag (CPU steal) it runs
         // slower than real time; once that gap exceeds what a 1 % correction can absorb besides
@@ -414,10 +419,11 @@ private slots:
         const double graphSpeed =
             double(s.framesPlayed - playedBefore) / seconds / (adaptive ? meanRatio : 1.0) / double(kRate);
         qInfo("the sink's graph ran at %.2f %% of real time", graphSpeed * 100);
-        qInfo("band [%.0f, %.0f] ms: fill %.1f..%.1f ms, smoothed %.1f..%.1f ms, mean ratio %.5f, underruns "
+        qInfo("band [%.0f, %.0f] ms: fill %.1f..%.1f ms (1st..99th percentile; all %.1f..%.1f), smoothed "
+              "%.1f..%.1f ms, mean ratio %.5f, underruns "
               "%llu, "
               "overflow %llu, skipped %llu",
-              low, high, minFill, maxFill, minSmoothed, maxSmoothed, meanRatio,
+              low, high, minFill, maxFill, fills.front(), fills.back(), minSmoothed, maxSmoothed, meanRatio,
               (unsigned long long)s.underruns, (unsigned long long)s.overflowFrames,
               (unsigned long long)s.skippedFrames);
         if (adaptive) {
