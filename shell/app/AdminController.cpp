@@ -1,5 +1,7 @@
 #include "app/AdminController.h"
 
+#include "common/appliance/ConnectionCatalog.h"
+
 #include <QLoggingCategory>
 #include <chrono>
 
@@ -7,8 +9,9 @@ Q_LOGGING_CATEGORY(lcAdmin, "saffron.admin")
 
 namespace saffron {
 
-AdminController::AdminController(std::unique_ptr<ShellSettings> settings, bool kiosk, QObject* parent)
-    : QObject(parent), settings_(std::move(settings)),
+AdminController::AdminController(std::unique_ptr<ShellSettings> settings, bool kiosk, QString connectionsDir,
+                                 QObject* parent)
+    : QObject(parent), settings_(std::move(settings)), connectionsDir_(std::move(connectionsDir)),
       pin_(settings_ ? settings_->adminPinHash() : QString()), kiosk_(kiosk) {
     unlocked_ = settings_ && !pin_.hasPin() && !kiosk_;
 }
@@ -78,6 +81,87 @@ bool AdminController::setPin(const QString& pin) {
     }
     pin_.setStoredHash(hash);
     setMessage(tr("PIN changed"));
+    return true;
+}
+
+bool AdminController::editable() {
+    if (!settings_ || !unlocked_) {
+        setMessage(tr("Settings are locked"));
+        return false;
+    }
+    if (connectionsDir_.isEmpty()) {
+        setMessage(tr("Connections cannot be changed here"));
+        return false;
+    }
+    return true;
+}
+
+QVariantList AdminController::connections() const {
+    QVariantList out;
+    if (connectionsDir_.isEmpty())
+        return out;
+    ConnectionCatalog catalog;
+    catalog.load({}, {}, connectionsDir_);
+    for (const CatalogEntry& e : catalog.entries()) {
+        // Written back the way the panel reads it (see writeAdminEntry), so editing round-trips.
+        QString address;
+        const QString host =
+            e.spec.host.contains(QLatin1Char(':')) ? QStringLiteral("[%1]").arg(e.spec.host) : e.spec.host;
+        if (!e.spec.unixSocketPath.isEmpty())
+            address = QStringLiteral("spice+unix://") + e.spec.unixSocketPath;
+        else if (!e.spec.tlsPort)
+            address = QStringLiteral("%1:%2").arg(host).arg(e.spec.port);
+        else if (!e.spec.port)
+            address = QStringLiteral("spice://%1?tls-port=%2").arg(host).arg(e.spec.tlsPort);
+        else
+            address =
+                QStringLiteral("spice://%1:%2?tls-port=%3").arg(host).arg(e.spec.port).arg(e.spec.tlsPort);
+        out << QVariantMap{{QStringLiteral("id"), e.id},
+                           {QStringLiteral("name"), e.name},
+                           {QStringLiteral("address"), address},
+                           {QStringLiteral("passwordStored"), !e.spec.password.isEmpty()},
+                           {QStringLiteral("passwordFree"), e.passwordFree}};
+    }
+    return out;
+}
+
+bool AdminController::saveConnection(const QString& id, const QString& name, const QString& address,
+                                     const QString& password, bool passwordFree) {
+    if (!editable())
+        return false;
+    ConnectionCatalog::AdminDraft draft{name, address, password, passwordFree};
+    if (!id.isEmpty() && password.isEmpty()) {
+        // Replacing: keep the password already stored unless a new one was typed.
+        ConnectionCatalog catalog;
+        catalog.load({}, {}, connectionsDir_);
+        if (const CatalogEntry* old = catalog.find(id))
+            draft.password = old->spec.password;
+    }
+    QString error;
+    const QString saved = ConnectionCatalog::writeAdminEntry(connectionsDir_, draft, id, &error);
+    if (saved.isEmpty()) {
+        setMessage(tr("Not saved: %1").arg(error));
+        qCWarning(lcAdmin).noquote() << "connection not saved:" << error;
+        return false;
+    }
+    qCInfo(lcAdmin).noquote() << "connection" << saved << "saved";
+    // A kiosk keeps the connection it started with (ShellStart::reloadConnections is unset).
+    setMessage(kiosk_ ? tr("Connection saved; takes effect at the next start") : tr("Connection saved"));
+    emit connectionsChanged();
+    return true;
+}
+
+bool AdminController::removeConnection(const QString& id) {
+    if (!editable())
+        return false;
+    QString error;
+    if (!ConnectionCatalog::removeAdminEntry(connectionsDir_, id, &error)) {
+        setMessage(tr("Not removed: %1").arg(error));
+        return false;
+    }
+    qCInfo(lcAdmin).noquote() << "connection" << id << "removed";
+    setMessage(kiosk_ ? tr("Connection removed; takes effect at the next start") : tr("Connection removed"));
+    emit connectionsChanged();
     return true;
 }
 

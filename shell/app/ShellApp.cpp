@@ -2,6 +2,7 @@
 
 #include "app/ClipboardBridge.h"
 #include "app/SurfaceItem.h"
+#include "common/appliance/ConnectionCatalog.h"
 
 #include <QClipboard>
 #include <QGuiApplication>
@@ -150,7 +151,13 @@ ShellApp::ShellApp(ShellStart start, QObject* parent)
         settings = std::make_unique<ShellSettings>(start_.settingsRoot);
         settings->reload(start_.kiosk);
     }
-    admin_ = std::make_unique<AdminController>(std::move(settings), start_.kiosk);
+    admin_ = std::make_unique<AdminController>(
+        std::move(settings), start_.kiosk,
+        start_.settingsRoot.isEmpty() ? QString() : ConnectionCatalog::adminDirForRoot(start_.settingsRoot));
+    connect(admin_.get(), &AdminController::connectionsChanged, this, [this] {
+        if (start_.reloadConnections)
+            launcher_.setEntries(start_.reloadConnections());
+    });
     const bool usbAllowed =
         start_.usbAllowed && (!start_.target || start_.target->spec.enableUsbRedir.value_or(true));
     // The session is created and wired before it starts: its usbredir channels must meet their

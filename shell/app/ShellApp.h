@@ -11,6 +11,7 @@
 
 #include <QQmlApplicationEngine>
 #include <QTranslator>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -29,6 +30,8 @@ struct ShellStart {
     bool clipboard = true;
     std::optional<ConnectionTarget> target; // none: the launcher
     std::vector<LauncherModel::Entry> connections;
+    // Reads the connections again after the admin panel changed them; empty: the list is fixed.
+    std::function<std::vector<LauncherModel::Entry>()> reloadConnections;
     // USB policy in our rule format (usb/core/README.md); the target's usb-filter and
     // usb-redirect-on-connect (.vv) become its auto-redirect filters.
     QString usbPolicy;

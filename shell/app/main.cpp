@@ -159,6 +159,43 @@ int main(int argc, char** argv) {
         start.startProblem = problem;
         start.startProblemDetail = detail;
     };
+    // The machine's audio devices (settings), unless the command line names others.
+    const auto applyEngine = [&settings, &o](SessionOptions& options) {
+        options.audioOutput = settings.audioOutput();
+        options.audioInput = settings.audioInput();
+        o.engine.applyTo(options);
+    };
+    // The launcher's connections: the image's, the admin panel's, and outside kiosk mode the
+    // user's. Problems go to the journal and, for the kiosk's problem screen, to *unusable.
+    const bool kiosk = start.kiosk;
+    const auto loadConnections = [&o, kiosk, applyEngine](QStringList* unusable) {
+        ConnectionCatalog catalog;
+        catalog.load(ConnectionCatalog::systemDirForRoot(o.settingsRoot),
+                     kiosk ? QString() : ConnectionCatalog::defaultUserDir(),
+                     ConnectionCatalog::adminDirForRoot(o.settingsRoot));
+        for (const CatalogProblem& p : catalog.problems()) {
+            qWarning().noquote() << "connections:" << p.text();
+            if (p.fatal && unusable)
+                *unusable << p.text();
+        }
+        std::vector<LauncherModel::Entry> entries;
+        for (const CatalogEntry& e : catalog.entries()) {
+            QString error;
+            auto options = sessionOptionsFrom(e.spec, &error);
+            if (!options) {
+                qWarning().noquote() << "connections:" << e.source << error;
+                if (unusable)
+                    *unusable << e.source + QStringLiteral(": ") + error;
+                continue;
+            }
+            LauncherModel::Entry entry{e.name, e.description, ConnectionTarget{e.spec, *options}};
+            entry.needsPassword = e.needsPassword();
+            applyEngine(entry.target.options);
+            entries.push_back(std::move(entry));
+        }
+        return entries;
+    };
+
     ConnectionSpec fileSpec;
     if (!o.target.isEmpty()) {
         QString error;
@@ -172,27 +209,8 @@ int main(int argc, char** argv) {
             return fail(error);
         }
     } else {
-        ConnectionCatalog catalog;
-        catalog.load(ConnectionCatalog::systemDirForRoot(o.settingsRoot),
-                     start.kiosk ? QString() : ConnectionCatalog::defaultUserDir());
         QStringList unusable; // what the kiosk's problem screen lists when nothing is left
-        for (const CatalogProblem& p : catalog.problems()) {
-            qWarning().noquote() << "connections:" << p.text();
-            if (p.fatal)
-                unusable << p.text();
-        }
-        for (const CatalogEntry& e : catalog.entries()) {
-            QString error;
-            auto options = sessionOptionsFrom(e.spec, &error);
-            if (!options) {
-                qWarning().noquote() << "connections:" << e.source << error;
-                unusable << e.source + QStringLiteral(": ") + error;
-                continue;
-            }
-            LauncherModel::Entry entry{e.name, e.description, ConnectionTarget{e.spec, *options}};
-            entry.needsPassword = e.needsPassword();
-            start.connections.push_back(std::move(entry));
-        }
+        start.connections = loadConnections(&unusable);
         // A kiosk shows one desktop and nothing else: the first configured connection.
         if (start.kiosk && start.connections.empty()) {
             unusable.prepend(QStringLiteral("no usable connection in %1")
@@ -203,16 +221,12 @@ int main(int argc, char** argv) {
             fileSpec = start.target->spec;
         }
     }
-    // The machine's audio devices (settings), unless the command line names others.
-    const auto applyEngine = [&](SessionOptions& options) {
-        options.audioOutput = settings.audioOutput();
-        options.audioInput = settings.audioInput();
-        o.engine.applyTo(options);
-    };
-    if (start.target)
-        applyEngine(start.target->options);
-    for (auto& e : start.connections)
-        applyEngine(e.target.options);
+    if (start.target && !o.target.isEmpty())
+        applyEngine(start.target->options); // a catalog connection has it already
+    // The admin panel's edits show in the launcher at once (a kiosk keeps its one connection
+    // until the next start).
+    if (!start.kiosk)
+        start.reloadConnections = [loadConnections] { return loadConnections(nullptr); };
     const Presentation look = mergePresentation(settings.hotkeys(), fileSpec, o);
     for (const QString& w : look.warnings)
         qWarning().noquote() << w;

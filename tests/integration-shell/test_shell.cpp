@@ -11,6 +11,7 @@
 #include "VideoWorkloadCheck.h"
 #include "app/SceneGraphChoice.h"
 #include "app/ShellApp.h"
+#include "common/appliance/ConnectionCatalog.h"
 
 #include <QDir>
 #include <QFile>
@@ -23,6 +24,7 @@
 #include <QSslCertificate>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <memory>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -87,6 +89,60 @@ bool waitState(ShellApp& app, const QString& state, int timeoutMs = 60000) {
 // The VGA text cursor blinks: one 9x16 cell may differ between any two pictures of the BIOS.
 constexpr int kCursorCellPixels = 9 * 16;
 
+// What the two-screen tests share: a full-screen shell connected to the test server, and the
+// monitors config that asks for one monitor per local screen, side by side.
+std::unique_ptr<ShellApp> connectedFullScreenShell(TestServerProcess& server, const QString& title,
+                                                   QString* why) {
+    ConnectionTarget t;
+    t.spec.host = t.options.host = QStringLiteral("127.0.0.1");
+    t.spec.port = t.options.port = server.port();
+    t.spec.title = title;
+    t.options.videoCodecs = {QStringLiteral("off")};
+    ShellStart start = startFor(t);
+    start.fullScreen = true;
+    auto app = std::make_unique<ShellApp>(std::move(start));
+    if (!app->load()) {
+        *why = QStringLiteral("the shell did not load");
+        return nullptr;
+    }
+    app->begin();
+    if (!waitState(*app, QStringLiteral("connected"))) {
+        *why = app->controller().message();
+        return nullptr;
+    }
+    return app;
+}
+
+// Each screen's size in device pixels, the width as the shell asks for it (a multiple of 8).
+struct ScreenPair {
+    QSize first;
+    QSize other;
+};
+ScreenPair monitorSizes(const QList<QScreen*>& screens) {
+    const auto px = [](QScreen* s) { return (QSizeF(s->size()) * s->devicePixelRatio()).toSize(); };
+    const QSize a = px(screens[0]);
+    const QSize b = px(screens[1]);
+    return {QSize(a.width() & ~7, a.height()), QSize(b.width() & ~7, b.height())};
+}
+
+// One monitors config for both windows, in screen order. Until both windows have said their
+// size a monitor keeps the size it has (no config may leave one out: the guest would switch that
+// monitor off), so earlier configs are skipped; each must still name two monitors.
+bool waitForSideBySideConfig(TestServerProcess& server, const ScreenPair& sizes, QString* last) {
+    const QString want = QStringLiteral("AGENT monitors-config 2 %1x%2+0+0 %3x%4+%1+0 use-pos")
+                             .arg(sizes.first.width())
+                             .arg(sizes.first.height())
+                             .arg(sizes.other.width())
+                             .arg(sizes.other.height());
+    while (*last != want) {
+        *last = server.waitLine(QStringLiteral("AGENT monitors-config"));
+        qInfo() << *last;
+        if (!last->startsWith(QStringLiteral("AGENT monitors-config 2 ")))
+            return false;
+    }
+    return true;
+}
+
 } // namespace
 
 class TestShell : public QObject {
@@ -100,6 +156,7 @@ private slots:
     void reconnectsAfterServerRestart();
     void kioskCannotBeClosed();
     void kioskWithoutPinKeepsSettingsLocked();
+    void adminPanelConnectionsReachTheLauncher();
     void kioskWithoutConnectionShowsProblem();
     void kioskBinaryWithoutConnectionStaysUp();
     void updateBannerOverTheSession();
@@ -335,6 +392,99 @@ void TestShell::kioskCannotBeClosed() {
     QVERIFY2(written.open(QIODevice::ReadOnly), qPrintable(state));
     QVERIFY(written.readAll().contains("clipboard=false"));
     QCOMPARE(written.permissions() & (QFile::ReadGroup | QFile::ReadOther), QFile::Permissions());
+}
+
+// The admin panel's connections: saved behind the PIN into var/lib/saffron/connections.d, shown
+// by the launcher at once (ShellStart::reloadConnections, which main() points at the catalog),
+// editable and removable; the panel lists only its own.
+void TestShell::adminPanelConnectionsReachTheLauncher() {
+    QTemporaryDir root;
+    QVERIFY(root.isValid());
+    QVERIFY(QDir().mkpath(root.filePath(QStringLiteral("etc/saffron"))));
+    QString error;
+    const QString hash = AdminPin::hash(QStringLiteral("2468"), &error, AdminPin::kMinIterations);
+    QFile conf(root.filePath(QStringLiteral("etc/saffron/saffron.conf")));
+    QVERIFY(conf.open(QIODevice::WriteOnly));
+    conf.write("[admin]\npin-hash=" + hash.toUtf8() + "\n");
+    conf.close();
+    ShellStart s = startFor(std::nullopt);
+    s.settingsRoot = root.path();
+    s.reloadConnections = [dir = ConnectionCatalog::adminDirForRoot(root.path())] {
+        ConnectionCatalog catalog;
+        catalog.load({}, {}, dir);
+        std::vector<LauncherModel::Entry> entries;
+        for (const CatalogEntry& e : catalog.entries()) {
+            QString why;
+            if (auto options = sessionOptionsFrom(e.spec, &why))
+                entries.push_back({e.name, e.description, ConnectionTarget{e.spec, *options}});
+        }
+        return entries;
+    };
+    ShellApp app(std::move(s));
+    QVERIFY(app.load());
+    app.begin();
+    AdminController& admin = app.admin();
+    QCOMPARE(app.launcher().rowCount(), 0);
+    QVERIFY(!admin.saveConnection({}, QStringLiteral("Office"), QStringLiteral("office:5900"), {}, false));
+    QCOMPARE(admin.message(), QStringLiteral("Settings are locked"));
+    QVERIFY(admin.unlock(QStringLiteral("2468")));
+
+    QSignalSpy changed(&admin, &AdminController::connectionsChanged);
+    QVERIFY2(admin.saveConnection({}, QStringLiteral("Office"), QStringLiteral("office:5900"),
+                                  QStringLiteral("pw"), false),
+             qPrintable(admin.message()));
+    QCOMPARE(changed.count(), 1);
+    QCOMPARE(app.launcher().rowCount(), 1);
+    QCOMPARE(app.launcher().data(app.launcher().index(0), Qt::DisplayRole).toString(),
+             QStringLiteral("Office"));
+    QVariantList listed = admin.connections();
+    QCOMPARE(listed.size(), 1);
+    QVariantMap office = listed.first().toMap();
+    QCOMPARE(office.value(QStringLiteral("id")).toString(), QStringLiteral("office"));
+    QCOMPARE(office.value(QStringLiteral("address")).toString(), QStringLiteral("office:5900"));
+    QVERIFY(office.value(QStringLiteral("passwordStored")).toBool());
+
+    // Edit: a new address, the password left empty keeps the stored one.
+    QVERIFY2(admin.saveConnection(QStringLiteral("office"), QStringLiteral("Office"),
+                                  QStringLiteral("spice://office?tls-port=5901"), {}, false),
+             qPrintable(admin.message()));
+    office = admin.connections().first().toMap();
+    QCOMPARE(office.value(QStringLiteral("address")).toString(),
+             QStringLiteral("spice://office?tls-port=5901"));
+    QVERIFY(office.value(QStringLiteral("passwordStored")).toBool());
+    QCOMPARE(app.launcher().rowCount(), 1);
+
+    // A bad address is refused with the parser's reason and changes nothing.
+    QVERIFY(!admin.saveConnection({}, QStringLiteral("Broken"), QStringLiteral("host:port"), {}, false));
+    QVERIFY2(admin.message().startsWith(QStringLiteral("Not saved: ")), qPrintable(admin.message()));
+    QCOMPARE(app.launcher().rowCount(), 1);
+
+    QVERIFY(admin.removeConnection(QStringLiteral("office")));
+    QCOMPARE(app.launcher().rowCount(), 0);
+    QVERIFY(admin.connections().isEmpty());
+    QCOMPARE(changed.count(), 3);
+
+    // The same through the panel's form, as an administrator at the device fills it in.
+    QQuickWindow* w = app.window();
+    QVERIFY(QMetaObject::invokeMethod(w, "openAdmin"));
+    QQuickItem* name = nullptr;
+    QVERIFY(
+        waitUntil([&] { return (name = w->findChild<QQuickItem*>(QStringLiteral("adminConnName"))); }, 5000));
+    auto* address = w->findChild<QQuickItem*>(QStringLiteral("adminConnAddress"));
+    auto* password = w->findChild<QQuickItem*>(QStringLiteral("adminConnPassword"));
+    auto* save = w->findChild<QQuickItem*>(QStringLiteral("adminConnSave"));
+    QVERIFY(address && password && save);
+    name->setProperty("text", QStringLiteral("Lab machine"));
+    address->setProperty("text", QStringLiteral("lab.example:5930"));
+    password->setProperty("text", QStringLiteral("secret"));
+    QVERIFY(waitUntil([&] { return save->isVisible() && save->width() > 0; }, 5000));
+    QTest::mouseClick(w, Qt::LeftButton, {},
+                      save->mapToScene(QPointF(save->width() / 2, save->height() / 2)).toPoint());
+    QVERIFY2(waitUntil([&] { return app.launcher().rowCount() == 1; }, 5000), qPrintable(admin.message()));
+    QCOMPARE(admin.connections().first().toMap().value(QStringLiteral("id")).toString(),
+             QStringLiteral("lab-machine"));
+    QCOMPARE(name->property("text").toString(), QString()); // the form is cleared for the next one
+    saveShot(w, QStringLiteral("admin-connections"));
 }
 
 void TestShell::kioskWithoutPinKeepsSettingsLocked() {
@@ -685,17 +835,10 @@ void TestShell::displaysOnTheirOwnScreens() {
     TestServerProcess server({QStringLiteral("--displays"), QStringLiteral("2"), QStringLiteral("--size"),
                               QStringLiteral("640x480")});
     QVERIFY(server.port());
-    ConnectionTarget t;
-    t.spec.host = t.options.host = QStringLiteral("127.0.0.1");
-    t.spec.port = t.options.port = server.port();
-    t.spec.title = QStringLiteral("two displays");
-    t.options.videoCodecs = {QStringLiteral("off")};
-    ShellStart start = startFor(t);
-    start.fullScreen = true;
-    ShellApp app(std::move(start));
-    QVERIFY(app.load());
-    app.begin();
-    QVERIFY2(waitState(app, QStringLiteral("connected")), qPrintable(app.controller().message()));
+    QString why;
+    const auto shell = connectedFullScreenShell(server, QStringLiteral("two displays"), &why);
+    QVERIFY2(shell, qPrintable(why));
+    ShellApp& app = *shell;
 
     QPointer<QQuickWindow> second; // the window must stay while the display changes mode
     QVERIFY(waitUntil([&] { return (second = shellWindow(QStringLiteral("displayWindow1"))) != nullptr; },
@@ -704,27 +847,14 @@ void TestShell::displaysOnTheirOwnScreens() {
     QCOMPARE(second->visibility(), QWindow::FullScreen);
     QCOMPARE(app.window()->screen(), screens[0]);
 
-    // One monitors config for both windows: each screen's size (width a multiple of 8), side
-    // by side in display order.
-    const auto px = [](QScreen* s) { return (QSizeF(s->size()) * s->devicePixelRatio()).toSize(); };
-    const QSize first = px(screens[0]);
-    const QSize other = px(screens[1]);
-    // Until both windows have said their size, a display keeps the size it has: no config may
-    // leave one out (the guest would switch that monitor off).
-    const QString want = QStringLiteral("AGENT monitors-config 2 %1x%2+0+0 %3x%4+%1+0 use-pos")
-                             .arg(first.width() & ~7)
-                             .arg(first.height())
-                             .arg(other.width() & ~7)
-                             .arg(other.height());
+    // Monitor i is display i: display 1 takes the second screen's size.
+    const ScreenPair sizes = monitorSizes(screens);
     QString config;
-    while (config != want) {
-        config = server.waitLine(QStringLiteral("AGENT monitors-config"));
-        qInfo() << config;
-        QVERIFY2(config.startsWith(QStringLiteral("AGENT monitors-config 2 ")), qPrintable(config));
-    }
+    QVERIFY2(waitForSideBySideConfig(server, sizes, &config), qPrintable(config));
     QVERIFY(
         !server
-             .waitLine(QStringLiteral("DISPLAY 1 RESIZED %1x%2").arg(other.width() & ~7).arg(other.height()))
+             .waitLine(
+                 QStringLiteral("DISPLAY 1 RESIZED %1x%2").arg(sizes.other.width()).arg(sizes.other.height()))
              .isEmpty());
 
     // The window shows display 1's picture as the server has it, pixel for pixel.
@@ -776,17 +906,10 @@ void TestShell::headsOnTheirOwnScreens() {
     TestServerProcess server({QStringLiteral("--heads"), QStringLiteral("2"), QStringLiteral("--size"),
                               QStringLiteral("640x480")});
     QVERIFY(server.port());
-    ConnectionTarget t;
-    t.spec.host = t.options.host = QStringLiteral("127.0.0.1");
-    t.spec.port = t.options.port = server.port();
-    t.spec.title = QStringLiteral("two heads");
-    t.options.videoCodecs = {QStringLiteral("off")};
-    ShellStart start = startFor(t);
-    start.fullScreen = true;
-    ShellApp app(std::move(start));
-    QVERIFY(app.load());
-    app.begin();
-    QVERIFY2(waitState(app, QStringLiteral("connected")), qPrintable(app.controller().message()));
+    QString why;
+    const auto shell = connectedFullScreenShell(server, QStringLiteral("two heads"), &why);
+    QVERIFY2(shell, qPrintable(why));
+    ShellApp& app = *shell;
 
     QPointer<QQuickWindow> second;
     QVERIFY(
@@ -794,28 +917,17 @@ void TestShell::headsOnTheirOwnScreens() {
     QCOMPARE(second->screen(), screens[1]);
     QCOMPARE(second->visibility(), QWindow::FullScreen);
 
-    const auto px = [](QScreen* s) { return (QSizeF(s->size()) * s->devicePixelRatio()).toSize(); };
-    const QSize first = px(screens[0]);
-    const QSize other = px(screens[1]);
-    const QString want = QStringLiteral("AGENT monitors-config 2 %1x%2+0+0 %3x%4+%1+0 use-pos")
-                             .arg(first.width() & ~7)
-                             .arg(first.height())
-                             .arg(other.width() & ~7)
-                             .arg(other.height());
+    // Monitor i is head i of display 0: the driver lays the heads out as asked.
+    const ScreenPair sizes = monitorSizes(screens);
     QString config;
-    while (config != want) {
-        config = server.waitLine(QStringLiteral("AGENT monitors-config"));
-        qInfo() << config;
-        QVERIFY2(config.startsWith(QStringLiteral("AGENT monitors-config 2 ")), qPrintable(config));
-    }
-    const QString heads = server.waitLine(QStringLiteral("HEADS"));
-    QCOMPARE(heads, QStringLiteral("HEADS 2 %1x%2+0+0 %3x%4+%1+0")
-                        .arg(first.width() & ~7)
-                        .arg(first.height())
-                        .arg(other.width() & ~7)
-                        .arg(other.height()));
-    const QRect head0(0, 0, first.width() & ~7, first.height());
-    const QRect head1(head0.right() + 1, 0, other.width() & ~7, other.height());
+    QVERIFY2(waitForSideBySideConfig(server, sizes, &config), qPrintable(config));
+    const QRect head0(QPoint(0, 0), sizes.first);
+    const QRect head1(QPoint(head0.right() + 1, 0), sizes.other);
+    QCOMPARE(server.waitLine(QStringLiteral("HEADS")), QStringLiteral("HEADS 2 %1x%2+0+0 %3x%4+%1+0")
+                                                           .arg(head0.width())
+                                                           .arg(head0.height())
+                                                           .arg(head1.width())
+                                                           .arg(head1.height()));
 
     QTemporaryDir dir;
     const QString dump = dir.filePath(QStringLiteral("surface.ppm"));

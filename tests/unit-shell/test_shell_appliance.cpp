@@ -12,6 +12,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -422,6 +423,85 @@ private slots:
         // Kiosk: no user directory.
         catalog.load(system, QString());
         QCOMPARE(catalog.entries().size(), 1);
+    }
+
+    // What the admin panel writes: the launcher loads it back as typed, passwords in files only
+    // root can read, ids from the name, and the image's connections keep their ids.
+    void catalogAdminConnections() {
+        QTemporaryDir root;
+        const QString system = ConnectionCatalog::systemDirForRoot(root.path());
+        const QString admin = ConnectionCatalog::adminDirForRoot(root.path());
+        QCOMPARE(admin, root.filePath("var/lib/saffron/connections.d"));
+        writeFile(system + "/office-pc.conf", "[connection]\nname=Image's office\nuri=spice://img:1\n");
+        QString error;
+        // A password with a backslash and spaces at both ends survives the key file's escapes.
+        const QString id = ConnectionCatalog::writeAdminEntry(
+            admin, {"Office PC", "desk.example:5900", " s3c\\ret ", false}, {}, &error);
+        QVERIFY2(id == "office-pc", qPrintable(error));
+        const QString second = ConnectionCatalog::writeAdminEntry(
+            admin, {"Lab", "spice://lab.example?tls-port=5901", {}, true}, {}, &error);
+        QVERIFY2(second == "lab", qPrintable(error));
+        // The same name again: a new id, the first file untouched.
+        QCOMPARE(ConnectionCatalog::writeAdminEntry(admin, {"Lab", "lab2:5900", {}, false}, {}, &error),
+                 QString("lab-2"));
+        QFileInfo written(admin + "/office-pc.conf");
+        QCOMPARE(written.permissions() &
+                     (QFile::ReadGroup | QFile::ReadOther | QFile::WriteGroup | QFile::WriteOther),
+                 QFile::Permissions());
+
+        ConnectionCatalog catalog;
+        catalog.load(system, {}, admin);
+        // The image's office-pc wins; the admin's file of that id is reported and skipped.
+        QCOMPARE(catalog.find("office-pc")->name, QString("Image's office"));
+        QVERIFY(!catalog.find("office-pc")->fromAdminDir);
+        QVERIFY(problemsText(catalog.problems()).contains(admin + "/office-pc.conf: a system connection"));
+        const CatalogEntry* lab = catalog.find("lab");
+        QVERIFY(lab && lab->fromAdminDir);
+        QCOMPARE(lab->spec.host, QString("lab.example"));
+        QCOMPARE(lab->spec.tlsPort, quint16(5901));
+        QVERIFY(lab->passwordFree && !lab->needsPassword());
+
+        catalog.load({}, {}, admin);
+        const CatalogEntry* office = catalog.find("office-pc");
+        QVERIFY(office && office->fromAdminDir);
+        QCOMPARE(office->spec.host, QString("desk.example"));
+        QCOMPARE(office->spec.port, quint16(5900));
+        QCOMPARE(office->spec.password, QString(" s3c\\ret "));
+        QVERIFY(catalog.problems().isEmpty());
+
+        // Replacing keeps the id; a user file of an admin id is skipped like one of a system id.
+        QCOMPARE(
+            ConnectionCatalog::writeAdminEntry(admin, {"Lab (new)", "lab3:5930", {}, false}, "lab", &error),
+            QString("lab"));
+        const QString user = root.filePath("user");
+        writeFile(user + "/lab.conf", "[connection]\nuri=spice://u:1\n");
+        catalog.load({}, user, admin);
+        QCOMPARE(catalog.find("lab")->name, QString("Lab (new)"));
+        QCOMPARE(catalog.find("lab")->spec.port, quint16(5930));
+        QVERIFY(problemsText(catalog.problems()).contains(user + "/lab.conf: an admin-made connection"));
+
+        // Refused before anything is written.
+        const auto refused = [&](ConnectionCatalog::AdminDraft draft, const QString& id, const char* why) {
+            QString e;
+            const QString got = ConnectionCatalog::writeAdminEntry(admin, draft, id, &e);
+            if (!got.isEmpty() || !e.contains(QLatin1String(why)))
+                qWarning() << "expected a refusal with" << why << "got" << got << e;
+            return got.isEmpty() && e.contains(QLatin1String(why));
+        };
+        QVERIFY(refused({"", "h:1", {}, false}, {}, "name"));
+        QVERIFY(refused({"X", "", {}, false}, {}, "address"));
+        QVERIFY(refused({"X", "h:1?password=p", {}, false}, {}, "own field"));
+        QVERIFY(refused({"X", "h:notaport", {}, false}, {}, "port"));
+        QVERIFY(refused({"X\nhost=evil", "h:1", {}, false}, {}, "control"));
+        QVERIFY(refused({"X", "h:1", {}, false}, "../escape", "not a connection id"));
+        QVERIFY(refused({"X", "spice+unix:///run/s.sock", "pw", false}, {}, "unix socket"));
+        QCOMPARE(QDir(admin).entryList(QDir::Files).size(), 3);
+
+        QVERIFY2(ConnectionCatalog::removeAdminEntry(admin, "lab-2", &error), qPrintable(error));
+        QVERIFY(!ConnectionCatalog::removeAdminEntry(admin, "lab-2", &error));
+        QVERIFY(!ConnectionCatalog::removeAdminEntry(admin, "../../etc/passwd", &error));
+        catalog.load({}, {}, admin);
+        QCOMPARE(catalog.entries().size(), 2);
     }
 
     void catalogWarnsAboutReadablePasswordFiles() {

@@ -57,7 +57,91 @@ Popup {
                 onToggled: Admin.setValue("shell/virtual-keyboard", checked ? "true" : "false")
                 palette.windowText: "white"
             }
+            // Connections made here (the image's own are not listed: they are not ours to change).
+            Label { text: qsTr("Connections"); color: "white"; font.pixelSize: 18; Layout.topMargin: 8 }
+            Repeater {
+                model: Admin.connections
+                delegate: RowLayout {
+                    required property var modelData
+                    Layout.fillWidth: true
+                    Label {
+                        Layout.fillWidth: true
+                        text: modelData.name + "  —  " + modelData.address
+                        color: "white"
+                        elide: Text.ElideRight
+                    }
+                    Button {
+                        text: qsTr("Edit")
+                        onClicked: {
+                            connectionForm.editingId = modelData.id
+                            connName.text = modelData.name
+                            connAddress.text = modelData.address
+                            connPassword.text = ""
+                            connPasswordFree.checked = modelData.passwordFree
+                        }
+                    }
+                    Button {
+                        text: qsTr("Remove")
+                        onClicked: Admin.removeConnection(modelData.id)
+                    }
+                }
+            }
+            GridLayout {
+                id: connectionForm
+                property string editingId: ""
+                function clear() {
+                    editingId = ""
+                    connName.text = ""
+                    connAddress.text = ""
+                    connPassword.text = ""
+                    connPasswordFree.checked = false
+                }
+                Layout.fillWidth: true
+                columns: 2
+                TextField {
+                    id: connName
+                    objectName: "adminConnName"
+                    Layout.fillWidth: true
+                    placeholderText: qsTr("Name shown on the tile")
+                }
+                TextField {
+                    id: connAddress
+                    objectName: "adminConnAddress"
+                    Layout.fillWidth: true
+                    inputMethodHints: Qt.ImhNoAutoUppercase | Qt.ImhUrlCharactersOnly
+                    placeholderText: qsTr("host:port or spice://host?tls-port=N")
+                }
+                TextField {
+                    id: connPassword
+                    objectName: "adminConnPassword"
+                    Layout.fillWidth: true
+                    echoMode: TextInput.Password
+                    placeholderText: connectionForm.editingId === "" ? qsTr("Password (optional)")
+                                                                    : qsTr("Password (empty: unchanged)")
+                }
+                CheckBox {
+                    id: connPasswordFree
+                    objectName: "adminConnPasswordFree"
+                    text: qsTr("Needs no password")
+                    palette.windowText: "white"
+                }
+                Button {
+                    objectName: "adminConnSave"
+                    text: connectionForm.editingId === "" ? qsTr("Add connection") : qsTr("Save connection")
+                    onClicked: {
+                        if (Admin.saveConnection(connectionForm.editingId, connName.text, connAddress.text,
+                                                 connPassword.text, connPasswordFree.checked))
+                            connectionForm.clear()
+                    }
+                }
+                Button {
+                    visible: connectionForm.editingId !== ""
+                    text: qsTr("Cancel")
+                    onClicked: connectionForm.clear()
+                }
+            }
             RowLayout {
+                Layout.topMargin: 8
                 TextField {
                     id: newPin
                     Layout.fillWidth: true

@@ -24,7 +24,7 @@ Rectangle {
         }
         Label {
             visible: grid.count === 0
-            text: qsTr("No connections are configured. An administrator adds them in /etc/saffron/connections.d/.")
+            text: qsTr("No connections are configured. An administrator adds them under Administration…, or in /etc/saffron/connections.d/.")
             color: "#c8d0d8"
             font.pixelSize: 18
             wrapMode: Text.Wrap

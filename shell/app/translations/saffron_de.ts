@@ -35,6 +35,50 @@
         <source>Close</source>
         <translation>Schließen</translation>
     </message>
+    <message>
+        <source>Connections</source>
+        <translation>Verbindungen</translation>
+    </message>
+    <message>
+        <source>Edit</source>
+        <translation>Bearbeiten</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>Entfernen</translation>
+    </message>
+    <message>
+        <source>Name shown on the tile</source>
+        <translation>Name auf der Kachel</translation>
+    </message>
+    <message>
+        <source>host:port or spice://host?tls-port=N</source>
+        <translation>Host:Port oder spice://host?tls-port=N</translation>
+    </message>
+    <message>
+        <source>Password (optional)</source>
+        <translation>Passwort (optional)</translation>
+    </message>
+    <message>
+        <source>Password (empty: unchanged)</source>
+        <translation>Passwort (leer: unverändert)</translation>
+    </message>
+    <message>
+        <source>Needs no password</source>
+        <translation>Kein Passwort nötig</translation>
+    </message>
+    <message>
+        <source>Add connection</source>
+        <translation>Verbindung hinzufügen</translation>
+    </message>
+    <message>
+        <source>Save connection</source>
+        <translation>Verbindung speichern</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
 </context>
 <context>
     <name>Launcher</name>
@@ -47,8 +91,8 @@
         <translation>Verwaltung…</translation>
     </message>
     <message>
-        <source>No connections are configured. An administrator adds them in /etc/saffron/connections.d/.</source>
-        <translation>Es sind keine Verbindungen eingerichtet. Ein Administrator legt sie in /etc/saffron/connections.d/ an.</translation>
+        <source>No connections are configured. An administrator adds them under Administration…, or in /etc/saffron/connections.d/.</source>
+        <translation>Es sind keine Verbindungen eingerichtet. Ein Administrator legt sie unter „Verwaltung…“ oder in /etc/saffron/connections.d/ an.</translation>
     </message>
 </context>
 <context>
@@ -343,6 +387,34 @@
     <message>
         <source>PIN changed</source>
         <translation>PIN geändert</translation>
+    </message>
+    <message>
+        <source>Connections cannot be changed here</source>
+        <translation>Verbindungen können hier nicht geändert werden</translation>
+    </message>
+    <message>
+        <source>Not saved: %1</source>
+        <translation>Nicht gespeichert: %1</translation>
+    </message>
+    <message>
+        <source>Connection saved</source>
+        <translation>Verbindung gespeichert</translation>
+    </message>
+    <message>
+        <source>Not removed: %1</source>
+        <translation>Nicht entfernt: %1</translation>
+    </message>
+    <message>
+        <source>Connection removed</source>
+        <translation>Verbindung entfernt</translation>
+    </message>
+    <message>
+        <source>Connection saved; takes effect at the next start</source>
+        <translation>Verbindung gespeichert; gilt ab dem nächsten Start</translation>
+    </message>
+    <message>
+        <source>Connection removed; takes effect at the next start</source>
+        <translation>Verbindung entfernt; gilt ab dem nächsten Start</translation>
     </message>
 </context>
 <context>

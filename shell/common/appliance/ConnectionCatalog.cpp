@@ -1,5 +1,6 @@
 #include "common/appliance/ConnectionCatalog.h"
 
+#include "common/appliance/AtomicFile.h"
 #include "common/appliance/JournalLog.h"
 #include "connection/KeyFile.h"
 #include "connection/SpiceUri.h"
@@ -212,12 +213,19 @@ QString ConnectionCatalog::defaultUserDir() {
     return config + QStringLiteral("/saffron/connections.d");
 }
 
-void ConnectionCatalog::load(const QString& systemDir, const QString& userDir) {
+QString ConnectionCatalog::adminDirForRoot(const QString& root) {
+    return QDir(root).filePath(QStringLiteral("var/lib/saffron/connections.d"));
+}
+
+void ConnectionCatalog::load(const QString& systemDir, const QString& userDir, const QString& adminDir) {
     entries_.clear();
     problems_.clear();
-    loadDir(systemDir, false);
+    if (!systemDir.isEmpty())
+        loadDir(systemDir, Origin::System);
+    if (!adminDir.isEmpty())
+        loadDir(adminDir, Origin::Admin);
     if (!userDir.isEmpty())
-        loadDir(userDir, true);
+        loadDir(userDir, Origin::User);
     std::stable_sort(entries_.begin(), entries_.end(), [](const CatalogEntry& a, const CatalogEntry& b) {
         if (a.order != b.order)
             return a.order < b.order;
@@ -228,7 +236,7 @@ void ConnectionCatalog::load(const QString& systemDir, const QString& userDir) {
     });
 }
 
-void ConnectionCatalog::loadDir(const QString& dir, bool userDir) {
+void ConnectionCatalog::loadDir(const QString& dir, Origin origin) {
     const QDir d(dir);
     if (!d.exists())
         return;
@@ -250,17 +258,19 @@ void ConnectionCatalog::loadDir(const QString& dir, bool userDir) {
         auto entry = parseEntry(data, path, dir, &problems_);
         if (!entry)
             continue;
-        if (userDir && find(entry->id)) {
-            problems_.append(
-                {path, 0,
-                 QStringLiteral("a system connection is already called '%1'; this one is skipped")
-                     .arg(entry->id),
-                 true});
+        if (origin != Origin::System && find(entry->id)) {
+            problems_.append({path, 0,
+                              QStringLiteral("%1 connection is already called '%2'; this one is skipped")
+                                  .arg(find(entry->id)->fromAdminDir ? QStringLiteral("an admin-made")
+                                                                     : QStringLiteral("a system"),
+                                       entry->id),
+                              true});
             continue;
         }
         JournalLog::addSecretsOf(entry->spec);
         entry->source = path;
-        entry->fromUserDir = userDir;
+        entry->fromUserDir = origin == Origin::User;
+        entry->fromAdminDir = origin == Origin::Admin;
         if (!entry->secretFile.isEmpty()) {
             struct stat st {};
             if (::stat(QFile::encodeName(entry->secretFile).constData(), &st) == 0) {
@@ -282,6 +292,137 @@ void ConnectionCatalog::loadDir(const QString& dir, bool userDir) {
         }
         entries_.append(std::move(*entry));
     }
+}
+
+namespace {
+
+// A value for a key file line: GLib escapes for what KeyFile::unescape reads back (backslash, and
+// spaces at either end, which a key file would otherwise trim).
+QString escapeValue(const QString& value) {
+    QString out;
+    for (qsizetype i = 0; i < value.size(); ++i) {
+        const QChar c = value[i];
+        if (c == u'\\')
+            out += QStringLiteral("\\\\");
+        else if (c == u' ' && (i == 0 || i == value.size() - 1))
+            out += QStringLiteral("\\s");
+        else
+            out += c;
+    }
+    return out;
+}
+
+QString idFromName(const QString& name) {
+    QString id;
+    for (const QChar c : name.toLower()) {
+        if ((c >= u'a' && c <= u'z') || (c >= u'0' && c <= u'9'))
+            id += c;
+        else if (!id.isEmpty() && !id.endsWith(u'-'))
+            id += u'-';
+    }
+    while (id.endsWith(u'-'))
+        id.chop(1);
+    return id.left(60).isEmpty() ? QStringLiteral("connection") : id.left(60);
+}
+
+bool validId(const QString& id) {
+    if (id.isEmpty() || id.size() > 100 || id.startsWith(u'.'))
+        return false;
+    for (const QChar c : id)
+        if (!(c.isLetterOrNumber() && c.unicode() < 128) && c != u'-' && c != u'_' && c != u'.')
+            return false;
+    return true;
+}
+
+} // namespace
+
+QString ConnectionCatalog::writeAdminEntry(const QString& adminDir, const AdminDraft& draft,
+                                           const QString& id, QString* error) {
+    const QString name = draft.name.trimmed();
+    if (name.isEmpty()) {
+        *error = QStringLiteral("a connection needs a name");
+        return {};
+    }
+    for (const QString& field : {name, draft.address, draft.password})
+        if (hasControlCharacter(field)) {
+            *error = QStringLiteral("line breaks and control characters are not allowed");
+            return {};
+        }
+    QString address = draft.address.trimmed();
+    if (address.isEmpty()) {
+        *error = QStringLiteral("a connection needs an address");
+        return {};
+    }
+    // "host:port" is what people type; the launcher stores it as the URI it means.
+    if (!address.contains(QStringLiteral("://")))
+        address = QStringLiteral("spice://") + address;
+    const ConnectionResult parsed = parseSpiceUri(address);
+    if (!parsed) {
+        *error = parsed.error();
+        return {};
+    }
+    if (!parsed.spec().password.isEmpty()) {
+        *error = QStringLiteral("give the password in its own field, not in the address");
+        return {};
+    }
+
+    QString fileId = id;
+    if (fileId.isEmpty()) {
+        const QString base = idFromName(name);
+        fileId = base;
+        for (int n = 2; QFileInfo::exists(QDir(adminDir).filePath(fileId + QStringLiteral(".conf"))); ++n)
+            fileId = base + QLatin1Char('-') + QString::number(n);
+    } else if (!validId(fileId)) {
+        *error = QStringLiteral("'%1' is not a connection id").arg(fileId.left(40));
+        return {};
+    }
+
+    // A password goes with the address's own keys (a URI may not be combined with them).
+    QStringList lines{QStringLiteral("[connection]"), QStringLiteral("name=") + escapeValue(name)};
+    if (draft.passwordFree)
+        lines << QStringLiteral("password-free=true");
+    const ConnectionSpec& spec = parsed.spec();
+    if (draft.password.isEmpty() || !spec.unixSocketPath.isEmpty()) {
+        if (!draft.password.isEmpty()) {
+            *error = QStringLiteral("a password cannot be stored for a unix socket connection");
+            return {};
+        }
+        lines << QStringLiteral("uri=") + escapeValue(address);
+    } else {
+        lines << QStringLiteral("host=") + escapeValue(spec.host);
+        if (spec.port)
+            lines << QStringLiteral("port=%1").arg(spec.port);
+        if (spec.tlsPort)
+            lines << QStringLiteral("tls-port=%1").arg(spec.tlsPort);
+        lines << QStringLiteral("password=") + escapeValue(draft.password);
+    }
+    const QByteArray data = (lines.join(u'\n') + u'\n').toUtf8();
+    const QString path = QDir(adminDir).filePath(fileId + QStringLiteral(".conf"));
+    QList<CatalogProblem> problems;
+    if (!parseEntry(data, path, adminDir, &problems)) {
+        *error = problems.isEmpty() ? QStringLiteral("not a valid connection") : problems.last().message;
+        return {};
+    }
+    if (!QDir().mkpath(adminDir)) {
+        *error = QStringLiteral("cannot create %1").arg(adminDir);
+        return {};
+    }
+    if (!AtomicFile::write(path, data, 0600, error))
+        return {};
+    return fileId;
+}
+
+bool ConnectionCatalog::removeAdminEntry(const QString& adminDir, const QString& id, QString* error) {
+    if (!validId(id)) {
+        *error = QStringLiteral("'%1' is not a connection id").arg(id.left(40));
+        return false;
+    }
+    QFile file(QDir(adminDir).filePath(id + QStringLiteral(".conf")));
+    if (!file.remove()) {
+        *error = QStringLiteral("cannot remove %1: %2").arg(file.fileName(), file.errorString());
+        return false;
+    }
+    return true;
 }
 
 const CatalogEntry* ConnectionCatalog::find(const QString& id) const {

@@ -16,10 +16,11 @@ struct CatalogEntry {
     QString id;     // file name without ".conf"; a user file with a system id is skipped
     QString source; // the file it came from
     bool fromUserDir = false;
-    QString name;        // shown on the tile; defaults to the id
-    QString description; // optional second line
-    QString icon;        // optional icon name or path, as written
-    int order = 0;       // tiles sort by order, then name (case-insensitive), then id
+    bool fromAdminDir = false; // made in the admin panel: the panel may change or remove it
+    QString name;              // shown on the tile; defaults to the id
+    QString description;       // optional second line
+    QString icon;              // optional icon name or path, as written
+    int order = 0;             // tiles sort by order, then name (case-insensitive), then id
     bool passwordFree = false;
     ConnectionSpec spec;
     // The file the stored password came from (this file or its vv= file); empty without one.
@@ -66,11 +67,32 @@ class ConnectionCatalog {
 public:
     static constexpr qsizetype kMaxFiles = 512;
 
-    // Loads from the two directories; an empty userDir means none (kiosk mode).
-    void load(const QString& systemDir, const QString& userDir);
+    // Loads from the directories; an empty userDir means none (kiosk mode), an empty adminDir
+    // too. System connections win over admin-made ones of the same id, both over the user's.
+    void load(const QString& systemDir, const QString& userDir, const QString& adminDir = {});
     // The default directories for a settings root ("/" on the appliance).
     static QString systemDirForRoot(const QString& root);
     static QString defaultUserDir();
+    // Where the admin panel keeps the connections it makes: <root>/var/lib/saffron/connections.d,
+    // beside the admin settings (the image's /etc may be read-only, and what an administrator
+    // set up at the device is state, not the image's configuration).
+    static QString adminDirForRoot(const QString& root);
+
+    // A connection as the administrator types it in the admin panel.
+    struct AdminDraft {
+        QString name;
+        QString address;  // spice://host:port?tls-port=N, spice+unix:///path, or host:port
+        QString password; // empty: none stored (the launcher asks, unless passwordFree)
+        bool passwordFree = false;
+    };
+    // Writes the draft as <adminDir>/<id>.conf, atomically and mode 0600 (it may hold a
+    // password). The file is parsed back with parseEntry() before it is written, so what is
+    // saved is what the launcher will load. `id` empty: a new one from the name (lower-case
+    // letters, digits, '-'), unique in the directory; otherwise that file is replaced. Returns
+    // the id, or an empty string with *error set.
+    static QString writeAdminEntry(const QString& adminDir, const AdminDraft& draft, const QString& id,
+                                   QString* error);
+    static bool removeAdminEntry(const QString& adminDir, const QString& id, QString* error);
 
     const QList<CatalogEntry>& entries() const { return entries_; }
     const QList<CatalogProblem>& problems() const { return problems_; }
@@ -82,7 +104,8 @@ public:
                                                   const QString& baseDir, QList<CatalogProblem>* problems);
 
 private:
-    void loadDir(const QString& dir, bool userDir);
+    enum class Origin { System, Admin, User };
+    void loadDir(const QString& dir, Origin origin);
 
     QList<CatalogEntry> entries_;
     QList<CatalogProblem> problems_;
