@@ -25,14 +25,30 @@ AudioDevicesModel::AudioDevicesModel(QObject* parent) : QObject(parent) {
     options.changed = [this] {
         QMetaObject::invokeMethod(this, &AudioDevicesModel::refresh, Qt::QueuedConnection);
     };
-    std::string error;
-    list_ = AudioDeviceList::open(std::move(options), error);
-    if (!list_)
-        qCInfo(lcAudioDevices).noquote() << "no device choice:" << QString::fromStdString(error);
-    refresh();
+    opener_ = std::thread([this, options = std::move(options)]() mutable {
+        std::string error;
+        // Shared: a queued call's functor must be copyable. Dropped with the call if this
+        // object is gone by then (the destructor waits for this thread, not for the call).
+        auto list = std::shared_ptr<AudioDeviceList>(AudioDeviceList::open(std::move(options), error));
+        QMetaObject::invokeMethod(
+            this,
+            [this, list, error] {
+                if (!list) {
+                    qCInfo(lcAudioDevices).noquote() << "no device choice:" << QString::fromStdString(error);
+                    return;
+                }
+                list_ = list;
+                refresh();
+                emit changed(); // available() too, even with no device listed yet
+            },
+            Qt::QueuedConnection);
+    });
 }
 
-AudioDevicesModel::~AudioDevicesModel() = default;
+AudioDevicesModel::~AudioDevicesModel() {
+    if (opener_.joinable())
+        opener_.join();
+}
 
 void AudioDevicesModel::refresh() {
     if (!list_)

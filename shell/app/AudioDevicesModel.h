@@ -3,6 +3,7 @@
 #include <QObject>
 #include <QVariantList>
 #include <memory>
+#include <thread>
 
 namespace saffron {
 
@@ -11,12 +12,14 @@ class AudioDeviceList;
 // The machine's speakers and microphones for the session menu's device choice: PipeWire's
 // Audio/Sink and Audio/Source nodes (media/ AudioDeviceList), updated while devices come and go.
 // Each entry is {name, description}; `name` is what Controller.audioOutput/audioInput take. Empty
-// lists when there is no PipeWire (the menu then offers only the system default).
+// lists when there is no PipeWire (the menu then offers only the system default). The daemon is
+// asked on a thread of its own: opening waits for its first listing (up to a second), and the
+// shell starts connecting and draws its first frame meanwhile.
 class AudioDevicesModel : public QObject {
     Q_OBJECT
     Q_PROPERTY(QVariantList outputs READ outputs NOTIFY changed)
     Q_PROPERTY(QVariantList inputs READ inputs NOTIFY changed)
-    Q_PROPERTY(bool available READ available CONSTANT)
+    Q_PROPERTY(bool available READ available NOTIFY changed)
 public:
     explicit AudioDevicesModel(QObject* parent = nullptr);
     ~AudioDevicesModel() override;
@@ -31,7 +34,8 @@ signals:
 private:
     void refresh();
 
-    std::unique_ptr<AudioDeviceList> list_;
+    std::thread opener_;
+    std::shared_ptr<AudioDeviceList> list_;
     QVariantList outputs_;
     QVariantList inputs_;
 };
