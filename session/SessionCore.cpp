@@ -22,7 +22,11 @@ SessionCore::~SessionCore() {
 void SessionCore::start() {
     // The display channel's link advertises the decodable video codecs; probing the decoders
     // (GStreamer registry, one small decode each) overlaps the main channel's connection.
-    decoderProbe_ = VideoStreams::probeInBackground(options_);
+    // Posted, not polled: the display channel links the moment the probes are done. A call
+    // queued for this object is dropped if it is gone (the destructor waits for the probes).
+    decoderProbe_ = VideoStreams::probeInBackground(options_, [this] {
+        QMetaObject::invokeMethod(this, &SessionCore::decoderProbesFinished, Qt::QueuedConnection);
+    });
     main_ = new MainChannel(options_, this);
     track(main_);
     connect(main_, &MainChannel::multimediaTimeChanged, this, [this](uint32_t mm) { clock_->sync(mm); });
@@ -187,7 +191,7 @@ void SessionCore::setMicrophoneMuted(bool muted) {
 
 void SessionCore::openWhenDecodersProbed(Channel* display) {
     // The display channel's link advertises the video codecs that decode here, so it waits for
-    // the probes started in start(), but on a timer, never blocking this thread, and only for
+    // the probes started in start(), never blocking this thread, and only for
     // kDecoderProbeWaitMs: on a machine where probing is that slow (a VM without KVM) the session
     // goes on with the codecs probed so far.
     const auto probed = [this] {
@@ -199,21 +203,22 @@ void SessionCore::openWhenDecodersProbed(Channel* display) {
         display->open(sessionId);
         return;
     }
-    auto* poll = new QTimer(display);
-    poll->setInterval(20);
-    QElapsedTimer waited;
-    waited.start();
-    connect(poll, &QTimer::timeout, display, [display, poll, waited, probed, sessionId] {
-        const bool done = probed();
-        if (!done && waited.elapsed() < kDecoderProbeWaitMs)
+    // Whichever comes first, once: the probes' end or the time limit.
+    auto opened = std::make_shared<bool>(false);
+    const auto openOnce = [display, sessionId, opened](bool late) {
+        if (*opened)
             return;
-        if (!done)
+        *opened = true;
+        if (late)
             qCWarning(lcSession) << "video decoder probes still running after" << kDecoderProbeWaitMs
                                  << "ms: linking" << display->name() << "with the codecs probed so far";
-        poll->deleteLater();
         display->open(sessionId);
-    });
-    poll->start();
+    };
+    connect(this, &SessionCore::decoderProbesFinished, display, [openOnce] { openOnce(false); });
+    QTimer::singleShot(kDecoderProbeWaitMs, display, [openOnce, probed] { openOnce(!probed()); });
+    // Finished between the check above and the connection: its signal may have gone already.
+    if (probed())
+        openOnce(false);
 }
 
 void SessionCore::end(const QString& error, EndReason reason, const QString& details) {

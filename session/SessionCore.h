@@ -56,6 +56,8 @@ signals:
     // Session thread, before the channel connects: attach a consumer (DirectConnection) here so
     // that no byte from the guest side is missed.
     void usbRedirCreated(saffron::UsbRedirChannel* channel);
+    // Session thread: the decoder probes started in start() have all finished.
+    void decoderProbesFinished();
 
 private:
     static constexpr int kMaxChannelsPerType = 8;

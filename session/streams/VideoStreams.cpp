@@ -146,12 +146,13 @@ VideoStreams::~VideoStreams() {
         erase(streams_.begin(), Picture::Drop);
 }
 
-std::shared_future<void> VideoStreams::probeInBackground(const SessionOptions& options) {
+std::shared_future<void> VideoStreams::probeInBackground(const SessionOptions& options,
+                                                         std::function<void()> done) {
     // One thread per codec: the selector probes codecs independently (and caches), and the
     // slowest probe (avdec_h264 loading libavcodec, ~120 ms here) then bounds the wait instead of
     // the sum of all five.
     return std::async(std::launch::async,
-                      [options] {
+                      [options, done = std::move(done)] {
                           std::vector<std::future<void>> probes;
                           for (VideoCodec c : kAllVideoCodecs)
                               if (allowedByUser(options, c))
@@ -160,6 +161,8 @@ std::shared_future<void> VideoStreams::probeInBackground(const SessionOptions& o
                                   }));
                           for (auto& p : probes)
                               p.wait();
+                          if (done)
+                              done();
                       })
         .share();
 }

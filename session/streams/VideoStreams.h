@@ -70,7 +70,9 @@ public:
     // the display channel's link, which needs the results, does not wait for them: the session
     // calls it before it connects and opens the display channel once the future is ready (or a
     // few seconds have passed). Waiting on the future is only needed before exiting.
-    static std::shared_future<void> probeInBackground(const SessionOptions& options);
+    // `done` runs on the probing thread when the last probe has finished.
+    static std::shared_future<void> probeInBackground(const SessionOptions& options,
+                                                      std::function<void()> done = {});
     // MULTI_CODEC, STREAM_REPORT and CODEC_* for each codec a decoder here handles. Never waits:
     // a codec whose probe is still running is not offered.
     static void addCapabilities(Capabilities& caps, const SessionOptions& options);
