@@ -383,6 +383,22 @@ private slots:
         const int settleSeconds = adaptive ? 12 : 0;
         const int watchSeconds = adaptive ? 15 : 12;
         std::this_thread::sleep_for(std::chrono::seconds(settleSeconds));
+        int extra = 0; // tenths of a second waited beyond the settle time
+        if (adaptive) {
+            // A stall of this loaded machine during the settle (PipeWire's graph a cycle or ten
+            // late) leaves a burst that the controller drains at 0.5 % (the 1 % limit less the
+            // drift), up to 18 s for what stays below the skip threshold. That drain is
+            // driftControllerRecoversFromABurst's subject; this test watches the steady state,
+            // so it waits (at most 30 s more) for the fill to be back in the band.
+            const auto settled = [&] {
+                const double fill = playback->stats().smoothedFillMs;
+                return fill >= low && fill <= high;
+            };
+            for (; extra < 300 && !settled(); ++extra)
+                std::this_thread::sleep_for(100ms);
+            if (extra > 0)
+                qInfo("the fill came back into the band %.1f s after the settle time", extra / 10.0);
+        }
         std::vector<double> fills;
         double minSmoothed = 1e9;
         double maxSmoothed = 0;
@@ -399,7 +415,8 @@ private slots:
             ratioSum += s.correctionRatio;
             if (i % 10 == 9) {
                 qInfo("t=%2ds fill %.1f ms (smoothed %.1f), ratio %.5f, latency %.1f ms",
-                      settleSeconds + i / 10 + 1, s.fillMs, s.smoothedFillMs, s.correctionRatio, s.latencyMs);
+                      settleSeconds + (extra + i) / 10 + 1, s.fillMs, s.smoothedFillMs, s.correctionRatio,
+                      s.latencyMs);
             }
         }
         feeder.stop();
