@@ -188,6 +188,27 @@ std::optional<KeyFile> KeyFile::parse(const QByteArray& data, QString* error) {
     return file;
 }
 
+QString KeyFile::escape(QStringView value) {
+    QString out;
+    out.reserve(value.size());
+    for (qsizetype i = 0; i < value.size(); ++i) {
+        const QChar c = value[i];
+        if (c == u'\\')
+            out += QStringLiteral("\\\\");
+        else if (c == u'\n')
+            out += QStringLiteral("\\n");
+        else if (c == u'\r')
+            out += QStringLiteral("\\r");
+        else if (c == u'\t')
+            out += QStringLiteral("\\t");
+        else if (c == u' ' && (i == 0 || i == value.size() - 1))
+            out += QStringLiteral("\\s");
+        else
+            out += c;
+    }
+    return out;
+}
+
 std::optional<QString> KeyFile::unescape(QStringView raw, QString* error) {
     QString out;
     out.reserve(raw.size());

@@ -39,6 +39,9 @@ public:
 
     // GLib value escapes: \s (space), \n, \t, \r, \\. Anything else after '\' is an error.
     static std::optional<QString> unescape(QStringView raw, QString* error);
+    // The inverse of unescape(), for writers: backslash, newline, carriage return and tab escaped,
+    // and a space at either end written as \s so that no reader trims it.
+    static QString escape(QStringView value);
     // A GLib string list: items separated by ';' (a trailing ';' ends the list, "\;" is a
     // literal ';'), each item unescaped as above.
     static std::optional<QStringList> unescapeList(QStringView raw, QString* error);

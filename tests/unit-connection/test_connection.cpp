@@ -95,6 +95,7 @@ private slots:
     void proxyUrl_data();
     void proxyUrl();
     void keyFileLists();
+    void keyFileEscapeRoundTrip();
     void utf8Validation();
     void channelSecurity();
 };
@@ -1084,6 +1085,30 @@ void TestConnection::channelSecurity() {
     QVERIFY(checkChannelNames(kSpiceChannelNames, false, &error));
     QVERIFY(!checkChannelNames(QStringList{QStringLiteral("Main")}, true, &error));
     QVERIFY(error.contains(u"unknown channel 'Main'"));
+}
+
+// What writers (admin-made connections, shell.conf) put in a file must read back unchanged,
+// through a whole key file, not only through unescape().
+void TestConnection::keyFileEscapeRoundTrip() {
+    const QStringList values{QStringLiteral("plain"),
+                             QStringLiteral(" leading"),
+                             QStringLiteral("trailing "),
+                             QStringLiteral(" "),
+                             QStringLiteral("a\\b"),
+                             QStringLiteral("line\nbreak\r\t"),
+                             QStringLiteral("\\s"),
+                             QStringLiteral("caf\u00e9 ; # = [x]"),
+                             QString()};
+    for (const QString& value : values) {
+        const QByteArray file = ("[g]\nk=" + KeyFile::escape(value) + "\n").toUtf8();
+        QString error;
+        const auto parsed = KeyFile::parse(file, &error);
+        QVERIFY2(parsed.has_value(), qPrintable(error));
+        QCOMPARE(parsed->entries().size(), 1);
+        const auto back = KeyFile::unescape(parsed->entries().front().rawValue, &error);
+        QVERIFY2(back.has_value(), qPrintable(error));
+        QCOMPARE(*back, value);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestConnection)

@@ -296,22 +296,6 @@ void ConnectionCatalog::loadDir(const QString& dir, Origin origin) {
 
 namespace {
 
-// A value for a key file line: GLib escapes for what KeyFile::unescape reads back (backslash, and
-// spaces at either end, which a key file would otherwise trim).
-QString escapeValue(const QString& value) {
-    QString out;
-    for (qsizetype i = 0; i < value.size(); ++i) {
-        const QChar c = value[i];
-        if (c == u'\\')
-            out += QStringLiteral("\\\\");
-        else if (c == u' ' && (i == 0 || i == value.size() - 1))
-            out += QStringLiteral("\\s");
-        else
-            out += c;
-    }
-    return out;
-}
-
 QString idFromName(const QString& name) {
     QString id;
     for (const QChar c : name.toLower()) {
@@ -378,7 +362,7 @@ QString ConnectionCatalog::writeAdminEntry(const QString& adminDir, const AdminD
     }
 
     // A password goes with the address's own keys (a URI may not be combined with them).
-    QStringList lines{QStringLiteral("[connection]"), QStringLiteral("name=") + escapeValue(name)};
+    QStringList lines{QStringLiteral("[connection]"), QStringLiteral("name=") + KeyFile::escape(name)};
     if (draft.passwordFree)
         lines << QStringLiteral("password-free=true");
     const ConnectionSpec& spec = parsed.spec();
@@ -387,14 +371,14 @@ QString ConnectionCatalog::writeAdminEntry(const QString& adminDir, const AdminD
             *error = QStringLiteral("a password cannot be stored for a unix socket connection");
             return {};
         }
-        lines << QStringLiteral("uri=") + escapeValue(address);
+        lines << QStringLiteral("uri=") + KeyFile::escape(address);
     } else {
-        lines << QStringLiteral("host=") + escapeValue(spec.host);
+        lines << QStringLiteral("host=") + KeyFile::escape(spec.host);
         if (spec.port)
             lines << QStringLiteral("port=%1").arg(spec.port);
         if (spec.tlsPort)
             lines << QStringLiteral("tls-port=%1").arg(spec.tlsPort);
-        lines << QStringLiteral("password=") + escapeValue(draft.password);
+        lines << QStringLiteral("password=") + KeyFile::escape(draft.password);
     }
     const QByteArray data = (lines.join(u'\n') + u'\n').toUtf8();
     const QString path = QDir(adminDir).filePath(fileId + QStringLiteral(".conf"));

@@ -121,29 +121,6 @@ bool validateKind(Kind kind, const QString& value, QString* error) {
     return false;
 }
 
-// GLib key-file escapes (the inverse of KeyFile::unescape): a leading space must be "\s" or
-// the reader would drop it.
-QString escapeValue(const QString& value) {
-    QString out;
-    out.reserve(value.size());
-    for (qsizetype i = 0; i < value.size(); ++i) {
-        const QChar c = value[i];
-        if (c == u'\\')
-            out += QStringLiteral("\\\\");
-        else if (c == u'\n')
-            out += QStringLiteral("\\n");
-        else if (c == u'\r')
-            out += QStringLiteral("\\r");
-        else if (c == u'\t')
-            out += QStringLiteral("\\t");
-        else if (c == u' ' && i == 0)
-            out += QStringLiteral("\\s");
-        else
-            out += c;
-    }
-    return out;
-}
-
 } // namespace
 
 QString SettingsProblem::text() const {
@@ -229,7 +206,7 @@ QByteArray ShellSettings::serialize(const QMap<QString, QString>& values) {
             text += QStringLiteral("\n[%1]\n").arg(group);
             currentGroup = group;
         }
-        text += it.key().mid(slash + 1) + u'=' + escapeValue(it.value()) + u'\n';
+        text += it.key().mid(slash + 1) + u'=' + KeyFile::escape(it.value()) + u'\n';
     }
     return text.toUtf8();
 }
