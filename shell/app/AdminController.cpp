@@ -103,19 +103,11 @@ QVariantList AdminController::connections() const {
     ConnectionCatalog catalog;
     catalog.load({}, {}, connectionsDir_);
     for (const CatalogEntry& e : catalog.entries()) {
-        // Written back the way the panel reads it (see writeAdminEntry), so editing round-trips.
-        QString address;
-        const QString host =
-            e.spec.host.contains(QLatin1Char(':')) ? QStringLiteral("[%1]").arg(e.spec.host) : e.spec.host;
-        if (!e.spec.unixSocketPath.isEmpty())
-            address = QStringLiteral("spice+unix://") + e.spec.unixSocketPath;
-        else if (!e.spec.tlsPort)
-            address = QStringLiteral("%1:%2").arg(host).arg(e.spec.port);
-        else if (!e.spec.port)
-            address = QStringLiteral("spice://%1?tls-port=%2").arg(host).arg(e.spec.tlsPort);
-        else
-            address =
-                QStringLiteral("spice://%1:%2?tls-port=%3").arg(host).arg(e.spec.port).arg(e.spec.tlsPort);
+        // In the form the panel's address field takes back (writeAdminEntry parses it), so editing
+        // round-trips. A hand-written file may hold what no URI carries (a proxy): then the host.
+        QString address = e.spec.toSpiceUri();
+        if (address.isEmpty())
+            address = e.spec.host;
         out << QVariantMap{{QStringLiteral("id"), e.id},
                            {QStringLiteral("name"), e.name},
                            {QStringLiteral("address"), address},

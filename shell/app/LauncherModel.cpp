@@ -1,6 +1,34 @@
 #include "LauncherModel.h"
 
+#include "common/appliance/ConnectionCatalog.h"
+
+#include <QDebug>
+
 namespace saffron {
+
+std::vector<LauncherModel::Entry> LauncherModel::entriesFrom(const ConnectionCatalog& catalog,
+                                                             QStringList* unusable) {
+    for (const CatalogProblem& p : catalog.problems()) {
+        qWarning().noquote() << "connections:" << p.text();
+        if (p.fatal && unusable)
+            *unusable << p.text();
+    }
+    std::vector<Entry> entries;
+    for (const CatalogEntry& e : catalog.entries()) {
+        QString error;
+        auto options = sessionOptionsFrom(e.spec, &error);
+        if (!options) {
+            qWarning().noquote() << "connections:" << e.source << error;
+            if (unusable)
+                *unusable << e.source + QStringLiteral(": ") + error;
+            continue;
+        }
+        Entry entry{e.name, e.description, ConnectionTarget{e.spec, *options}};
+        entry.needsPassword = e.needsPassword();
+        entries.push_back(std::move(entry));
+    }
+    return entries;
+}
 
 void LauncherModel::setEntries(std::vector<Entry> entries) {
     beginResetModel();

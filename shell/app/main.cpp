@@ -173,26 +173,9 @@ int main(int argc, char** argv) {
         catalog.load(ConnectionCatalog::systemDirForRoot(o.settingsRoot),
                      kiosk ? QString() : ConnectionCatalog::defaultUserDir(),
                      ConnectionCatalog::adminDirForRoot(o.settingsRoot));
-        for (const CatalogProblem& p : catalog.problems()) {
-            qWarning().noquote() << "connections:" << p.text();
-            if (p.fatal && unusable)
-                *unusable << p.text();
-        }
-        std::vector<LauncherModel::Entry> entries;
-        for (const CatalogEntry& e : catalog.entries()) {
-            QString error;
-            auto options = sessionOptionsFrom(e.spec, &error);
-            if (!options) {
-                qWarning().noquote() << "connections:" << e.source << error;
-                if (unusable)
-                    *unusable << e.source + QStringLiteral(": ") + error;
-                continue;
-            }
-            LauncherModel::Entry entry{e.name, e.description, ConnectionTarget{e.spec, *options}};
-            entry.needsPassword = e.needsPassword();
+        std::vector<LauncherModel::Entry> entries = LauncherModel::entriesFrom(catalog, unusable);
+        for (LauncherModel::Entry& entry : entries)
             applyEngine(entry.target.options);
-            entries.push_back(std::move(entry));
-        }
         return entries;
     };
 

@@ -412,13 +412,7 @@ void TestShell::adminPanelConnectionsReachTheLauncher() {
     s.reloadConnections = [dir = ConnectionCatalog::adminDirForRoot(root.path())] {
         ConnectionCatalog catalog;
         catalog.load({}, {}, dir);
-        std::vector<LauncherModel::Entry> entries;
-        for (const CatalogEntry& e : catalog.entries()) {
-            QString why;
-            if (auto options = sessionOptionsFrom(e.spec, &why))
-                entries.push_back({e.name, e.description, ConnectionTarget{e.spec, *options}});
-        }
-        return entries;
+        return LauncherModel::entriesFrom(catalog, nullptr);
     };
     ShellApp app(std::move(s));
     QVERIFY(app.load());
@@ -441,7 +435,7 @@ void TestShell::adminPanelConnectionsReachTheLauncher() {
     QCOMPARE(listed.size(), 1);
     QVariantMap office = listed.first().toMap();
     QCOMPARE(office.value(QStringLiteral("id")).toString(), QStringLiteral("office"));
-    QCOMPARE(office.value(QStringLiteral("address")).toString(), QStringLiteral("office:5900"));
+    QCOMPARE(office.value(QStringLiteral("address")).toString(), QStringLiteral("spice://office:5900"));
     QVERIFY(office.value(QStringLiteral("passwordStored")).toBool());
 
     // Edit: a new address, the password left empty keeps the stored one.
@@ -449,8 +443,13 @@ void TestShell::adminPanelConnectionsReachTheLauncher() {
                                   QStringLiteral("spice://office?tls-port=5901"), {}, false),
              qPrintable(admin.message()));
     office = admin.connections().first().toMap();
-    QCOMPARE(office.value(QStringLiteral("address")).toString(),
-             QStringLiteral("spice://office?tls-port=5901"));
+    QCOMPARE(office.value(QStringLiteral("address")).toString(), QStringLiteral("spice+tls://office:5901"));
+    // What the panel lists is what its form takes back: saved unchanged, it stays the same.
+    QVERIFY2(admin.saveConnection(QStringLiteral("office"), QStringLiteral("Office"),
+                                  office.value(QStringLiteral("address")).toString(), {}, false),
+             qPrintable(admin.message()));
+    QCOMPARE(admin.connections().first().toMap().value(QStringLiteral("address")).toString(),
+             QStringLiteral("spice+tls://office:5901"));
     QVERIFY(office.value(QStringLiteral("passwordStored")).toBool());
     QCOMPARE(app.launcher().rowCount(), 1);
 
@@ -462,7 +461,7 @@ void TestShell::adminPanelConnectionsReachTheLauncher() {
     QVERIFY(admin.removeConnection(QStringLiteral("office")));
     QCOMPARE(app.launcher().rowCount(), 0);
     QVERIFY(admin.connections().isEmpty());
-    QCOMPARE(changed.count(), 3);
+    QCOMPARE(changed.count(), 4);
 
     // The same through the panel's form, as an administrator at the device fills it in.
     QQuickWindow* w = app.window();
