@@ -37,6 +37,11 @@ bool usable(const CandidateStatus& c) {
     return c.state == CandidateState::Untested || c.state == CandidateState::Working;
 }
 
+// A stream that declares more chroma than 4:2:0, which many hardware decoders refuse.
+bool beyond420(ChromaFormat format) {
+    return format != ChromaFormat::Unknown && format != ChromaFormat::Yuv420;
+}
+
 } // namespace
 
 DecoderSelector::DecoderSelector(std::shared_ptr<const ElementFactoryRegistry> registry, Options options)
@@ -98,24 +103,29 @@ void DecoderSelector::buildLocked(VideoCodec codec, CodecState& s) const {
     }
 }
 
+ProbeResult DecoderSelector::cachedProbeLocked(VideoCodec codec, const std::string& element,
+                                               ChromaFormat format, bool* fromCache) {
+    // 4:2:0 results are cached under the element's name, 4:4:4 ones beside them.
+    const std::string key = format == ChromaFormat::Yuv444 ? element + " 4:4:4" : element;
+    const auto cached = m_options.probeCache ? m_options.probeCache->find(codec, key) : std::nullopt;
+    *fromCache = cached && m_registry->exists(element);
+    if (*fromCache)
+        return {cached->ok, cached->ok ? "probe ok (cached)" : cached->detail};
+    ProbeResult result = probeDecoder(*m_registry, codec, element, m_options.probeTimeout, format);
+    // "absent" is a registry lookup, not worth remembering; a timeout may be a busy machine.
+    if (m_options.probeCache && result.detail != "absent" &&
+        result.detail.find("timeout") == std::string::npos)
+        m_options.probeCache->store(codec, key, {result.ok, result.detail});
+    return result;
+}
+
 bool DecoderSelector::ensureProbedLocked(VideoCodec codec, CodecState& s, size_t index) {
     CandidateStatus& c = s.list.at(index);
     if (c.state != CandidateState::Untested) {
         return c.state == CandidateState::Working;
     }
-    ProbeResult result;
-    const auto cached =
-        m_options.probeCache ? m_options.probeCache->find(codec, c.candidate.element) : std::nullopt;
-    if (cached && m_registry->exists(c.candidate.element)) {
-        result.ok = cached->ok;
-        result.detail = cached->ok ? "probe ok (cached)" : cached->detail;
-    } else {
-        result = probeDecoder(*m_registry, codec, c.candidate.element, m_options.probeTimeout);
-        // "absent" is a registry lookup, not worth remembering; a timeout may be a busy machine.
-        if (m_options.probeCache && result.detail != "absent" &&
-            result.detail.find("timeout") == std::string::npos)
-            m_options.probeCache->store(codec, c.candidate.element, {result.ok, result.detail});
-    }
+    bool cached = false;
+    const ProbeResult result = cachedProbeLocked(codec, c.candidate.element, ChromaFormat::Yuv420, &cached);
     c.state = result.ok ? CandidateState::Working
                         : (result.detail == "absent" ? CandidateState::Absent : CandidateState::Failed);
     c.detail = result.ok ? (cached ? "probe ok (cached)" : "probe ok") : result.detail;
@@ -146,25 +156,16 @@ std::vector<size_t> DecoderSelector::orderLocked(const CodecState& s) const {
 
 bool DecoderSelector::handlesLocked(VideoCodec codec, CodecState& s, size_t index, ChromaFormat format) {
     CandidateStatus& c = s.list.at(index);
-    if (format == ChromaFormat::Unknown || format == ChromaFormat::Yuv420 || !c.candidate.hardware) {
+    if (!beyond420(format) || !c.candidate.hardware) {
         return true;
     }
     if (format == ChromaFormat::Yuv422) {
         return false;
     }
     if (c.state444 == CandidateState::Untested) {
-        const std::string key = c.candidate.element + " 4:4:4";
-        const auto cached = m_options.probeCache ? m_options.probeCache->find(codec, key) : std::nullopt;
-        ProbeResult result;
-        if (cached) {
-            result = {cached->ok, cached->ok ? "probe ok (cached)" : cached->detail};
-        } else {
-            result = probeDecoder(*m_registry, codec, c.candidate.element, m_options.probeTimeout,
-                                  ChromaFormat::Yuv444);
-            if (m_options.probeCache && result.detail.find("timeout") == std::string::npos) {
-                m_options.probeCache->store(codec, key, {result.ok, result.detail});
-            }
-        }
+        bool cached = false;
+        const ProbeResult result =
+            cachedProbeLocked(codec, c.candidate.element, ChromaFormat::Yuv444, &cached);
         c.state444 = result.ok ? CandidateState::Working : CandidateState::Failed;
         c.detail444 = result.ok ? (cached ? "probe ok (cached)" : "probe ok") : result.detail;
     }
@@ -185,7 +186,7 @@ std::optional<size_t> DecoderSelector::selectLocked(VideoCodec codec, CodecState
         }
         const bool handled = handlesLocked(codec, s, index, format);
         const CandidateStatus& c = s.list[index];
-        if (c.candidate.hardware && format != ChromaFormat::Unknown && format != ChromaFormat::Yuv420) {
+        if (c.candidate.hardware && beyond420(format)) {
             formatLog += (formatLog.empty() ? "" : ", ") + c.candidate.element +
                          (format == ChromaFormat::Yuv422
                               ? " skipped (4:2:0 hardware)"
@@ -200,7 +201,7 @@ std::optional<size_t> DecoderSelector::selectLocked(VideoCodec codec, CodecState
         s.reported = true;
         qCInfo(lcMedia).noquote() << QString::fromStdString(summaryLocked(codec, s, plain));
     }
-    if (format != ChromaFormat::Unknown && format != ChromaFormat::Yuv420 && !s.reported444) {
+    if (beyond420(format) && !s.reported444) {
         s.reported444 = true;
         const std::string which =
             chosen ? s.list[*chosen].candidate.element +
@@ -262,17 +263,18 @@ CodecSupport DecoderSelector::support(VideoCodec codec) {
 
 CodecSupport DecoderSelector::supportLocked(VideoCodec codec, CodecState& s) {
     const auto chosen = selectLocked(codec, s);
+    // Without a 4:4:4 sample (MJPEG, VP8) the question does not arise.
+    const bool has444Sample = !sampleFrames444(codec).empty();
     CodecSupport result;
     result.codec = codec;
     result.decodable = chosen.has_value();
     if (chosen) {
         result.hardware = s.list[*chosen].candidate.hardware;
         result.element = s.list[*chosen].candidate.element;
-        result.decodes444 =
-            !sampleFrames444(codec).empty() && handlesLocked(codec, s, *chosen, ChromaFormat::Yuv444);
+        result.decodes444 = has444Sample && handlesLocked(codec, s, *chosen, ChromaFormat::Yuv444);
     }
     result.summary = summaryLocked(codec, s, chosen);
-    if (result.hardware && !sampleFrames444(codec).empty() && !result.decodes444) {
+    if (result.hardware && has444Sample && !result.decodes444) {
         result.summary += ", 4:2:0 only";
     }
     return result;

@@ -3,6 +3,7 @@
 #include "AccessUnit.h"
 #include "DecoderCandidates.h"
 #include "DecoderOverrides.h"
+#include "DecoderProbe.h"
 #include "ElementRegistry.h"
 #include "VideoCodec.h"
 
@@ -127,6 +128,10 @@ private:
 
     CodecState& state(VideoCodec codec) const;
     void buildLocked(VideoCodec codec, CodecState& s) const;
+    // The probe of `element` for `format` (4:2:0 or 4:4:4) from the probe cache, else run and
+    // remembered there; *fromCache says which.
+    ProbeResult cachedProbeLocked(VideoCodec codec, const std::string& element, ChromaFormat format,
+                                  bool* fromCache);
     // Probes list[index] if untested; true when it is Working.
     bool ensureProbedLocked(VideoCodec codec, CodecState& s, size_t index);
     // Indexes of usable candidates in selection order: forced/normal non-demoted first, then demoted.
