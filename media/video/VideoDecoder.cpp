@@ -148,20 +148,28 @@ bool VideoDecoder::createPipelineLocked(const DecoderCandidate& first) {
     return false;
 }
 
-void VideoDecoder::discardPendingLocked() {
-    std::lock_guard lock(m_flowMutex);
-    m_stats.dropped += m_pending.size();
-    m_pending.clear();
-    m_stats.sourceQueue = 0;
-    m_endOfStream = false;
+void VideoDecoder::startFromKeyFrameLocked() {
+    {
+        std::lock_guard lock(m_flowMutex);
+        m_stats.dropped += m_pending.size();
+        m_pending.clear();
+        m_stats.sourceQueue = 0;
+        m_endOfStream = false;
+    }
+    m_awaitRandomAccess = true;
+    m_framesAwaitingKey = 0;
+}
+
+void VideoDecoder::dropPipelineLocked() {
+    m_pipeline.reset();
+    m_context.reset();
+    startFromKeyFrameLocked();
 }
 
 void VideoDecoder::switchAfterErrorLocked() {
     const std::string failed = m_context ? m_context->element : std::string();
     const std::string message = m_pipeline ? m_pipeline->firstError() : std::string();
-    m_pipeline.reset();
-    m_context.reset();
-    discardPendingLocked();
+    dropPipelineLocked();
     m_selector->reportStreamError(m_codec, failed, message);
     // Next candidate, or round again from the best one: a fresh pipeline of the same element is
     // still the right answer to a corrupt frame when it is the only decoder there is.
@@ -179,8 +187,6 @@ void VideoDecoder::switchAfterErrorLocked() {
                                   << QString::fromStdString(failed) << "failed, from the next key frame";
         createPipelineLocked(*next);
     }
-    m_awaitRandomAccess = true;
-    m_framesAwaitingKey = 0;
 }
 
 void VideoDecoder::switchForFormatLocked(const DecoderCandidate& candidate) {
@@ -188,13 +194,9 @@ void VideoDecoder::switchForFormatLocked(const DecoderCandidate& candidate) {
                               << "stream is" << QString::fromUtf8(chromaFormatName(m_format).data()) + ","
                               << "moving from" << QString::fromStdString(m_context->element) << "to"
                               << QString::fromStdString(candidate.element);
-    m_pipeline.reset();
-    m_context.reset();
-    discardPendingLocked();
-    createPipelineLocked(candidate);
     // The unit that declared the format carries its parameter sets: decoding starts there.
-    m_awaitRandomAccess = true;
-    m_framesAwaitingKey = 0;
+    dropPipelineLocked();
+    createPipelineLocked(candidate);
 }
 
 void VideoDecoder::reportRejected(const std::string& why) {
@@ -343,9 +345,7 @@ bool VideoDecoder::drain(std::chrono::milliseconds timeout) {
         m_pipeline->restart();
         m_pushedSinceStart = 0;
     }
-    discardPendingLocked();
-    m_awaitRandomAccess = true;
-    m_framesAwaitingKey = 0;
+    startFromKeyFrameLocked();
     return drained;
 }
 
@@ -356,16 +356,13 @@ void VideoDecoder::reset() {
     if (sameElement && m_pipeline->restart()) {
         // READY drops what appsrc queued and what the decoder held; PLAYING again takes new caps.
         m_pushedSinceStart = 0;
+        startFromKeyFrameLocked();
     } else {
-        m_pipeline.reset();
-        m_context.reset();
+        dropPipelineLocked();
         if (best) {
             createPipelineLocked(*best);
         }
     }
-    discardPendingLocked();
-    m_awaitRandomAccess = true;
-    m_framesAwaitingKey = 0;
 }
 
 void VideoDecoder::onError(const std::string& element, const std::string& message) {

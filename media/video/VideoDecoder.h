@@ -123,7 +123,10 @@ private:
     // A new pipeline of `candidate` because the stream declared a format the current one does
     // not decode (or a better one does); no error counted.
     void switchForFormatLocked(const DecoderCandidate& candidate);
-    void discardPendingLocked();
+    // Forgets what is in flight (counted as dropped); decoding resumes at the next key frame.
+    void startFromKeyFrameLocked();
+    // Tears the pipeline down as well (a createPipelineLocked() follows).
+    void dropPipelineLocked();
     void onSample(PipelineContext& context, ::_GstSample* sample);
     void onError(const std::string& element, const std::string& message);
     void reportRejected(const std::string& why);
