@@ -25,7 +25,13 @@ void SessionCore::start() {
     // Posted, not polled: the display channel links the moment the probes are done. A call
     // queued for this object is dropped if it is gone (the destructor waits for the probes).
     decoderProbe_ = VideoStreams::probeInBackground(options_, [this] {
-        QMetaObject::invokeMethod(this, &SessionCore::decoderProbesFinished, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this,
+            [this] {
+                decoderProbesDone_ = true;
+                emit decoderProbesFinished();
+            },
+            Qt::QueuedConnection);
     });
     main_ = new MainChannel(options_, this);
     track(main_);
@@ -194,12 +200,10 @@ void SessionCore::openWhenDecodersProbed(Channel* display) {
     // the probes started in start(), never blocking this thread, and only for
     // kDecoderProbeWaitMs: on a machine where probing is that slow (a VM without KVM) the session
     // goes on with the codecs probed so far.
-    const auto probed = [this] {
-        return !decoderProbe_.valid() ||
-               decoderProbe_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
-    };
+    // decoderProbesDone_ is set on this thread, just before decoderProbesFinished is emitted:
+    // either it is set here already or the signal is still to come.
     const uint32_t sessionId = main_->sessionId();
-    if (probed()) {
+    if (decoderProbesDone_) {
         display->open(sessionId);
         return;
     }
@@ -215,10 +219,7 @@ void SessionCore::openWhenDecodersProbed(Channel* display) {
         display->open(sessionId);
     };
     connect(this, &SessionCore::decoderProbesFinished, display, [openOnce] { openOnce(false); });
-    QTimer::singleShot(kDecoderProbeWaitMs, display, [openOnce, probed] { openOnce(!probed()); });
-    // Finished between the check above and the connection: its signal may have gone already.
-    if (probed())
-        openOnce(false);
+    QTimer::singleShot(kDecoderProbeWaitMs, display, [openOnce] { openOnce(true); });
 }
 
 void SessionCore::end(const QString& error, EndReason reason, const QString& details) {

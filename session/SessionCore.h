@@ -69,6 +69,7 @@ private:
     void end(const QString& error, EndReason reason = EndReason::None, const QString& details = {});
 
     const SessionOptions& options_;
+    bool decoderProbesDone_ = false; // set on this thread when the probes' end is posted here
     MainChannel* main_ = nullptr;
     InputsChannel* inputs_ = nullptr;
     QPointer<PlaybackChannel> playback_;
