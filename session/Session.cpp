@@ -171,7 +171,11 @@ void Session::setMonitorSize(int monitor, QSize size) {
 }
 
 bool Session::monitorsAreHeads() const {
-    if (displays().size() > 1)
+    return monitorsAreHeads(displays());
+}
+
+bool Session::monitorsAreHeads(const QList<int>& shown) const {
+    if (shown.size() > 1)
         return false;
     const auto onPrimary =
         std::count_if(heads_.begin(), heads_.end(), [](const MonitorHead& h) { return h.surfaceId == 0; });
@@ -187,7 +191,7 @@ void Session::sendMonitorSizes() {
     // size yet, or there is no local screen for it): leaving it out, or sending 0x0, would
     // switch it off in the guest, and with it the window that was about to show it.
     const QList<int> shown = displays();
-    const bool heads = monitorsAreHeads();
+    const bool heads = monitorsAreHeads(shown);
     std::vector<QRect> monitors;
     int x = 0;
     int last = monitorSizes_.rbegin()->first;

@@ -156,6 +156,8 @@ signals:
     void usbRedirChannelCreated(saffron::UsbRedirChannel* channel);
 
 private:
+    // monitorsAreHeads() for the displays `shown` (what displays() returned).
+    bool monitorsAreHeads(const QList<int>& shown) const;
     template <typename F> void post(F&& fn);
 
     SessionOptions options_;

@@ -258,11 +258,12 @@ void ConnectionCatalog::loadDir(const QString& dir, Origin origin) {
         auto entry = parseEntry(data, path, dir, &problems_);
         if (!entry)
             continue;
-        if (origin != Origin::System && find(entry->id)) {
+        const CatalogEntry* earlier = origin != Origin::System ? find(entry->id) : nullptr;
+        if (earlier) {
             problems_.append({path, 0,
                               QStringLiteral("%1 connection is already called '%2'; this one is skipped")
-                                  .arg(find(entry->id)->fromAdminDir ? QStringLiteral("an admin-made")
-                                                                     : QStringLiteral("a system"),
+                                  .arg(earlier->fromAdminDir ? QStringLiteral("an admin-made")
+                                                             : QStringLiteral("a system"),
                                        entry->id),
                               true});
             continue;
