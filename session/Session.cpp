@@ -74,7 +74,11 @@ Session::Session(SessionOptions options, QObject* parent)
             connect(d, &DisplayChannel::marked, this, &Session::displayMarked);
             connect(d, &DisplayChannel::monitorsConfigChanged, this, [this](const QList<MonitorHead>& heads) {
                 heads_ = heads;
+                const bool held = !headsKnown_ && headsWait_.isValid();
+                headsKnown_ = true;
                 emit monitorsConfigChanged(heads);
+                if (held)
+                    sendMonitorSizes();
             });
         },
         Qt::DirectConnection);
@@ -112,7 +116,6 @@ Session::Session(SessionOptions options, QObject* parent)
     // Windows resized together (a session starting full screen on every monitor) each say
     // their size within a few milliseconds of each other; one config carries them all.
     monitorSizesTimer_.setSingleShot(true);
-    monitorSizesTimer_.setInterval(50);
     connect(&monitorSizesTimer_, &QTimer::timeout, this, &Session::sendMonitorSizes);
     thread_->start();
 }
@@ -131,6 +134,11 @@ Session::~Session() {
     thread_->quit();
     thread_->wait();
 }
+
+namespace {
+// Windows resized together report their sizes this close together.
+constexpr int kMonitorSizesBatchMs = 50;
+} // namespace
 
 template <typename F> void Session::post(F&& fn) {
     QMetaObject::invokeMethod(core_, std::forward<F>(fn), Qt::QueuedConnection);
@@ -167,7 +175,7 @@ void Session::setMonitorSize(int monitor, QSize size) {
         monitorSizes_.erase(monitor);
     else
         monitorSizes_[monitor] = size;
-    monitorSizesTimer_.start();
+    monitorSizesTimer_.start(kMonitorSizesBatchMs);
 }
 
 bool Session::monitorsAreHeads() const {
@@ -185,6 +193,19 @@ bool Session::monitorsAreHeads(const QList<int>& shown) const {
 void Session::sendMonitorSizes() {
     if (monitorSizes_.empty())
         return;
+    if (!headsKnown_) {
+        // spice-server reports display 0's layout (DisplayChannel monitors_config) right after
+        // its primary surface. A config sent before it would describe a guest whose one device
+        // drives several heads as a single monitor, and the guest would switch its other heads
+        // off. Wait for it; a server that never reports one gets the sizes after kHeadsWaitMs.
+        if (!headsWait_.isValid())
+            headsWait_.start();
+        const qint64 left = kHeadsWaitMs - headsWait_.elapsed();
+        if (left > 0) {
+            monitorSizesTimer_.start(int(left));
+            return;
+        }
+    }
     // vd_agent.h VDAgentMonitorsConfig: monitor i is display channel i for a guest with one QXL
     // device per monitor (the Windows QXL driver), head i for one device with several (Linux).
     // A monitor nobody asked a size for keeps the one it has (its window may not have said its

@@ -7,6 +7,7 @@
 #include "display/Surface.h"
 #include "input/Scancodes.h"
 
+#include <QElapsedTimer>
 #include <QMutex>
 #include <QObject>
 #include <QPoint>
@@ -171,6 +172,11 @@ private:
     std::map<int, QSize> monitorSizes_;
     QTimer monitorSizesTimer_;
     QList<MonitorHead> heads_;
+    // Whether display 0 has reported its monitors layout yet; until then (at most
+    // kHeadsWaitMs from the first size to send) monitor sizes are held back.
+    bool headsKnown_ = false;
+    QElapsedTimer headsWait_;
+    static constexpr qint64 kHeadsWaitMs = 1500;
     mutable QMutex usbMutex_;
     QList<QPointer<UsbRedirChannel>> usbRedir_;
 };
