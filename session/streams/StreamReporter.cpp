@@ -19,6 +19,7 @@ std::optional<StreamReport> StreamReporter::activate(uint32_t uniqueId, uint32_t
     maxWindow_ = maxWindow == 0 ? 1 : maxWindow;
     timeoutMs_ = timeoutMs == 0 ? 1000 : timeoutMs;
     windowStartMs_ = -1;
+    lateRun_ = 0;
     window_ = StreamReport{};
     if (!decodable) {
         active_ = false;
@@ -45,8 +46,14 @@ std::optional<StreamReport> StreamReporter::frameArrived(uint32_t frameMmTime, i
     window_.endFrameMmTime = frameMmTime;
     window_.lastFrameDelay = delay;
     ++window_.numFrames;
-    if (dropped)
+    const bool late = arrivesLate(delay);
+    if (dropped || late)
         ++window_.numDrops;
+    lateRun_ = late ? lateRun_ + 1 : 0;
+    if (lateRun_ >= kLateRunReport) {
+        lateRun_ = 0;
+        return finish();
+    }
     if (window_.numFrames >= maxWindow_ || nowMs - windowStartMs_ >= int64_t(timeoutMs_))
         return finish();
     return std::nullopt;

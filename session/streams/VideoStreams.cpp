@@ -330,6 +330,7 @@ void VideoStreams::handleData(Reader& r, bool sized) {
     }
     ++stats_.framesReceived;
     const int32_t delay = clock_ && clock_->valid() ? clock_->until(mmTime) : 0;
+    info.arrivedLate = StreamReporter::arrivesLate(delay);
     bool dropped = true;
     if (s.decoder) {
         const uint64_t tag = s.nextTag++;
@@ -541,7 +542,8 @@ void VideoStreams::presentDue(Stream& s) {
             break;
         if (show) {
             ++stats_.dropsLate;
-            s.reporter.frameDroppedLate();
+            if (!show->info.arrivedLate) // counted when it arrived
+                s.reporter.frameDroppedLate();
         }
         show = std::move(s.scheduled.front());
         s.scheduled.pop_front();

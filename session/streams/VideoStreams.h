@@ -116,8 +116,9 @@ private:
         uint32_t mmTime = 0;
         qint64 arrivalNs = 0;
         QRect dest;
-        QSize encoded; // the frame size the server declared (stream width x height)
-        QSize source;  // the part of the frame to show (src_width x src_height)
+        QSize encoded;            // the frame size the server declared (stream width x height)
+        QSize source;             // the part of the frame to show (src_width x src_height)
+        bool arrivedLate = false; // already a drop in the stream report (StreamReporter)
     };
     struct Scheduled {
         std::shared_ptr<const DecodedFrame> frame;

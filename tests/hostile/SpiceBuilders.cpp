@@ -389,9 +389,9 @@ Bytes streamCreate(uint32_t surface, uint32_t id, uint8_t flags, uint8_t codec, 
     return b.finish();
 }
 
-Bytes streamData(uint32_t id, const Bytes& frame, std::optional<uint32_t> size) {
+Bytes streamData(uint32_t id, const Bytes& frame, std::optional<uint32_t> size, uint32_t mmTime) {
     Writer w;
-    w.u32(id).u32(0).u32(size.value_or(uint32_t(frame.size()))).bytes(frame);
+    w.u32(id).u32(mmTime).u32(size.value_or(uint32_t(frame.size()))).bytes(frame);
     return w.take();
 }
 

@@ -198,7 +198,9 @@ Bytes drawStroke(const DrawBase& base, const PathSpec& path, const Brush& brush,
 
 Bytes streamCreate(uint32_t surface, uint32_t id, uint8_t flags, uint8_t codec, uint32_t width,
                    uint32_t height, uint32_t srcWidth, uint32_t srcHeight, Rect dest, const Clip& clip = {});
-Bytes streamData(uint32_t id, const Bytes& frame, std::optional<uint32_t> size = std::nullopt);
+// mmTime: the frame's multimedia time (0, long past once the main channel started the clock).
+Bytes streamData(uint32_t id, const Bytes& frame, std::optional<uint32_t> size = std::nullopt,
+                 uint32_t mmTime = 0);
 Bytes streamDataSized(uint32_t id, uint32_t width, uint32_t height, Rect dest, const Bytes& frame);
 Bytes streamClip(uint32_t id, const Clip& clip);
 

@@ -1071,13 +1071,14 @@ void TestHostileServer::streamReports() {
     d.send(SPICE_MSG_DISPLAY_STREAM_ACTIVATE_REPORT, activate(1, 7, 5, 100));
     d.send(SPICE_MSG_DISPLAY_STREAM_DATA, streamData(1, red));
     // An MJPEG stream with a window of 3 frames: one report after the third. A window of 0 (no
-    // real server sends one) must not turn into a report per byte.
+    // real server sends one) must not turn into a report per byte. The frames are stamped ahead
+    // of the clock, as spice-server stamps them (a frame stamped in the past counts as a drop).
     d.send(SPICE_MSG_DISPLAY_STREAM_CREATE,
            streamCreate(0, 2, SPICE_STREAM_FLAGS_TOP_DOWN, SPICE_VIDEO_CODEC_TYPE_MJPEG, 16, 16, 16, 16,
                         rectXYWH(0, 0, 16, 16)));
     d.send(SPICE_MSG_DISPLAY_STREAM_ACTIVATE_REPORT, activate(2, 8, 3, 60000));
-    for (int i = 0; i < 3; ++i)
-        d.send(SPICE_MSG_DISPLAY_STREAM_DATA, streamData(2, red));
+    for (uint32_t i = 0; i < 3; ++i)
+        d.send(SPICE_MSG_DISPLAY_STREAM_DATA, streamData(2, red, std::nullopt, 600'000 + 40 * i));
     d.send(SPICE_MSG_DISPLAY_STREAM_ACTIVATE_REPORT, activate(99, 9, 0, 0)); // no such stream
     h.server.setScript(SPICE_CHANNEL_DISPLAY, finale(d));
     h.start();

@@ -8,6 +8,7 @@
 #include "link/LinkProtocol.h"
 #include "link/TicketCipher.h"
 #include "streams/MultimediaClock.h"
+#include "streams/StreamReporter.h"
 #include "wire/Reader.h"
 #include "wire/Writer.h"
 
@@ -93,6 +94,8 @@ private slots:
     void scancodes();
     void displayTextAndStroke();
     void multimediaClockHeardAnchor();
+    void streamReportCountsLateArrivals();
+    void streamReportAfterThreeLateInARow();
 };
 
 void TestSessionUnits::readerRejectsOutOfBounds() {
@@ -473,6 +476,44 @@ void TestSessionUnits::multimediaClockHeardAnchor() {
     clock.audioStopped();
     QVERIFY(!clock.audioPlaying());
     QVERIFY(clock.valid());
+}
+
+// spice-server lowers a stream's bit rate on reported drops; a frame that arrives after its
+// presentation time is one (spice-gtk counts exactly those), whether or not we still show it.
+void TestSessionUnits::streamReportCountsLateArrivals() {
+    StreamReporter r(7);
+    QVERIFY(!r.activate(42, 5, 1000, true));
+    QVERIFY(!r.frameArrived(1000, 390, false, 0));
+    QVERIFY(!r.frameArrived(1040, -20, false, 40)); // late, shown anyway in low-latency mode
+    QVERIFY(!r.frameArrived(1080, 380, true, 80));  // refused by the decoder
+    QVERIFY(!r.frameArrived(1120, -5, true, 120));  // both: one drop
+    const auto report = r.frameArrived(1160, 370, false, 160);
+    QVERIFY(report);
+    QCOMPARE(report->streamId, 7u);
+    QCOMPARE(report->uniqueId, 42u);
+    QCOMPARE(report->numFrames, 5u);
+    QCOMPARE(report->numDrops, 3u);
+    QCOMPARE(report->startFrameMmTime, 1000u);
+    QCOMPARE(report->endFrameMmTime, 1160u);
+    QCOMPARE(report->lastFrameDelay, 370);
+}
+
+// Three late arrivals in a row are reported at once, not after the window (here 20 frames or
+// 5 s): the server hears of a congested link within three frames.
+void TestSessionUnits::streamReportAfterThreeLateInARow() {
+    StreamReporter r(1);
+    QVERIFY(!r.activate(1, 20, 5000, true));
+    QVERIFY(!r.frameArrived(100, -10, false, 0));
+    QVERIFY(!r.frameArrived(140, 5, false, 40)); // on time: the run starts again
+    QVERIFY(!r.frameArrived(180, -10, false, 80));
+    QVERIFY(!r.frameArrived(220, -20, false, 120));
+    const auto report = r.frameArrived(260, -30, false, 160);
+    QVERIFY(report);
+    QCOMPARE(report->numFrames, 5u);
+    QCOMPARE(report->numDrops, 4u);
+    QCOMPARE(report->lastFrameDelay, -30);
+    // The next window starts empty; one more late frame is not a run of three yet.
+    QVERIFY(!r.frameArrived(300, -40, false, 200));
 }
 
 QTEST_GUILESS_MAIN(TestSessionUnits)
