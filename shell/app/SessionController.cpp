@@ -19,6 +19,7 @@ SessionController::SessionController(Policy policy, QObject* parent) : QObject(p
     });
     statsTimer_.setInterval(1000);
     connect(&statsTimer_, &QTimer::timeout, this, &SessionController::sampleStats);
+    statsLog_ = StatsLog::fromEnvironment([this] { return static_cast<const Session*>(session_.get()); });
     viewsGrace_.setSingleShot(true);
     viewsGrace_.setInterval(kViewsGraceMs);
     connect(&viewsGrace_, &QTimer::timeout, this, [this] { updateViews(true); });

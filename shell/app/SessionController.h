@@ -2,6 +2,7 @@
 
 #include "Session.h"
 #include "common/ConnectionTarget.h"
+#include "common/StatsLog.h"
 
 #include <QElapsedTimer>
 #include <QObject>
@@ -152,6 +153,7 @@ private:
     std::minstd_rand jitter_{std::random_device{}()};
 
     QTimer statsTimer_;
+    std::unique_ptr<StatsLog> statsLog_; // SAFFRON_STATS_LOG only
     QVariantMap stats_;
     QElapsedTimer statsClock_;
     quint64 updates_ = 0;

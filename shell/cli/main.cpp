@@ -6,6 +6,7 @@
 #include "SessionRates.h"
 #include "common/ConnectionTarget.h"
 #include "common/EngineOptions.h"
+#include "common/StatsLog.h"
 #include "common/SurfaceImage.h"
 
 #include <QCommandLineParser>
@@ -164,6 +165,7 @@ int main(int argc, char** argv) {
         options.hostSubject = parser.value(hostSubject);
 
     Session session(options);
+    const auto statsLog = StatsLog::fromEnvironment([&session] { return &session; });
     QElapsedTimer clock;
     clock.start();
     int exitCode = 0;

@@ -1,5 +1,6 @@
 // Unit tests of the shell's appliance pieces (shell/common/appliance).
 #include "common/ConnectionTarget.h"
+#include "common/StatsLog.h"
 #include "common/appliance/AdminPin.h"
 #include "common/appliance/AtomicFile.h"
 #include "common/appliance/CommandLine.h"
@@ -75,6 +76,29 @@ class TestShellAppliance : public QObject {
 
 private slots:
     void init() { AtomicFile::setFailureInjection({}); }
+
+    // SAFFRON_STATS_LOG lines (bench_video_e2e.py reads them): cumulative counters as key=value,
+    // bytes summed over the channels.
+    void statsLogLine() {
+        SessionInfo info;
+        ChannelInfo main;
+        main.stats.bytesIn = 100;
+        ChannelInfo display;
+        display.stats.bytesIn = 23;
+        info.channels = {main, display};
+        info.display.draws = 5;
+        info.display.video.framesReceived = 9;
+        info.display.video.framesDecoded = 8;
+        info.display.video.framesPresented = 7;
+        info.display.video.arrivalToPresentNs = 70'000'000;
+        const QByteArray line = StatsLog::line(info, 123456, 789);
+        QVERIFY2(
+            line.startsWith("saffron-stats t_ms=123456 cpu_ms=789 bytes_in=123 draws=5 received=9 decoded=8 "
+                            "presented=7 "),
+            line.constData());
+        QVERIFY(line.contains(" arrival_to_present_ns=70000000"));
+        QVERIFY(!line.contains('\n'));
+    }
 
     // --- AtomicFile ---------------------------------------------------------------------
     void atomicWriteCreatesWithMode() {
