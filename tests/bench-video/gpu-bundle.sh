@@ -18,7 +18,9 @@ mkdir -p "$stage/bin" "$stage/lib" "$stage/plugins"
 gstlib=/usr/lib/x86_64-linux-gnu/gstreamer-1.0
 cp "$build/tests/bench-video/bench_video" "$build/tests/unit-media/test_media" \
     "$(command -v gst-inspect-1.0)" "$(command -v gst-launch-1.0)" "$stage/bin/"
-for p in coreelements app videoparsersbad nvcodec vpx jpeg; do
+# jpegformat holds jpegparse, which the MJPEG pipeline puts before every decoder (without it
+# the H200 run reported nvjpegdec as failing its probe; it decodes our sample fine).
+for p in coreelements app videoparsersbad jpegformat nvcodec vpx jpeg; do
     cp "$gstlib/libgst$p.so" "$stage/plugins/"
 done
 # Everything they link, except the C library family: the target's glibc is newer (Ubuntu 24.04's
