@@ -160,27 +160,30 @@ class Xvfb:
         self.display = ":" + number
 
 
+def client_command(args, client, uri, xvfb, seconds):
+    """(argv, environment) that starts `client` on `uri`: saffron-cli measuring for `seconds`,
+    the windowed ones on `xvfb`."""
+    env = dict(os.environ)
+    if client == "saffron-cli":
+        return [args.saffron_cli, "stats", uri, "--seconds", str(seconds), "--timeout", str(seconds + 30)], env
+    env.update(DISPLAY=xvfb.display, GDK_BACKEND="x11", QT_QPA_PLATFORM="xcb", NO_AT_BRIDGE="1")
+    # Both windows get a screen of the guest's size, so each paints the guest 1:1 and asks the
+    # agent for the size the guest already has. Without a window manager neither can truly go
+    # full screen: remote-viewer --full-screen still shows its header bar (the guest below it,
+    # its bottom rows off-screen, checked with xwd), and Qt's full screen does nothing, so
+    # saffron gets Qt's own -qwindowgeometry instead.
+    if client == "remote-viewer":
+        return [args.remote_viewer, "--full-screen", uri], env
+    return [args.saffron, "-qwindowgeometry", args.size + "+0+0", uri], env
+
+
 def measure(args, procs, codec, client, xvfb, out_dir):
     """One client against a fresh server; returns a dict of figures."""
     server_args = ["--workload", args.workload, "--size", args.size, "--image-compression", codec] + args.server_arg
     server = TestServer(procs, args.server, server_args, os.path.join(out_dir, f"{codec}-{client}-server.log"))
     uri = f"spice://127.0.0.1:{server.port}"
-    env = dict(os.environ)
-    if client == "saffron-cli":
-        # Longer than the bench can take: the bench stops it after the window.
-        seconds = int(args.warmup + args.window + 60)
-        cmd = [args.saffron_cli, "stats", uri, "--seconds", str(seconds), "--timeout", str(seconds + 30)]
-    else:
-        env.update(DISPLAY=xvfb.display, GDK_BACKEND="x11", QT_QPA_PLATFORM="xcb", NO_AT_BRIDGE="1")
-        # Both windows get a screen of the guest's size, so each paints the guest 1:1 and asks
-        # the agent for the size the guest already has. Without a window manager neither can
-        # truly go full screen: remote-viewer --full-screen still shows its header bar (the
-        # guest below it, its bottom rows off-screen, checked with xwd), and Qt's full screen
-        # does nothing, so saffron gets Qt's own -qwindowgeometry instead.
-        if client == "remote-viewer":
-            cmd = [args.remote_viewer, "--full-screen", uri]
-        else:
-            cmd = [args.saffron, "-qwindowgeometry", args.size + "+0+0", uri]
+    # Longer than the bench can take: the bench stops the client after the window.
+    cmd, env = client_command(args, client, uri, xvfb, int(args.warmup + args.window + 60))
     log_path = os.path.join(out_dir, f"{codec}-{client}.log")
     with open(log_path, "w") as log:
         proc = procs.start(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -225,12 +228,38 @@ def fmt(ms):
     return "n/a" if ms is None else f"{ms:.2f}"
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_client_arguments(ap):
+    """The binaries every whole-process bench compares: the test server and the three clients."""
     ap.add_argument("--server", required=True, help="saffron-test-server binary")
     ap.add_argument("--saffron-cli", required=True)
     ap.add_argument("--saffron", help="Saffron's windowed client (left out when not given)")
     ap.add_argument("--remote-viewer", default=shutil.which("remote-viewer"))
+
+
+def windowed_clients(args, order=("remote-viewer", "saffron")):
+    """The windowed clients that can run here, in `order`; says which are left out and why."""
+    if not shutil.which("Xvfb"):
+        print("note: no Xvfb (Debian: xvfb): windowed clients left out")
+        return []
+    if not args.remote_viewer:
+        print("note: no remote-viewer (Debian: virt-viewer): left out")
+    present = {"remote-viewer": bool(args.remote_viewer), "saffron": bool(args.saffron)}
+    return [c for c in order if present[c]]
+
+
+def exit_on_signals():
+    """SIGTERM and SIGINT end the bench through SystemExit, so its `finally` stops every child."""
+
+    def on_signal(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_client_arguments(ap)
     ap.add_argument("--codecs", default="quic,glz", help="--image-compression values, comma-separated")
     ap.add_argument("--workload", default="video")
     ap.add_argument("--server-arg", action="append", default=[],
@@ -251,26 +280,11 @@ def main():
         print(f"SKIP: no test server at {args.server}")
         return 77
     os.makedirs(args.out, exist_ok=True)
-    clients = ["saffron-cli"]
-    windowed = []
-    if not shutil.which("Xvfb"):
-        print("note: no Xvfb (Debian: xvfb): windowed clients left out")
-    else:
-        if args.remote_viewer:
-            windowed.append("remote-viewer")
-        else:
-            print("note: no remote-viewer (Debian: virt-viewer): left out")
-        if args.saffron:
-            windowed.append("saffron")
-    clients += windowed
+    windowed = windowed_clients(args)
+    clients = ["saffron-cli"] + windowed
 
     procs = Processes()
-
-    def on_signal(signum, _frame):
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    exit_on_signals()
     results = []
     try:
         xvfb = Xvfb(procs, args.size + "x24") if windowed else None

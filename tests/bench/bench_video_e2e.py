@@ -40,14 +40,14 @@ import argparse
 import json
 import os
 import re
-import shutil
-import signal
 import statistics
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_codec_cpu import CLK_TCK, Processes, TestServer, Xvfb, bytes_sent, cpu_ticks, rss_kib  # noqa: E402
+from bench_codec_cpu import (CLK_TCK, Processes, TestServer, Xvfb, add_client_arguments,  # noqa: E402
+                             bytes_sent, client_command, cpu_ticks, exit_on_signals, rss_kib,
+                             windowed_clients)
 
 STATS_LINE = re.compile(r"^saffron-stats (.*)$")
 RV_FRAME = "video margin:"
@@ -91,17 +91,10 @@ def measure(args, procs, codec, client, xvfb, out_dir, rep):
                    "--image-compression", "off"]
     server = TestServer(procs, args.server, server_args, os.path.join(out_dir, f"{tag}-server.log"))
     uri = f"spice://127.0.0.1:{server.port}"
-    env = dict(os.environ, SAFFRON_STATS_LOG="500")
-    if client == "saffron-cli":
-        seconds = int(args.warmup + args.window + 90)
-        cmd = [args.saffron_cli, "stats", uri, "--seconds", str(seconds), "--timeout", str(seconds + 30)]
-    else:
-        env.update(DISPLAY=xvfb.display, GDK_BACKEND="x11", QT_QPA_PLATFORM="xcb", NO_AT_BRIDGE="1")
-        if client == "remote-viewer":
-            env.update(SPICE_DEBUG="1", G_MESSAGES_DEBUG="all")
-            cmd = [args.remote_viewer, "--full-screen", uri]
-        else:
-            cmd = [args.saffron, "-qwindowgeometry", args.size + "+0+0", uri]
+    cmd, env = client_command(args, client, uri, xvfb, int(args.warmup + args.window + 90))
+    env["SAFFRON_STATS_LOG"] = "500"
+    if client == "remote-viewer":
+        env.update(SPICE_DEBUG="1", G_MESSAGES_DEBUG="all")
     log_path = os.path.join(out_dir, f"{tag}.log")
     with open(log_path, "w") as log:
         proc = procs.start(cmd, env=env, stdout=log, stderr=log)
@@ -170,10 +163,7 @@ def fmt(value, digits=1):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--server", required=True, help="saffron-test-server binary")
-    ap.add_argument("--saffron-cli", required=True)
-    ap.add_argument("--saffron", help="Saffron's windowed client (left out when not given)")
-    ap.add_argument("--remote-viewer", default=shutil.which("remote-viewer"))
+    add_client_arguments(ap)
     ap.add_argument("--codecs", default="gstreamer:h264,spice:mjpeg", help="--video-codecs values, comma-separated")
     ap.add_argument("--size", default="1920x1080")
     ap.add_argument("--fps", type=int, default=25, help="frames the test server submits per second")
@@ -195,24 +185,10 @@ def main():
         os.environ["SPICE_BIT_RATE"] = f"{args.bit_rate:g}"  # read by every server started below
     else:
         os.environ.pop("SPICE_BIT_RATE", None)
-    clients = ["saffron-cli"]
-    if not shutil.which("Xvfb"):
-        print("note: no Xvfb (Debian: xvfb): windowed clients left out")
-    else:
-        if args.saffron:
-            clients.append("saffron")
-        if args.remote_viewer:
-            clients.append("remote-viewer")
-        else:
-            print("note: no remote-viewer (Debian: virt-viewer): left out")
+    clients = ["saffron-cli"] + windowed_clients(args, order=("saffron", "remote-viewer"))
 
     procs = Processes()
-
-    def on_signal(signum, _frame):
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    exit_on_signals()
     results = []
     try:
         xvfb = Xvfb(procs, args.size + "x24") if len(clients) > 1 else None
