@@ -10,18 +10,18 @@ quint64 grown(quint64 before, quint64 after) {
     return after - std::min(before, after);
 }
 
+double perItemMs(quint64 ns, quint64 items) {
+    return items ? double(ns) / 1e6 / double(items) : 0.0;
+}
+
+} // namespace
+
 quint64 bytesIn(const SessionInfo& info) {
     quint64 total = 0;
     for (const ChannelInfo& c : info.channels)
         total += c.stats.bytesIn;
     return total;
 }
-
-double perItemMs(quint64 ns, quint64 items) {
-    return items ? double(ns) / 1e6 / double(items) : 0.0;
-}
-
-} // namespace
 
 SessionRates sessionRates(const SessionInfo& before, const SessionInfo& after, double seconds) {
     SessionRates r;

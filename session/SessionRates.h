@@ -44,5 +44,7 @@ struct SessionRates {
 // backwards (a display channel re-created between the snapshots) count as zero, never as a
 // wrapped-around huge number.
 SessionRates sessionRates(const SessionInfo& before, const SessionInfo& after, double seconds);
+// Bytes received so far on every channel of the session.
+quint64 bytesIn(const SessionInfo& info);
 
 } // namespace saffron

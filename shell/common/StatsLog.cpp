@@ -1,5 +1,7 @@
 #include "StatsLog.h"
 
+#include "SessionRates.h"
+
 #include <cstdio>
 #include <ctime>
 
@@ -33,9 +35,6 @@ StatsLog::StatsLog(SessionGetter session, int periodMs, QObject* parent)
 }
 
 QByteArray StatsLog::line(const SessionInfo& info, qint64 monotonicMs, qint64 cpuMs) {
-    quint64 bytesIn = 0;
-    for (const ChannelInfo& c : info.channels)
-        bytesIn += c.stats.bytesIn;
     const VideoStats& v = info.display.video;
     QByteArray out = "saffron-stats";
     const auto field = [&out](const char* name, qint64 value) {
@@ -46,7 +45,7 @@ QByteArray StatsLog::line(const SessionInfo& info, qint64 monotonicMs, qint64 cp
     };
     field("t_ms", monotonicMs);
     field("cpu_ms", cpuMs);
-    field("bytes_in", qint64(bytesIn));
+    field("bytes_in", qint64(bytesIn(info)));
     field("draws", qint64(info.display.draws));
     field("received", qint64(v.framesReceived));
     field("decoded", qint64(v.framesDecoded));
