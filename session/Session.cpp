@@ -77,8 +77,10 @@ Session::Session(SessionOptions options, QObject* parent)
                 const bool held = !headsKnown_ && headsWait_.isValid();
                 headsKnown_ = true;
                 emit monitorsConfigChanged(heads);
-                if (held)
+                if (held) {
+                    monitorSizesTimer_.stop(); // its retry would send the same config again
                     sendMonitorSizes();
+                }
             });
         },
         Qt::DirectConnection);
