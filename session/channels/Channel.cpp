@@ -12,6 +12,7 @@
 #include <QNetworkProxy>
 #include <QSslConfiguration>
 #include <QSslSocket>
+#include <QTcpSocket>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -157,7 +158,11 @@ void Channel::connectTransport(bool useTls) {
         return;
     }
 
-    auto* sock = new QSslSocket(this);
+    // A plain connection gets a plain socket: constructing a QSslSocket loads Qt's TLS backend
+    // and OpenSSL's configuration (~20 ms here, on the way to the first picture) even when it
+    // never encrypts.
+    QSslSocket* tlsSock = useTls ? new QSslSocket(this) : nullptr;
+    QTcpSocket* sock = tlsSock ? tlsSock : new QTcpSocket(this);
     socket_.reset(sock);
     if (options_.proxy.isValid() && !options_.proxy.isEmpty()) {
         // Proxmox's spiceproxy and oVirt's websocket-less proxies are plain HTTP CONNECT proxies;
@@ -167,10 +172,10 @@ void Channel::connectTransport(bool useTls) {
     } else {
         sock->setProxy(QNetworkProxy::NoProxy);
     }
-    connect(sock, &QSslSocket::readyRead, this, &Channel::onReadyRead);
+    connect(sock, &QAbstractSocket::readyRead, this, &Channel::onReadyRead);
     connect(sock, &QIODevice::bytesWritten, this, [this] { onBytesWritten(); });
-    connect(sock, &QSslSocket::errorOccurred, this, &Channel::onSocketError);
-    connect(sock, &QSslSocket::disconnected, this, &Channel::onSocketError);
+    connect(sock, &QAbstractSocket::errorOccurred, this, &Channel::onSocketError);
+    connect(sock, &QAbstractSocket::disconnected, this, &Channel::onSocketError);
     connect(sock, &QAbstractSocket::stateChanged, this, [this, useTls](QAbstractSocket::SocketState s) {
         if (s == QAbstractSocket::HostLookupState)
             setPhase(ConnectPhase::Resolving);
@@ -181,7 +186,7 @@ void Channel::connectTransport(bool useTls) {
     });
     // Connected before onConnected (plain) and before TLS starts: QSslSocket only knows its
     // descriptor from here on (during stateChanged(ConnectedState) it still reports -1).
-    connect(sock, &QSslSocket::connected, this, [this, sock] {
+    connect(sock, &QAbstractSocket::connected, this, [this, sock] {
         transportConnected_ = true;
         // No Nagle: input events and the link are small writes that must leave at once. Qt
         // only applies the option to a socket that exists, so it is set here, not before
@@ -192,18 +197,18 @@ void Channel::connectTransport(bool useTls) {
             !enableDeadPeerDetection(sock->socketDescriptor(), options_.deadPeerSeconds, error))
             qCWarning(lcSession).noquote() << name() << "cannot watch for a dead server:" << error;
     });
-    if (useTls) {
+    if (tlsSock) {
         QSslConfiguration conf = QSslConfiguration::defaultConfiguration();
         conf.setProtocol(QSsl::TlsV1_2OrLater);
         conf.setPeerVerifyMode(QSslSocket::VerifyPeer);
         if (!options_.caCertificates.isEmpty())
             conf.setCaCertificates(options_.caCertificates);
-        sock->setSslConfiguration(conf);
-        connect(sock, &QSslSocket::sslErrors, this, &Channel::onSslErrors);
-        connect(sock, &QSslSocket::encrypted, this, &Channel::onEncrypted);
-        sock->connectToHostEncrypted(options_.host, options_.tlsPort);
+        tlsSock->setSslConfiguration(conf);
+        connect(tlsSock, &QSslSocket::sslErrors, this, &Channel::onSslErrors);
+        connect(tlsSock, &QSslSocket::encrypted, this, &Channel::onEncrypted);
+        tlsSock->connectToHostEncrypted(options_.host, options_.tlsPort);
     } else {
-        connect(sock, &QSslSocket::connected, this, &Channel::onConnected);
+        connect(sock, &QAbstractSocket::connected, this, &Channel::onConnected);
         sock->connectToHost(options_.host, options_.port);
     }
 }
