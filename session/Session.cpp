@@ -1,11 +1,16 @@
 #include "Session.h"
 
 #include "SessionCore.h"
+#include "streams/VideoStreams.h"
 
 #include <QThread>
 #include <algorithm>
 
 namespace saffron {
+
+std::future<void> Session::warmUp() {
+    return VideoStreams::warmUp();
+}
 
 Session::Session(SessionOptions options, QObject* parent)
     : QObject(parent), options_(std::move(options)), thread_(std::make_unique<QThread>()) {

@@ -16,6 +16,7 @@
 #include <QString>
 #include <QStringList>
 #include <QTimer>
+#include <future>
 #include <map>
 #include <memory>
 #include <set>
@@ -62,6 +63,12 @@ class Session : public QObject {
 public:
     explicit Session(SessionOptions options, QObject* parent = nullptr);
     ~Session() override;
+
+    // Starts, on a thread of its own, the one-off work that a process's first connection would
+    // otherwise wait for: GStreamer's initialisation (registry load, ~20 ms here), which the
+    // decoder probes need before the display channel can link. Call it first thing in main();
+    // the future's destructor waits for the thread.
+    [[nodiscard]] static std::future<void> warmUp();
 
     void start();
     void stop();

@@ -5,6 +5,7 @@
 #include "video/DecodedFrame.h"
 #include "video/DecoderSelector.h"
 #include "video/FrameConverter.h"
+#include "video/GstHandles.h"
 #include "video/VideoCodec.h"
 #include "video/VideoDecoder.h"
 #include "video/VideoDecoderPool.h"
@@ -165,6 +166,10 @@ std::shared_future<void> VideoStreams::probeInBackground(const SessionOptions& o
                               done();
                       })
         .share();
+}
+
+std::future<void> VideoStreams::warmUp() {
+    return std::async(std::launch::async, [] { ensureGstInitialized(); });
 }
 
 void VideoStreams::addCapabilities(Capabilities& caps, const SessionOptions& options) {

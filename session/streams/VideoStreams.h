@@ -73,6 +73,8 @@ public:
     // `done` runs on the probing thread when the last probe has finished.
     static std::shared_future<void> probeInBackground(const SessionOptions& options,
                                                       std::function<void()> done = {});
+    // Initialises GStreamer on a thread of its own (see Session::warmUp).
+    static std::future<void> warmUp();
     // MULTI_CODEC, STREAM_REPORT and CODEC_* for each codec a decoder here handles. Never waits:
     // a codec whose probe is still running is not offered.
     static void addCapabilities(Capabilities& caps, const SessionOptions& options);

@@ -120,6 +120,8 @@ int main(int argc, char** argv) {
         qputenv("QT_IM_MODULE", "qtvirtualkeyboard");
 
     QGuiApplication app(argc, argv);
+    // Overlaps GStreamer's start with the GUI's; the display channel's link waits for it.
+    const std::future<void> sessionWarmUp = Session::warmUp();
     QGuiApplication::setApplicationName(QStringLiteral("saffron"));
     QGuiApplication::setApplicationVersion(QStringLiteral(SAFFRON_VERSION));
     JournalLog::install();
