@@ -1,12 +1,16 @@
 import QtQuick
-import QtQuick.Controls
 import QtQuick.Window
 import Saffron.Shell 1.0
 
 // The shell's main window: the connection list, the session, or a status screen, never a
 // frozen picture; a session with several displays adds a window per display beyond the first.
 // In kiosk mode it cannot be closed and there is nothing else to reach.
-ApplicationWindow {
+//
+// What the first picture needs (this file, SessionView, StatusScreen) uses plain Qt Quick only.
+// Everything built on Qt Quick Controls (menus, the admin panel, the launcher, buttons) is
+// loaded by URL when it is first wanted: naming such a type here would load the Controls
+// modules and their style before the first frame (bench_shell: ~80 ms of a ~200 ms start).
+Window {
     id: root
     objectName: "shellWindow"
     width: 1024
@@ -84,45 +88,30 @@ ApplicationWindow {
         source: "Launcher.qml"
     }
 
-    StatusScreen {
+    // On the first attempt the status screen waits a moment: a fast connection goes straight to
+    // the desktop, without a flash of "Connecting" and without laying out text (the first Text
+    // loads the font database: ~20 ms before the first picture).
+    Timer { id: statusDelay; interval: 150; running: true }
+    Loader {
         anchors.fill: parent
-        visible: root.page === "status"
+        active: root.page === "status"
+                && (!statusDelay.running || Controller.state !== "connecting" || Controller.attempt > 1)
+        source: "StatusScreen.qml"
     }
 
-    // Created when first asked for (see SessionView: less to compile before the first picture).
-    Loader { id: adminLoader; active: false; sourceComponent: Component { AdminPanel {} } }
+    // Created when first asked for.
+    Loader { id: adminLoader; active: false; source: "AdminPanel.qml" }
     function openAdmin() {
         adminLoader.active = true
         adminLoader.item.open()
     }
 
-    // The appliance's updater at work (UpdateStatusWatcher): above everything, the session
-    // included, because whoever stands there must not switch the machine off now. It takes no
-    // input: the desktop stays usable while the other slot is written.
-    Rectangle {
-        id: updateBanner
-        objectName: "updateBanner"
+    // The appliance's updater at work (UpdateBanner.qml): above everything, the session included.
+    Loader {
         anchors { left: parent.left; right: parent.right; top: parent.top }
-        height: updateText.implicitHeight + 24
         z: 200
-        visible: Update.state !== "idle"
-        color: Update.state === "refused" ? "#e0a83232" : "#e0205080"
-        Label {
-            id: updateText
-            objectName: "updateBannerText"
-            anchors { left: parent.left; right: parent.right; verticalCenter: parent.verticalCenter; margins: 16 }
-            horizontalAlignment: Text.AlignHCenter
-            wrapMode: Text.Wrap
-            color: "white"
-            font.pixelSize: 18
-            text: Update.state === "installing"
-                  ? qsTr("Installing update %1. Do not switch off: the device restarts by itself when it is done.").arg(Update.version)
-                  : Update.state === "installed"
-                  ? qsTr("Update %1 installed. Restarting…").arg(Update.version)
-                  : Update.state === "refused"
-                  ? qsTr("The update was refused: %1").arg(Update.message)
-                  : ""
-        }
+        active: Update.state !== "idle"
+        source: "UpdateBanner.qml"
     }
 
     Loader {

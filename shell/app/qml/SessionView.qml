@@ -1,11 +1,9 @@
 import QtQuick
-import QtQuick.Controls
-import QtQuick.Layouts
 import Saffron.Shell 1.0
 
 // The remote desktop, plus the in-session menu (hotkey, or the strip along the top edge in
-// full screen) and the statistics overlay. Menu and overlay are created the first time they are
-// wanted: compiling them at start-up delayed the first picture.
+// full screen) and the statistics overlay. Menu and overlay are loaded by URL the first time
+// they are wanted: they use Qt Quick Controls, which this file must not name (see Main.qml).
 Item {
     id: view
     property bool fullScreen: false
@@ -55,31 +53,30 @@ Item {
     Loader {
         anchors { top: parent.top; right: parent.right; margins: 12 }
         active: Controller.statsEnabled
-        sourceComponent: Component { StatsOverlay {} }
+        source: "StatsOverlay.qml"
     }
 
     Loader {
         id: menuLoader
         anchors.fill: parent
         active: false
-        sourceComponent: Component {
-            SessionMenu {
-                x: (view.width - width) / 2
-                y: 0
-                surface: desktop
-                fullScreen: view.fullScreen
-                onToggleFullScreenRequested: view.toggleFullScreenRequested()
-                onClosed: desktop.forceActiveFocus()
-            }
+        source: "SessionMenu.qml"
+        onLoaded: {
+            item.x = Qt.binding(() => (view.width - item.width) / 2)
+            item.y = 0
+            item.surface = desktop
+            item.fullScreen = Qt.binding(() => view.fullScreen)
         }
     }
+    Connections {
+        target: menuLoader.item
+        function onToggleFullScreenRequested() { view.toggleFullScreenRequested() }
+        function onClosed() { desktop.forceActiveFocus() }
+    }
 
-    Label {
+    Loader {
         anchors { bottom: parent.bottom; horizontalCenter: parent.horizontalCenter; margins: 8 }
-        visible: desktop.pointerGrabbed
-        text: qsTr("Pointer captured – press %1 to release it").arg(Config.sessionHotkeys["release-cursor"] || "Shift+F12")
-        color: "white"
-        padding: 6
-        background: Rectangle { color: "#a0000000"; radius: 4 }
+        active: desktop.pointerGrabbed
+        source: "PointerHint.qml"
     }
 }

@@ -1,10 +1,10 @@
 import QtQuick
-import QtQuick.Controls
-import QtQuick.Layouts
 import Saffron.Shell 1.0
 
 // Connecting, and every way a connection can end: each with what happened, what the client is
-// doing about it (a countdown before the next attempt) and what the user may do.
+// doing about it (a countdown before the next attempt) and what the user may do. Shown before
+// the first picture, so plain Qt Quick only (see Main.qml); the password field and buttons
+// (StatusActions.qml, Qt Quick Controls) are loaded by URL.
 Rectangle {
     id: screen
     objectName: "statusScreen"
@@ -46,37 +46,63 @@ Rectangle {
     }
     readonly property bool startProblem: state === "idle" && Config.startProblem !== ""
 
-    ColumnLayout {
+    Column {
         anchors.centerIn: parent
         width: Math.min(parent.width * 0.8, 720)
         spacing: 18
 
-        BusyIndicator {
-            Layout.alignment: Qt.AlignHCenter
-            running: screen.visible && (screen.state === "connecting" || screen.waiting)
-            visible: running
+        // A ring of dots turning: the Controls' BusyIndicator would pull in the Controls
+        // modules before the first frame.
+        Item {
+            id: spinner
+            objectName: "statusSpinner"
+            anchors.horizontalCenter: parent.horizontalCenter
+            width: 48
+            height: 48
+            visible: screen.state === "connecting" || screen.waiting
+            Repeater {
+                model: 8
+                Rectangle {
+                    required property int index
+                    width: 8
+                    height: 8
+                    radius: 4
+                    color: "white"
+                    opacity: 0.25 + 0.75 * index / 7
+                    x: 20 + 20 * Math.cos(index * Math.PI / 4)
+                    y: 20 + 20 * Math.sin(index * Math.PI / 4)
+                }
+            }
+            RotationAnimator on rotation {
+                // Only while on screen: a hidden animation still repaints the window every frame.
+                running: screen.visible && spinner.visible
+                from: 0
+                to: 360
+                duration: 1200
+                loops: Animation.Infinite
+            }
         }
-        Label {
+        Text {
             objectName: "statusHeadline"
-            Layout.fillWidth: true
+            width: parent.width
             horizontalAlignment: Text.AlignHCenter
             text: screen.headline()
             color: "white"
             font.pixelSize: 34
             wrapMode: Text.Wrap
         }
-        Label {
+        Text {
             objectName: "statusPhase"
-            Layout.fillWidth: true
+            width: parent.width
             horizontalAlignment: Text.AlignHCenter
             visible: screen.state === "connecting"
             text: screen.phaseText(Controller.phase)
             color: "#c8d0d8"
             font.pixelSize: 20
         }
-        Label {
+        Text {
             objectName: "statusMessage"
-            Layout.fillWidth: true
+            width: parent.width
             horizontalAlignment: Text.AlignHCenter
             visible: text !== "" && screen.state !== "connecting"
             text: Controller.message
@@ -84,9 +110,9 @@ Rectangle {
             font.pixelSize: 16
             wrapMode: Text.Wrap
         }
-        Label {
+        Text {
             objectName: "statusProblemHint"
-            Layout.fillWidth: true
+            width: parent.width
             horizontalAlignment: Text.AlignHCenter
             visible: screen.startProblem
             text: qsTr("Ask your administrator to add or correct the connection in /etc/saffron/connections.d.")
@@ -94,9 +120,9 @@ Rectangle {
             font.pixelSize: 16
             wrapMode: Text.Wrap
         }
-        Label {
+        Text {
             objectName: "statusDetails"
-            Layout.fillWidth: true
+            width: parent.width
             visible: (screen.state === "certificate" || screen.startProblem) && text !== ""
             text: screen.startProblem ? Config.startProblemDetail : Controller.details
             color: "#e0c080"
@@ -104,47 +130,23 @@ Rectangle {
             font.pixelSize: 14
             wrapMode: Text.WrapAnywhere
         }
-        Label {
+        Text {
             objectName: "statusCountdown"
-            Layout.fillWidth: true
+            width: parent.width
             horizontalAlignment: Text.AlignHCenter
             visible: screen.waiting && screen.state !== "connecting"
             text: qsTr("Trying again in %1 s…").arg(Controller.reconnectIn)
             color: "white"
             font.pixelSize: 18
         }
-        TextField {
-            id: password
-            objectName: "passwordField"
-            Layout.alignment: Qt.AlignHCenter
-            Layout.preferredWidth: 360
-            visible: (screen.state === "auth-failed" || screen.state === "password") && !Config.kiosk
-            echoMode: TextInput.Password
-            placeholderText: qsTr("Password")
-            onAccepted: Controller.retryWithPassword(text)
-            onVisibleChanged: if (visible) forceActiveFocus()
-        }
-        RowLayout {
-            Layout.alignment: Qt.AlignHCenter
-            spacing: 12
-            Button {
-                objectName: "retryButton"
-                visible: screen.state !== "connecting" && screen.state !== "idle"
-                text: screen.waiting ? qsTr("Reconnect now") : qsTr("Try again")
-                onClicked: password.visible ? Controller.retryWithPassword(password.text) : Controller.retry()
-            }
-            Button {
-                objectName: "adminButton"
-                visible: screen.startProblem && Admin.available
-                text: qsTr("Administration…")
-                onClicked: root.openAdmin()
-            }
-            Button {
-                objectName: "cancelButton"
-                visible: Controller.canDisconnect && screen.state !== "idle"
-                text: qsTr("Cancel")
-                onClicked: Controller.disconnectSession()
-            }
+        Loader {
+            anchors.horizontalCenter: parent.horizontalCenter
+            // In the background while connecting (only Cancel is wanted then, and the desktop
+            // may be about to appear); at once when the screen opens on an error, whose buttons
+            // belong with its text.
+            asynchronous: screen.state === "connecting"
+            source: "StatusActions.qml"
+            onLoaded: item.screen = screen
         }
     }
 }

@@ -98,20 +98,15 @@
 <context>
     <name>Main</name>
     <message>
-        <source>Installing update %1. Do not switch off: the device restarts by itself when it is done.</source>
-        <translation>Update %1 wird installiert. Bitte nicht ausschalten: Das Gerät startet danach von selbst neu.</translation>
-    </message>
-    <message>
-        <source>Update %1 installed. Restarting…</source>
-        <translation>Update %1 installiert. Neustart…</translation>
-    </message>
-    <message>
-        <source>The update was refused: %1</source>
-        <translation>Das Update wurde abgelehnt: %1</translation>
-    </message>
-    <message>
         <source>display %1</source>
         <translation>Bildschirm %1</translation>
+    </message>
+</context>
+<context>
+    <name>PointerHint</name>
+    <message>
+        <source>Pointer captured – press %1 to release it</source>
+        <translation>Mauszeiger gefangen – %1 gibt ihn frei</translation>
     </message>
 </context>
 <context>
@@ -198,13 +193,6 @@
     </message>
 </context>
 <context>
-    <name>SessionView</name>
-    <message>
-        <source>Pointer captured – press %1 to release it</source>
-        <translation>Mauszeiger gefangen – %1 gibt ihn frei</translation>
-    </message>
-</context>
-<context>
     <name>StatsOverlay</name>
     <message>
         <source>Updates: %1/s</source>
@@ -245,6 +233,29 @@
     <message>
         <source>Decoders: %1</source>
         <translation>Decoder: %1</translation>
+    </message>
+</context>
+<context>
+    <name>StatusActions</name>
+    <message>
+        <source>Password</source>
+        <translation>Passwort</translation>
+    </message>
+    <message>
+        <source>Reconnect now</source>
+        <translation>Jetzt neu verbinden</translation>
+    </message>
+    <message>
+        <source>Try again</source>
+        <translation>Erneut versuchen</translation>
+    </message>
+    <message>
+        <source>Administration…</source>
+        <translation>Verwaltung…</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
     </message>
 </context>
 <context>
@@ -334,28 +345,23 @@
         <translation>Bitten Sie Ihren Administrator, die Verbindung in /etc/saffron/connections.d anzulegen oder zu korrigieren.</translation>
     </message>
     <message>
-        <source>Administration…</source>
-        <translation>Verwaltung…</translation>
-    </message>
-    <message>
         <source>Trying again in %1 s…</source>
         <translation>Neuer Versuch in %1 s…</translation>
     </message>
+</context>
+<context>
+    <name>UpdateBanner</name>
     <message>
-        <source>Password</source>
-        <translation>Passwort</translation>
+        <source>Installing update %1. Do not switch off: the device restarts by itself when it is done.</source>
+        <translation>Update %1 wird installiert. Bitte nicht ausschalten: Das Gerät startet danach von selbst neu.</translation>
     </message>
     <message>
-        <source>Reconnect now</source>
-        <translation>Jetzt neu verbinden</translation>
+        <source>Update %1 installed. Restarting…</source>
+        <translation>Update %1 installiert. Neustart…</translation>
     </message>
     <message>
-        <source>Try again</source>
-        <translation>Erneut versuchen</translation>
-    </message>
-    <message>
-        <source>Cancel</source>
-        <translation>Abbrechen</translation>
+        <source>The update was refused: %1</source>
+        <translation>Das Update wurde abgelehnt: %1</translation>
     </message>
 </context>
 <context>
