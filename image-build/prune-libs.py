@@ -29,6 +29,35 @@ LIB_DIRS = ("usr/lib/x86_64-linux-gnu", "usr/lib", "lib/x86_64-linux-gnu", "lib"
 GST_DIR = "usr/lib/x86_64-linux-gnu/gstreamer-1.0"
 
 
+def tree_realpath(tree, path):
+    """os.path.realpath as seen from inside TREE, the way the image will see it: an absolute link
+    target (Debian's alternatives: liblapack.so.3 -> /etc/alternatives/... -> /usr/lib/...)
+    resolves against the tree, never against the build host, and the answer never leaves the
+    tree. (os.path.realpath followed such links onto the host, where a removal then deleted the
+    host's own library.)"""
+    base = os.path.realpath(tree)
+    pending = [c for c in os.path.relpath(path, tree).split(os.sep) if c not in ("", ".")]
+    done, hops = [], 0
+    while pending:
+        part = pending.pop(0)
+        if part == "..":
+            if done:
+                done.pop()
+            continue
+        candidate = os.path.join(base, *done, part)
+        if os.path.islink(candidate):
+            hops += 1
+            if hops > 64:
+                raise OSError("symbolic link loop at " + candidate)
+            target = os.readlink(candidate)
+            if target.startswith("/"):
+                done = []
+            pending = [c for c in target.split("/") if c not in ("", ".")] + pending
+        else:
+            done.append(part)
+    return os.path.join(base, *done)
+
+
 def is_elf(path):
     try:
         with open(path, "rb") as f:
@@ -73,7 +102,7 @@ def main():
         for n in names:
             p = os.path.join(root, n)
             if not os.path.islink(p) and os.path.isfile(p) and is_elf(p):
-                elves.append(os.path.realpath(p))
+                elves.append(tree_realpath(tree, p))
     needs = needed_map(elves)
 
     # soname -> real paths in the library directories.
@@ -83,9 +112,9 @@ def main():
         if not os.path.isdir(full) or os.path.islink(full):
             continue
         for n in os.listdir(full):
-            p = os.path.join(full, n)
-            if os.path.isfile(p):
-                by_name.setdefault(n, set()).add(os.path.realpath(p))
+            real = tree_realpath(tree, os.path.join(full, n))
+            if os.path.isfile(real):
+                by_name.setdefault(n, set()).add(real)
 
     def closure(roots):
         seen, todo = set(), list(roots)
@@ -101,7 +130,7 @@ def main():
     plugins, removed = [], set()
     if a.gst_keep is not None and os.path.isdir(gst):
         keep = set(a.gst_keep.split())
-        plugins = [os.path.realpath(os.path.join(gst, n)) for n in os.listdir(gst) if n.endswith(".so")]
+        plugins = [tree_realpath(tree, os.path.join(gst, n)) for n in os.listdir(gst) if n.endswith(".so")]
         removed = {p for p in plugins if os.path.basename(p)[len("libgst") : -len(".so")] not in keep}
         missing = keep - {os.path.basename(p)[len("libgst") : -len(".so")] for p in plugins}
         if missing:
@@ -110,12 +139,18 @@ def main():
     for pattern in a.drop:
         for f in glob.glob(os.path.join(tree, pattern), recursive=True):
             if os.path.isfile(f) and not os.path.islink(f):
-                dropped.add(os.path.realpath(f))
+                dropped.add(tree_realpath(tree, f))
     removed |= dropped
     candidates = closure(removed) - removed
     still_needed = closure(set(elves) - removed - candidates)
     orphans = candidates - still_needed
 
+    # Never touch anything outside the tree, whatever a link said.
+    inside = os.path.realpath(tree) + os.sep
+    outside = sorted(f for f in removed | orphans if not f.startswith(inside))
+    if outside:
+        print("prune-libs: refusing to remove files outside the tree: " + " ".join(outside), file=sys.stderr)
+        return 1
     freed, inodes = 0, set()
     for f in sorted(removed | orphans):
         st = os.stat(f)
@@ -130,7 +165,7 @@ def main():
             continue
         for n in os.listdir(full):
             p = os.path.join(full, n)
-            if os.path.islink(p) and not os.path.exists(p):
+            if os.path.islink(p) and not os.path.exists(tree_realpath(tree, p)):
                 os.remove(p)
     print(f"    prune-libs: kept {len(plugins) - len(removed - dropped)} of {len(plugins)} GStreamer plugins, "
           f"dropped {len(dropped)} more files, removed {len(orphans)} libraries only they needed; "
