@@ -63,8 +63,11 @@ private:
     static constexpr int kMaxChannelsPerType = 8;
     // Probes take ~0.1-0.3 s uncached on real hardware and milliseconds cached.
     static constexpr qint64 kDecoderProbeWaitMs = 5000;
+    // How long the other channels wait for the display's first picture (see openChannels).
+    static constexpr int kFirstPictureFirstMs = 300;
     void openChannels(const QList<ChannelId>& list);
     void openWhenDecodersProbed(Channel* display);
+    void openWaitingChannels();
     void track(Channel* c);
     void end(const QString& error, EndReason reason = EndReason::None, const QString& details = {});
 
@@ -83,9 +86,11 @@ private:
     std::shared_ptr<MultimediaClock> clock_; // the server's mm-time, for video and audio
     std::shared_future<void> decoderProbe_;  // video decoders probed while the session links
     std::vector<QPointer<Channel>> channels_;
+    std::vector<QPointer<Channel>> waitingForPicture_; // opened after the first picture
     QStringList unsupported_;
     bool ended_ = false;
     bool displayReady_ = false;
+    bool firstPictureShown_ = false; // or given up waiting for: channels open at once
 };
 
 } // namespace saffron

@@ -17,6 +17,7 @@
 #include <QJsonObject>
 #include <QTimer>
 #include <cstdio>
+#include <ctime>
 #include <spice/enums.h>
 
 using namespace saffron;
@@ -218,19 +219,41 @@ int main(int argc, char** argv) {
             quiet.start(settleMs);
     });
 
+    // info reports every channel linked (or failed): the session links inputs, cursor, sound and
+    // USB only once the first picture is drawn, so it waits for them after the first frame.
+    bool infoPrinted = false;
+    qint64 firstFrameMonotonicNs = 0; // CLOCK_MONOTONIC, for benches timing from the spawn
+    const auto printInfoWhenLinked = [&] {
+        if (infoPrinted || firstFrameMs < 0)
+            return;
+        const SessionInfo info = session.info();
+        for (const ChannelInfo& c : info.channels)
+            if (c.state != QLatin1String("Ready") && c.state != QLatin1String("Closed"))
+                return;
+        infoPrinted = true;
+        if (parser.isSet(json)) {
+            QJsonObject o = infoJson(info);
+            o[QStringLiteral("firstFrameMs")] = firstFrameMs;
+            o[QStringLiteral("firstFrameMonotonicNs")] = firstFrameMonotonicNs;
+            out(QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact)));
+        } else {
+            printInfo(info);
+            out(QStringLiteral("first frame:   %1 ms").arg(firstFrameMs));
+        }
+        finish(0);
+    };
+    if (command == QLatin1String("info")) {
+        QObject::connect(&session, &Session::channelReady, &app, printInfoWhenLinked);
+        QObject::connect(&session, &Session::channelClosed, &app, printInfoWhenLinked);
+    }
+
     QObject::connect(&session, &Session::displayMarked, &app, [&] {
         firstFrameMs = clock.elapsed();
+        timespec now{};
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        firstFrameMonotonicNs = qint64(now.tv_sec) * 1000000000 + now.tv_nsec;
         if (command == QLatin1String("info")) {
-            const SessionInfo info = session.info();
-            if (parser.isSet(json)) {
-                QJsonObject o = infoJson(info);
-                o[QStringLiteral("firstFrameMs")] = firstFrameMs;
-                out(QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact)));
-            } else {
-                printInfo(info);
-                out(QStringLiteral("first frame:   %1 ms").arg(firstFrameMs));
-            }
-            finish(0);
+            printInfoWhenLinked();
         } else if (command == QLatin1String("screenshot")) {
             if (settleMs > 0) {
                 // A blinking text cursor never lets the screen go quiet: cap the wait.
