@@ -648,8 +648,10 @@ def bench(args):
              args.key_hold_ms, args.key_gap_ms, "; " + args.note if args.note else ""))  # fmt: skip
     if args.saffron_env:
         print("bench_shell: saffron environment: %s" % " ".join(args.saffron_env))
+    bus = bff.start_session_bus(args.workdir)
+    print("bench_shell: session bus for the clients: %s" % (bus or "none (no dbus-daemon)"))
 
-    gtk = {"GDK_BACKEND": "x11", "NO_AT_BRIDGE": "1"}  # no accessibility bus on a bare Xvfb
+    gtk = {"GDK_BACKEND": "x11", "NO_AT_BRIDGE": "1"}  # a session bus, but no accessibility bus
     clients = [
         ("saffron", [args.saffron], dict([("QT_QPA_PLATFORM", "xcb"), ("QSG_INFO", "1")]
                                          + [tuple(e.split("=", 1)) for e in args.saffron_env]), args.idle),
