@@ -1,4 +1,5 @@
 #include "connection/ConnectionSpec.h"
+#include "connection/SpiceUri.h"
 
 #include <QFile>
 #include <QHostAddress>
@@ -15,6 +16,13 @@ QString quoted(const QString& text) {
 
 QString optionalBool(const std::optional<bool>& value) {
     return *value ? QStringLiteral("1") : QStringLiteral("0");
+}
+
+// Percent-encoding grows a non-ASCII character to up to nine characters, so a host or user name
+// the parser accepted can come out longer than parseSpiceUri() takes. Such a URI would not read
+// back; the caller gets "can't be written" as for a proxy ticket.
+QString fitsSpiceUriLimit(QString uri) {
+    return uri.size() <= kMaxSpiceUriLength ? uri : QString();
 }
 
 } // namespace
@@ -94,8 +102,8 @@ QString ConnectionSpec::describe() const {
 
 QString ConnectionSpec::toSpiceUri() const {
     if (!unixSocketPath.isEmpty())
-        return QStringLiteral("spice+unix://") +
-               QString::fromLatin1(QUrl::toPercentEncoding(unixSocketPath, "/"));
+        return fitsSpiceUriLimit(QStringLiteral("spice+unix://") +
+                                 QString::fromLatin1(QUrl::toPercentEncoding(unixSocketPath, "/")));
     if (host.isEmpty() || !proxy.isEmpty() || (port == 0 && tlsPort == 0))
         return {};
 
@@ -113,13 +121,13 @@ QString ConnectionSpec::toSpiceUri() const {
     }
 
     if (port == 0)
-        return QStringLiteral("spice+tls://") + authority + u':' + QString::number(tlsPort);
+        return fitsSpiceUriLimit(QStringLiteral("spice+tls://") + authority + u':' + QString::number(tlsPort));
     // Concatenation, not chained arg(): the authority is percent-encoded and its "%2B" would be
     // taken for a placeholder by a second arg() call.
     QString uri = QStringLiteral("spice://") + authority + u':' + QString::number(port);
     if (tlsPort != 0)
         uri += QStringLiteral("?tls-port=%1").arg(tlsPort);
-    return uri;
+    return fitsSpiceUriLimit(uri);
 }
 
 std::optional<QList<QSslCertificate>> ConnectionSpec::loadCaCertificates(QString* error) const {

@@ -90,7 +90,8 @@ struct ConnectionSpec {
     // A copy whose secrets (password, proxy credentials) are replaced by "***".
     ConnectionSpec redacted() const;
     // A spice:// URI for this spec without the password (for "recent connections" lists).
-    // Empty when the spec uses a proxy, has no address, or its host can't go in a URI.
+    // Empty when the spec uses a proxy, has no address, its host can't go in a URI, or the URI
+    // would be longer than parseSpiceUri() accepts.
     QString toSpiceUri() const;
 
     // Parses caPem and the PEM file caFile (at most kMaxCaFileBytes). Returns std::nullopt and

@@ -58,6 +58,7 @@ private slots:
     void uriInvalid();
     void uriPasswordWarns();
     void uriTooLong();
+    void uriTooLongToWriteBack();
     void uriRoundTrip_data();
     void uriRoundTrip();
 
@@ -334,6 +335,16 @@ void TestConnection::uriTooLong() {
     const auto result = parseSpiceUri(longUri);
     QVERIFY(!result.ok());
     QVERIFY2(result.error().contains(u"more than 8192"), qPrintable(result.error()));
+}
+
+void TestConnection::uriTooLongToWriteBack() {
+    // 1000 non-ASCII characters are a host the parser takes, but percent-encoded (nine
+    // characters each) they would make a URI the parser refuses: no URI is written.
+    const QString host = QString(1000, QChar(0x4e2d)); // three UTF-8 bytes, "%E4%B8%AD"
+    const auto result = parseSpiceUri(QStringLiteral("spice://%1:5900").arg(host));
+    QVERIFY2(result.ok(), qPrintable(result.error()));
+    QCOMPARE(result.spec().host, host);
+    QVERIFY(result.spec().toSpiceUri().isEmpty());
 }
 
 void TestConnection::uriRoundTrip_data() {
