@@ -13,6 +13,9 @@ namespace {
 // spice-server acks every SPICE_INPUT_MOTION_ACK_BUNCH motion messages; keeping two bunches in
 // flight hides one round trip without letting a slow link queue up stale motion.
 constexpr uint32_t kMaxUnackedMotion = 2 * SPICE_INPUT_MOTION_ACK_BUNCH;
+// Some seconds of fast typing; beyond that the link is not coming and queueing more only
+// delays what the user sees.
+constexpr size_t kMaxEarlyInput = 256;
 
 uint32_t downCode(AtScancode c) {
     // Bytes go to the guest low byte first: E0 prefix, then the code.
@@ -49,7 +52,32 @@ void InputsChannel::handleMessage(uint16_t type, std::span<const uint8_t> body) 
     }
 }
 
+void InputsChannel::onReady() {
+    std::vector<std::function<void()>> early;
+    early.swap(early_);
+    for (auto& replay : early)
+        replay();
+    sendMotion();
+}
+
+bool InputsChannel::readyOrQueued(std::function<void()> replay) {
+    switch (state()) {
+    case State::Ready:
+        return true;
+    case State::Closed:
+        return false;
+    default:
+        if (early_.size() < kMaxEarlyInput)
+            early_.push_back(std::move(replay));
+        else
+            ++droppedEarly_;
+        return false;
+    }
+}
+
 void InputsChannel::keyDown(AtScancode code) {
+    if (!readyOrQueued([this, code] { keyDown(code); }))
+        return;
     if (code == kPauseMarker) {
         if (serverChannelCaps().has(SPICE_INPUTS_CAP_KEY_SCANCODE))
             send(SPICE_MSGC_INPUTS_KEY_SCANCODE, std::span<const uint8_t>(kPauseSequence));
@@ -59,12 +87,16 @@ void InputsChannel::keyDown(AtScancode code) {
 }
 
 void InputsChannel::keyUp(AtScancode code) {
+    if (!readyOrQueued([this, code] { keyUp(code); }))
+        return;
     if (code == kPauseMarker)
         return; // the sequence sent on press already contains the break codes
     send(SPICE_MSGC_INPUTS_KEY_UP, Writer().u32(upCode(code)).take());
 }
 
 void InputsChannel::setLockModifiers(uint16_t modifiers) {
+    if (!readyOrQueued([this, modifiers] { setLockModifiers(modifiers); }))
+        return;
     send(SPICE_MSGC_INPUTS_KEY_MODIFIERS, Writer().u16(modifiers).take());
 }
 
@@ -112,6 +144,8 @@ void InputsChannel::sendMotion() {
 }
 
 void InputsChannel::mousePress(uint8_t button, uint16_t buttons) {
+    if (!readyOrQueued([this, button, buttons] { mousePress(button, buttons); }))
+        return;
     // A press must land where the pointer is: flush coalesced motion first, window or not.
     if (pendingPosition_ || hasPendingDelta_) {
         unacked_ = std::min(unacked_, kMaxUnackedMotion - 1);
@@ -121,6 +155,8 @@ void InputsChannel::mousePress(uint8_t button, uint16_t buttons) {
 }
 
 void InputsChannel::mouseRelease(uint8_t button, uint16_t buttons) {
+    if (!readyOrQueued([this, button, buttons] { mouseRelease(button, buttons); }))
+        return;
     if (pendingPosition_ || hasPendingDelta_) {
         unacked_ = std::min(unacked_, kMaxUnackedMotion - 1);
         sendMotion();

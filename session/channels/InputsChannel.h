@@ -4,7 +4,9 @@
 #include "input/Scancodes.h"
 
 #include <QPoint>
+#include <functional>
 #include <optional>
+#include <vector>
 
 namespace saffron {
 
@@ -27,6 +29,8 @@ public:
     void mouseRelease(uint8_t button, uint16_t buttons);
     uint16_t guestModifiers() const { return guestModifiers_; }
     quint64 coalescedMotions() const { return coalesced_; }
+    // Input given before the channel was ready and dropped because the queue was full.
+    quint64 droppedEarlyInput() const { return droppedEarly_; }
 
 signals:
     void guestModifiersChanged(uint16_t modifiers);
@@ -34,8 +38,12 @@ signals:
 protected:
     Capabilities channelCaps() const override;
     void handleMessage(uint16_t type, std::span<const uint8_t> body) override;
+    void onReady() override;
 
 private:
+    // True when the event can go out now; otherwise it is queued (or dropped when the channel
+    // has closed) and the caller sends nothing.
+    bool readyOrQueued(std::function<void()> replay);
     void sendMotion();
     bool motionWindowOpen() const;
 
@@ -48,6 +56,11 @@ private:
     bool hasPendingDelta_ = false;
     uint16_t pendingButtons_ = 0;
     quint64 coalesced_ = 0;
+    // The picture appears before this channel has linked (SessionCore opens it after the first
+    // MARK, and a slow link takes several round trips): keys and clicks given meanwhile wait
+    // here in order instead of being lost.
+    std::vector<std::function<void()>> early_;
+    quint64 droppedEarly_ = 0;
 };
 
 } // namespace saffron
