@@ -66,8 +66,9 @@ public:
 
     // Starts, on a thread of its own, the one-off work that a process's first connection would
     // otherwise wait for: GStreamer's initialisation (registry load, ~20 ms here), which the
-    // decoder probes need before the display channel can link. Call it first thing in main();
-    // the future's destructor waits for the thread.
+    // decoder probes need before the display channel can link. Call it right after the
+    // application object exists (before it, the two starts slowed each other down here); the
+    // future's destructor waits for the thread.
     [[nodiscard]] static std::future<void> warmUp();
 
     void start();

@@ -16,8 +16,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTimer>
+#include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <spice/enums.h>
 
 using namespace saffron;
@@ -249,9 +249,10 @@ int main(int argc, char** argv) {
 
     QObject::connect(&session, &Session::displayMarked, &app, [&] {
         firstFrameMs = clock.elapsed();
-        timespec now{};
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        firstFrameMonotonicNs = qint64(now.tv_sec) * 1000000000 + now.tv_nsec;
+        // steady_clock is CLOCK_MONOTONIC on Linux (libstdc++).
+        firstFrameMonotonicNs = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    std::chrono::steady_clock::now().time_since_epoch())
+                                    .count();
         if (command == QLatin1String("info")) {
             printInfoWhenLinked();
         } else if (command == QLatin1String("screenshot")) {
