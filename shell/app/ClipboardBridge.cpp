@@ -34,7 +34,14 @@ void ClipboardBridge::setSession(Session* session) {
     });
     connect(session, &Session::guestClipboardText, this, &ClipboardBridge::applyGuestText);
     connect(session, &Session::guestClipboardImage, this, &ClipboardBridge::applyGuestImage);
-    localChanged();
+    // What is on this machine's clipboard is offered once there is an agent to take it (the
+    // main channel keeps it until the agent's capabilities arrive). Not here: the session has
+    // not started, so nothing could keep it yet, and the first read of the X clipboard costs
+    // ~17 ms of this thread just before the session starts (bench_shell, Xvfb).
+    connect(session, &Session::agentConnectedChanged, this, [this](bool connected) {
+        if (connected)
+            localChanged();
+    });
 }
 
 void ClipboardBridge::localChanged() {

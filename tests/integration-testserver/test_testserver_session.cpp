@@ -89,6 +89,7 @@ private slots:
     void clipboardImageGuestToClient();
     void clipboardImageClientToGuest();
     void clipboardBridgeImagesBothWays();
+    void clipboardBridgeOffersWhatWasCopiedBefore();
     void clipboardBridgeRefusesHostileImages();
 };
 
@@ -292,6 +293,23 @@ void TestTestServerSession::clipboardBridgeImagesBothWays() {
     server.command("request-clipboard png");
     const QString line = server.waitLine(QStringLiteral("AGENT clipboard png"));
     QCOMPARE(line, QStringLiteral("AGENT clipboard png ") + binaryClipboardLine(pngOf(localPicture)));
+}
+
+// Text copied on this machine before connecting is offered to the guest once its agent is
+// there, without a new copy.
+void TestTestServerSession::clipboardBridgeOffersWhatWasCopiedBefore() {
+    QGuiApplication::clipboard()->setText(QStringLiteral("copied before connecting"));
+    TestServer server({});
+    Session session(optionsFor(server.port()));
+    ClipboardBridge bridge(QGuiApplication::clipboard());
+    bridge.setSession(&session);
+    QVERIFY(startWithAgent(session, server));
+    const QString grab = server.waitLine(QStringLiteral("AGENT clipboard-grab"));
+    QVERIFY2(grab.contains(QLatin1String("utf8")), qPrintable(grab));
+    server.command("request-clipboard");
+    QCOMPARE(server.waitLine(QStringLiteral("AGENT clipboard utf8")),
+             QStringLiteral("AGENT clipboard utf8 copied before connecting"));
+    QGuiApplication::clipboard()->clear();
 }
 
 void TestTestServerSession::clipboardBridgeRefusesHostileImages() {
