@@ -1,6 +1,7 @@
 #include "Session.h"
 
 #include "SessionCore.h"
+#include "link/TicketCipher.h"
 #include "streams/VideoStreams.h"
 
 #include <QThread>
@@ -9,7 +10,12 @@
 namespace saffron {
 
 std::future<void> Session::warmUp() {
-    return VideoStreams::warmUp();
+    std::future<void> video = VideoStreams::warmUp();
+    return std::async(std::launch::async, [video = std::move(video)] {
+        warmUpTicketCipher();
+        if (video.valid())
+            video.wait();
+    });
 }
 
 Session::Session(SessionOptions options, QObject* parent)

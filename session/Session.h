@@ -64,11 +64,12 @@ public:
     explicit Session(SessionOptions options, QObject* parent = nullptr);
     ~Session() override;
 
-    // Starts, on a thread of its own, the one-off work that a process's first connection would
+    // Starts, on threads of their own, the one-off work that a process's first connection would
     // otherwise wait for: GStreamer's initialisation (registry load, ~20 ms here), which the
-    // decoder probes need before the display channel can link. Call it right after the
-    // application object exists (before it, the two starts slowed each other down here); the
-    // future's destructor waits for the thread.
+    // decoder probes need before the display channel can link, and OpenSSL's first ticket
+    // encryption (~6 ms, in the main channel's link). Call it right after the application
+    // object exists (before it, the two starts slowed each other down here); the future's
+    // destructor waits for the threads.
     [[nodiscard]] static std::future<void> warmUp();
 
     void start();
