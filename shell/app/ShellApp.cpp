@@ -186,16 +186,19 @@ ShellApp::~ShellApp() {
     QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
     usb_->setSession(nullptr);
     usb_.reset();
-    engine_.clearSingletons();
+    if (engine_)
+        engine_->clearSingletons();
     g_current = nullptr;
 }
 
 bool ShellApp::load() {
     registerTypes();
-    engine_.load(QUrl(QStringLiteral("qrc:/qml/Main.qml")));
-    if (engine_.rootObjects().isEmpty())
+    if (!engine_)
+        engine_ = std::make_unique<QQmlApplicationEngine>();
+    engine_->load(QUrl(QStringLiteral("qrc:/qml/Main.qml")));
+    if (engine_->rootObjects().isEmpty())
         return false;
-    window_ = qobject_cast<QQuickWindow*>(engine_.rootObjects().first());
+    window_ = qobject_cast<QQuickWindow*>(engine_->rootObjects().first());
     if (!window_)
         return false;
     if (config_.fullScreen)
