@@ -1,4 +1,5 @@
 #include "connection/ConnectionSpec.h"
+
 #include "connection/SpiceUri.h"
 
 #include <QFile>
@@ -121,7 +122,8 @@ QString ConnectionSpec::toSpiceUri() const {
     }
 
     if (port == 0)
-        return fitsSpiceUriLimit(QStringLiteral("spice+tls://") + authority + u':' + QString::number(tlsPort));
+        return fitsSpiceUriLimit(QStringLiteral("spice+tls://") + authority + u':' +
+                                 QString::number(tlsPort));
     // Concatenation, not chained arg(): the authority is percent-encoded and its "%2B" would be
     // taken for a placeholder by a second arg() call.
     QString uri = QStringLiteral("spice://") + authority + u':' + QString::number(port);
