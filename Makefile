@@ -62,6 +62,8 @@ test-image:
 	bash image-build/build-image.sh kiosk $(IMAGE_OUT)/kiosk
 	python3 tests/image/boot_test.py --crash-test --image $(IMAGE_OUT)/kiosk/saffron-kiosk.raw --keep $(IMAGE_OUT)/kiosk-boot
 	python3 tests/image/boot_test.py --update-test --image $(IMAGE_OUT)/kiosk/saffron-kiosk.raw --keep $(IMAGE_OUT)/kiosk-update
+	bash image-build/build-image.sh thin-client $(IMAGE_OUT)/thin-client
+	python3 tests/image/boot_test.py --provision --image $(IMAGE_OUT)/thin-client/saffron-thin-client.raw --keep $(IMAGE_OUT)/thin-client-boot
 	bash image-build/build-image.sh pc-installer $(IMAGE_OUT)/pc-installer
 	python3 tests/image/install_test.py --image $(IMAGE_OUT)/pc-installer/saffron-pc-installer.raw --keep $(IMAGE_OUT)/pc-installer-install
 

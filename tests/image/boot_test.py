@@ -23,10 +23,18 @@
       next start systemd-boot tries B three times, then falls back to A, which comes up with
       the desktop; B's boot entry is left with no tries (read from the ESP with mtools).
 
+7. With --provision (the thin-client recipe, which boots to the launcher): a small HTTP server
+   on the host serves a connection list; its URL goes on the kernel command line as
+   saffron.config_url= (appended to the `options` line of slot A's boot entry on the disk's ESP,
+   as an administrator would on a stick), and the recipe's saffron-provision fetches it before
+   the shell starts. Pass when the launcher shows the provisioned tile (its selected-tile
+   colour), Enter on the VM's keyboard (QMP send-key) connects, and the hosted desktop appears.
+
 Timings are host wall clock under TCG and say so. Exit 77 (ctest SKIP_RETURN_CODE) when not
 root or when the image is missing.
 """
 import argparse
+import http.server
 import json
 import os
 import shutil
@@ -34,6 +42,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 SKIP = 77
@@ -294,6 +303,8 @@ def journal_check(disk, work, qemu_start_realtime):
             timings["shell_session"] = (e["_SYSTEMD_SESSION"], e.get("_SYSTEMD_UNIT", ""))
         if mid == MSG_UNIT_STARTED and unit == KIOSK_UNIT:
             timings["kiosk_active"] = True
+        if isinstance(msg, str) and msg.startswith("saffron-provision: connection list from"):
+            timings["provisioned"] = msg
         # The restarted shell drew the hosted desktop: its display channel made the primary
         # surface ("surface 0 W x H format F primary", saffron.display) after the restart.
         if "restart" in timings and "redrawn" not in timings and e.get("_COMM") == "saffron" \
@@ -482,6 +493,72 @@ def run_update_test(a, work, disk, sticks, procs, current, start_vm, wait_for_de
     return res
 
 
+def serve_connection_list(work, spice_port):
+    """An HTTP server on 127.0.0.1 (the guest's 10.0.2.2) serving /connections.conf, one desktop
+    at the hosted QEMU. Returns (server, requests): requests lists (time, path) as they come."""
+    # The hosted QEMU runs without a ticket: password-free, or the launcher would ask for one.
+    body = ("[connection]\n"
+            "name=Provisioned desktop\n"
+            f"uri=spice://10.0.2.2:{spice_port}\n"
+            "password-free=true\n").encode()
+    requests = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            requests.append((time.time(), self.path))
+            if self.path != "/connections.conf":
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, fmt, *args):
+            with open(os.path.join(work, "http.log"), "a") as f:
+                f.write((fmt % args) + "\n")
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, requests
+
+
+def add_kernel_option(disk, option):
+    """Appends OPTION to the `options` line of every boot entry on DISK's ESP (mtools, no mount).
+    systemd-stub takes a boot entry's options in place of its built-in command line when Secure
+    Boot is off (image-build/mkosi.extra/usr/lib/saffron/update/boot-slots)."""
+    off, _ = gpt_partition(disk, "ESP")
+    img = f"{disk}@@{off}"
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    changed = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in esp_entries(disk):
+            local = os.path.join(tmp, name)
+            subprocess.run(["mcopy", "-n", "-i", img, f"::/loader/entries/{name}", local], check=True, env=env)
+            with open(local) as f:
+                lines = f.read().splitlines()
+            lines = [l + " " + option if l.startswith("options ") else l for l in lines]
+            with open(local, "w") as f:
+                f.write("\n".join(lines) + "\n")
+            subprocess.run(["mcopy", "-o", "-i", img, local, f"::/loader/entries/{name}"], check=True, env=env)
+            changed.append(name)
+    return changed
+
+
+# Launcher.qml: the current tile is #3a6ea5 on the #2c3540 grid (the only large blue area).
+TILE_RGB = (0x3a, 0x6e, 0xa5)
+
+
+def launcher_tile_pixels(img):
+    w, h, px = img
+    count = 0
+    for i in range(0, w * h * 3, 3 * 7):  # every 7th pixel is plenty for a 260x160 tile
+        if all(abs(px[i + c] - TILE_RGB[c]) <= 6 for c in range(3)):
+            count += 1
+    return count * 7
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--image", required=True, help="saffron-kiosk.raw from image-build/build-image.sh")
@@ -493,11 +570,15 @@ def main():
     ap.add_argument("--update-test", action="store_true",
                     help="A/B update: refuse bad bundles, install a good one into slot B and boot it, "
                          "then break slot B and see the fallback to A")
+    ap.add_argument("--provision", action="store_true",
+                    help="thin-client recipe: provision the connection list from a config URL (kernel "
+                         "command line), pick it in the launcher with Enter, expect the desktop")
     a = ap.parse_args()
 
     why = missing_prerequisite(
-        a.image, "kiosk", ("qemu-system-x86_64", "sfdisk", "debugfs", "journalctl") +
-        (("rauc", "mkfs.fat", "mcopy", "mdir", "unsquashfs") if a.update_test else ()))
+        a.image, "thin-client" if a.provision else "kiosk", ("qemu-system-x86_64", "sfdisk", "debugfs", "journalctl") +
+        (("rauc", "mkfs.fat", "mcopy", "mdir", "unsquashfs") if a.update_test else ()) +
+        (("mcopy", "mdir") if a.provision else ()))
     if why:
         log(f"SKIP: {why}")
         return SKIP
@@ -511,6 +592,7 @@ def main():
     work = a.keep or tempfile.mkdtemp(prefix="saffron-boot-")
     os.makedirs(work, exist_ok=True)
     procs = []
+    http_server = None
     try:
         # The disk is copied (sparse) so the built image stays pristine.
         disk = os.path.join(work, "disk.raw")
@@ -535,14 +617,56 @@ def main():
         if sticks:
             extra += ["-drive", f"if=none,id=stick1,format=raw,readonly=on,file={sticks[0]}",
                       "-device", "usb-storage,bus=xhci.0,drive=stick1"]
+        http_requests = []
+        if a.provision:
+            http_server, http_requests = serve_connection_list(work, a.port)
+            config_url = f"http://10.0.2.2:{http_server.server_address[1]}/connections.conf"
+            entries = add_kernel_option(disk, f"saffron.config_url={config_url}")
+            if not entries:
+                log("FAIL provision: no boot entry on the image's ESP to add saffron.config_url= to")
+                return 1
+            log(f"provisioning: saffron.config_url={config_url} added to the boot entries {' '.join(entries)}")
         t0 = time.time()
         proc, vm, serial = start_vm("thinclient", extra)
         procs.append(proc)
         current = {"vm": vm}  # the QMP of the VM running now (the update test starts another)
-        log(f"thin-client VM started (TCG, OVMF); waiting up to {a.timeout} s for the hosted desktop to appear")
 
         host_dump = os.path.join(work, "desktop.ppm")
         vm_dump = os.path.join(work, "thinclient.ppm")
+        provisioned = {}
+        if a.provision:
+            # The launcher comes up with the provisioned tile selected; Enter connects. Pressed
+            # again (at most three times) if the desktop does not follow: under TCG the window
+            # may take its keyboard focus a little after it is first drawn.
+            deadline = t0 + a.timeout
+            while time.time() < deadline and "launcher" not in provisioned:
+                time.sleep(3)
+                if procs[-1].poll() is not None:
+                    raise RuntimeError("the thin-client VM exited")
+                vm.cmd("screendump", filename=vm_dump)
+                try:
+                    tile = launcher_tile_pixels(read_ppm(vm_dump))
+                except (ValueError, IndexError):
+                    continue
+                if tile > 20000:
+                    provisioned["launcher"] = time.time() - t0
+                    provisioned["tile_pixels"] = tile
+            if "launcher" not in provisioned:
+                log(f"FAIL provision: no launcher with a selected tile within {a.timeout} s "
+                    f"(config URL fetched: {[r[1] for r in http_requests]})")
+                vm.cmd("screendump", filename=os.path.join(work, "thinclient.png"), format="png")
+                return 1
+            vm.cmd("screendump", filename=os.path.join(work, "launcher.png"), format="png")
+            fetched = [t - t0 for t, path in http_requests if path == "/connections.conf"]
+            log(f"provision: launcher with the provisioned tile after {provisioned['launcher']:.1f} s "
+                f"(config fetched at {', '.join(f'{t:.1f} s' for t in fetched) or 'never'}); "
+                f"screendump {work}/launcher.png")
+            if not fetched:
+                log("FAIL provision: the launcher shows a tile, but the config URL was never fetched")
+                return 1
+            provisioned["fetched"] = fetched[0]
+
+        log(f"thin-client VM started (TCG, OVMF); waiting up to {a.timeout} s for the hosted desktop to appear")
 
         def wait_for_desktop(deadline, need_gone=False):
             """Seconds since t0 when the hosted screen shows (after it went away first, with
@@ -565,7 +689,17 @@ def main():
                     return time.time() - t0, best
             return None, best
 
-        first_frame, best = wait_for_desktop(t0 + a.timeout)
+        if a.provision:
+            first_frame, best = None, (0.0, "", None)
+            for attempt in range(3):
+                vm.cmd("send-key", keys=[{"type": "qcode", "data": "ret"}])
+                provisioned.setdefault("enter", time.time() - t0)
+                first_frame, best = wait_for_desktop(min(t0 + a.timeout, time.time() + 90))
+                if first_frame is not None:
+                    break
+                log(f"provision: no desktop {90} s after Enter (attempt {attempt + 1}); pressing it again")
+        else:
+            first_frame, best = wait_for_desktop(t0 + a.timeout)
         back = None
         crash_still_shown = None
         if first_frame is not None and a.crash_test:
@@ -592,7 +726,8 @@ def main():
         log(f"screendumps: {work}/desktop.png {work}/thinclient.png "
             f"(best match {best[0]:.3f}, {best[1]}, region {best[2]})")
         if first_frame is not None:
-            log(f"PASS screen: hosted SeaBIOS screen shown by the kiosk (correlation {best[0]:.3f}, {best[1]})")
+            log(f"PASS screen: hosted SeaBIOS screen shown by the {'launcher' if a.provision else 'kiosk'}'s "
+                f"session (correlation {best[0]:.3f}, {best[1]})")
 
         # Clean shutdown so the journal on /var is complete, then read it from the disk (also
         # after a failure: the kiosk unit's messages say why nothing appeared).
@@ -620,6 +755,9 @@ def main():
             print(f"boot_test: boot to multi-user.target: {mu[1]:.1f} s (kernel start -> target: {mu[0]:.1f} s)")
         if gr:
             print(f"boot_test: boot to graphical.target:  {gr[1]:.1f} s (kernel start -> target: {gr[0]:.1f} s)")
+        if a.provision:
+            print(f"boot_test: config URL fetched {provisioned['fetched']:.1f} s, launcher on screen "
+                  f"{provisioned['launcher']:.1f} s, Enter pressed {provisioned['enter']:.1f} s after QEMU start")
         print(f"boot_test: boot to first SPICE frame on screen: {first_frame:.1f} s (screendump every 3 s)")
         if mu:
             print(f"boot_test: shell start-up cost (first frame - multi-user): {first_frame - mu[1]:.1f} s")
@@ -655,6 +793,11 @@ def main():
                 log("FAIL crash test: systemd restarted the kiosk later than 2 s after the crash ended it")
                 return 1
             log("PASS crash test: restarted within 2 s, desktop back")
+        if a.provision:
+            if not timings.get("provisioned"):
+                log("FAIL provision: the journal has no \"saffron-provision: connection list from\" line")
+                return 1
+            log(f"PASS provision: {timings['provisioned']}; launcher tile shown, Enter connected")
         if a.update_test:
             if not update.get("ok"):
                 log(f"FAIL update test: {update.get('why', 'did not run')}")
@@ -675,6 +818,8 @@ def main():
         log("PASS journal: no failed units")
         return 0
     finally:
+        if http_server:
+            http_server.shutdown()
         stop_all(procs, work, a.keep)
 
 
