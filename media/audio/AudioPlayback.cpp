@@ -61,7 +61,8 @@ struct AudioPlayback::Impl {
     // Realtime thread only.
     DriftController controller;
     bool playingRt = false;
-    int64_t dryAtNs = 0; // when the ring ran dry while playing; 0: it did not (or that was settled)
+    int64_t dryAtNs = 0;        // when the ring ran dry while playing; 0: it did not (or that was settled)
+    size_t aboveBandFrames = 0; // played since the smoothed fill went above target + band
     std::vector<int16_t> scratch;
 
     // Shared between threads.
@@ -204,6 +205,7 @@ void AudioPlayback::Impl::process() {
         }
         playingRt = true;
         controller.restartSmoothing();
+        aboveBandFrames = 0;
     }
     controller.setTargetSeconds(double(targetFrames) / options.format.rate);
     size_t got = 0;
@@ -229,6 +231,24 @@ void AudioPlayback::Impl::process() {
         // This cycle's frames cover frames/ratio of sink time.
         const double r = controller.update(fillSeconds, double(frames) / rate / controller.ratio());
         ratio.store(r, std::memory_order_relaxed);
+        // A sink that stalled (its graph some cycles late on a loaded machine, a USB card
+        // re-clocking) never plays what it missed, so the queue stays up by the stall. Below
+        // the burst threshold above, the controller would work that off at its 1 % limit less
+        // the drift: 90 ms took 18 s, the sound that long behind the picture. The listener has
+        // heard the stall already, so once the smoothed fill has stayed above the band for a
+        // second (the controller is not getting there), cut back to target.
+        if (controller.smoothedFillSeconds() * rate > double(targetFrames + bandFrames)) {
+            aboveBandFrames += got;
+        } else {
+            aboveBandFrames = 0;
+        }
+        if (aboveBandFrames >= size_t(options.format.rate)) {
+            const size_t now = ring->fillFrames();
+            if (now > targetFrames)
+                skippedFrames += ring->discard(now - targetFrames);
+            controller.restartSmoothing();
+            aboveBandFrames = 0;
+        }
         smoothedFillMs.store(controller.smoothedFillSeconds() * 1000.0, std::memory_order_relaxed);
     } else {
         smoothedFillMs.store(options.format.framesToMs(double(ring->fillFrames())),

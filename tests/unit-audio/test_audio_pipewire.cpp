@@ -386,10 +386,10 @@ private slots:
         int extra = 0; // tenths of a second waited beyond the settle time
         if (adaptive) {
             // A stall of this loaded machine during the settle (PipeWire's graph a cycle or ten
-            // late) leaves a burst that the controller drains at 0.5 % (the 1 % limit less the
-            // drift), up to 18 s for what stays below the skip threshold. That drain is
-            // driftControllerRecoversFromABurst's subject; this test watches the steady state,
-            // so it waits (at most 30 s more) for the fill to be back in the band.
+            // late) leaves a burst: above the band, the playback trims it after a second
+            // (aStalledSinkIsCaughtUpQuickly), inside the band the controller drains it at 0.5 %
+            // (the 1 % limit less the drift). This test watches the steady state, so it waits
+            // (at most 30 s more) for the fill to be back in the band.
             const auto settled = [&] {
                 const double fill = playback->stats().smoothedFillMs;
                 return fill >= low && fill <= high;
@@ -585,6 +585,56 @@ private slots:
         auto next = AudioPlayback::create(options, error);
         QVERIFY2(next, error.c_str());
         QCOMPARE(next->stats().targetMs, relaxed.targetMs);
+    }
+
+    // The sink stalls (its graph some cycles late) and never plays what it missed: the queue is
+    // up by that much for good. Below the burst threshold the controller alone would take
+    // 5 s for this one at its 1 % limit; the playback trims it once it has stayed above the
+    // band for a second, so that the sound is back beside the picture within about two.
+    void aStalledSinkIsCaughtUpQuickly() {
+        AudioPlaybackOptions options = sinkPlayback();
+        std::string error;
+        auto playback = AudioPlayback::create(options, error);
+        QVERIFY2(playback, error.c_str());
+        double phase = 0;
+        std::vector<int16_t> chunk;
+        const auto start = std::chrono::steady_clock::now();
+        uint64_t fed = 0;
+        // Real-time feeding in 10 ms chunks until `until` after the start (a target's worth first).
+        auto feedUntil = [&](std::chrono::milliseconds until) {
+            while (std::chrono::steady_clock::now() - start < until) {
+                const double elapsed =
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+                const auto due = uint64_t((elapsed + options.targetMs / 1000.0) * kRate);
+                if (due > fed) {
+                    chunk.clear();
+                    appendSine(chunk, size_t(due - fed), kChannels, 440, kRate, kAmplitude, phase);
+                    playback->write(chunk);
+                    fed = due;
+                }
+                std::this_thread::sleep_for(10ms);
+            }
+        };
+        feedUntil(3000ms);
+        const auto before = playback->stats();
+        // What the stalled sink did not play, as 80 ms more in the queue (below the burst
+        // threshold of target + 4 x band, so only the new rule can cut it at once).
+        const uint32_t stallMs = 80;
+        chunk.clear();
+        appendSine(chunk, size_t(kRate * stallMs / 1000), kChannels, 440, kRate, kAmplitude, phase);
+        playback->write(chunk);
+        feedUntil(3000ms + 2500ms);
+        const auto after = playback->stats();
+        const double skippedMs = double(after.skippedFrames - before.skippedFrames) * 1000.0 / kRate;
+        qInfo("before the stall: fill %.1f ms (smoothed %.1f), skipped %llu frames; 2.5 s after it: fill "
+              "%.1f ms "
+              "(smoothed %.1f), %.1f ms skipped, underruns %llu",
+              before.fillMs, before.smoothedFillMs, (unsigned long long)before.skippedFrames, after.fillMs,
+              after.smoothedFillMs, skippedMs, (unsigned long long)after.underruns);
+        QVERIFY(before.playing);
+        QVERIFY(after.playing);
+        QVERIFY(skippedMs >= stallMs / 2.0);
+        QVERIFY(after.smoothedFillMs <= double(options.targetMs + options.bandMs));
     }
 
     // The same for the microphone: a capture stream without a target records the default
