@@ -1,6 +1,7 @@
 #include "app/ShellApp.h"
 
 #include "app/ClipboardBridge.h"
+#include "app/FrameDamageKeeper.h"
 #include "app/SurfaceItem.h"
 #include "common/appliance/ConnectionCatalog.h"
 
@@ -29,6 +30,7 @@ void registerTypes() {
     static std::once_flag once;
     std::call_once(once, [] {
         qmlRegisterType<SurfaceItem>("Saffron.Shell", 1, 0, "SurfaceView");
+        qmlRegisterType<FrameDamageKeeper>("Saffron.Shell", 1, 0, "FrameDamageKeeper");
         qmlRegisterSingletonType<SessionController>(
             "Saffron.Shell", 1, 0, "Controller", [](QQmlEngine*, QJSEngine*) -> QObject* {
                 return provide<SessionController>([](ShellApp& a) { return &a.controller(); });

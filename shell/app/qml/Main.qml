@@ -68,6 +68,8 @@ Window {
             // Displays come and go with the server's devices, not with this window.
             onClosing: (close) => { close.accepted = false }
 
+            FrameDamageKeeper {}
+
             SurfaceView {
                 objectName: "surfaceView" + displayWindow.monitor
                 anchors.fill: parent
@@ -113,6 +115,10 @@ Window {
         active: Update.state !== "idle"
         source: "UpdateBanner.qml"
     }
+
+    // Wayland with the software scene graph: every frame carries damage, or cage stops
+    // answering frame callbacks and the window freezes (FrameDamageKeeper.h).
+    FrameDamageKeeper { objectName: "frameDamageKeeper" }
 
     Loader {
         anchors { left: parent.left; right: parent.right; bottom: parent.bottom; top: parent.top }
