@@ -60,8 +60,8 @@ void FrameDamageKeeper::detach() {
 void FrameDamageKeeper::markDirty() {
     // A material change makes the software renderer repaint the node's rectangle (what lies
     // under it, as the node itself is transparent) and add it to the frame's flush region.
-    if (node_)
-        node_->markDirty(QSGNode::DirtyMaterial);
+    if (QSGRectangleNode* node = node_.load())
+        node->markDirty(QSGNode::DirtyMaterial);
 }
 
 QSGNode* FrameDamageKeeper::updatePaintNode(QSGNode* old, UpdatePaintNodeData*) {

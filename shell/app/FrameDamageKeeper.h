@@ -2,6 +2,7 @@
 
 #include <QMetaObject>
 #include <QQuickItem>
+#include <atomic>
 
 class QSGRectangleNode;
 
@@ -46,7 +47,9 @@ private:
     void markDirty(); // render thread, before the renderer runs
 
     bool active_ = false;
-    QSGRectangleNode* node_ = nullptr; // owned by the scene graph; render thread only
+    // Owned by the scene graph; set and used on the render thread, cleared from the GUI thread
+    // (the same thread with the basic software loop, not with QSG_RENDER_LOOP=threaded).
+    std::atomic<QSGRectangleNode*> node_{nullptr};
     QMetaObject::Connection beforeRendering_;
 };
 
