@@ -67,10 +67,13 @@ bool InputsChannel::readyOrQueued(std::function<void()> replay) {
     case State::Closed:
         return false;
     default:
-        if (early_.size() < kMaxEarlyInput)
+        if (early_.size() < kMaxEarlyInput) {
             early_.push_back(std::move(replay));
-        else
-            ++droppedEarly_;
+        } else if (droppedEarly_++ == 0) {
+            // Once per channel: a key held down by a stuck keyboard would otherwise fill the log.
+            qCWarning(lcInputs) << "input before the inputs channel was ready: queue full at"
+                                << kMaxEarlyInput << "events, dropping the rest";
+        }
         return false;
     }
 }
