@@ -127,9 +127,13 @@ def main():
         "QT_QPA_PLATFORM": "wayland",
         "WAYLAND_DEBUG": "client",
         "QT_LOGGING_RULES": "qt.qpa.wayland.backingstore=true",
-        # Leaks are checked by the other shell tests; LSan's suppressions may be out of reach here.
-        "ASAN_OPTIONS": "detect_leaks=0",
     }
+    # The sanitizer build's options carry over (UB halts the shell, and the test fails), but not
+    # leak checking: the other shell tests do it, and LSan's suppressions file may be out of
+    # `nobody`'s reach.
+    env["ASAN_OPTIONS"] = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS", ""), "detect_leaks=0"]))
+    if "UBSAN_OPTIONS" in os.environ:
+        env["UBSAN_OPTIONS"] = os.environ["UBSAN_OPTIONS"]
     cmd = ["cage", "-d", "--", shell, "--kiosk-quit", "on-disconnect", f"spice://127.0.0.1:{port}"]
     if root:
         cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
