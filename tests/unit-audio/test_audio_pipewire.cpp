@@ -95,6 +95,50 @@ private:
     std::atomic<uint64_t> m_fed{0};
 };
 
+// Writes a 440 Hz sine into an AudioPlayback from the calling thread, paced by the steady clock
+// in 10 ms steps. Each run starts with `leadMs` at once (a server's first burst).
+class PacedSineWriter {
+public:
+    PacedSineWriter(AudioPlayback& playback, uint32_t leadMs)
+        : m_playback(playback), m_leadSeconds(leadMs / 1000.0) {
+        restart();
+    }
+    // A new run: the lead again, then real time from now.
+    void restart() {
+        m_start = std::chrono::steady_clock::now();
+        m_fed = 0;
+    }
+    // Feeds until `until` after the run's start.
+    void feedUntil(std::chrono::milliseconds until) {
+        while (std::chrono::steady_clock::now() - m_start < until) {
+            const double elapsed =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+            const auto due = uint64_t((elapsed + m_leadSeconds) * kRate);
+            if (due > m_fed) {
+                write(size_t(due - m_fed));
+                m_fed = due;
+            }
+            std::this_thread::sleep_for(10ms);
+        }
+    }
+    // `ms` more at once, beside the pacing.
+    void writeExtra(uint32_t ms) { write(size_t(kRate * ms / 1000)); }
+
+private:
+    void write(size_t frames) {
+        m_chunk.clear();
+        appendSine(m_chunk, frames, kChannels, 440, kRate, kAmplitude, m_phase);
+        m_playback.write(m_chunk);
+    }
+
+    AudioPlayback& m_playback;
+    double m_leadSeconds;
+    std::chrono::steady_clock::time_point m_start;
+    uint64_t m_fed = 0;
+    double m_phase = 0;
+    std::vector<int16_t> m_chunk;
+};
+
 AudioPlaybackOptions sinkPlayback(const std::string& target = "test-sink") {
     AudioPlaybackOptions options;
     options.target = target;
@@ -532,24 +576,11 @@ private slots:
         auto playback = AudioPlayback::create(options, error);
         QVERIFY2(playback, error.c_str());
         QCOMPARE(playback->stats().targetMs, options.targetMs);
-        double phase = 0;
-        std::vector<int16_t> chunk;
-        // Real-time feeding in 10 ms chunks for `ms`, after a starting burst of the target.
+        PacedSineWriter writer(*playback, options.targetMs);
+        // Real-time feeding for `ms`, after a starting burst of the target.
         auto feed = [&](int ms) {
-            const auto start = std::chrono::steady_clock::now();
-            uint64_t fed = 0;
-            while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(ms)) {
-                const double elapsed =
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-                const auto due = uint64_t((elapsed + options.targetMs / 1000.0) * kRate);
-                if (due > fed) {
-                    chunk.clear();
-                    appendSine(chunk, size_t(due - fed), kChannels, 440, kRate, kAmplitude, phase);
-                    playback->write(chunk);
-                    fed = due;
-                }
-                std::this_thread::sleep_for(10ms);
-            }
+            writer.restart();
+            writer.feedUntil(std::chrono::milliseconds(ms));
         };
         feed(1500);
         const auto before = playback->stats();
@@ -596,34 +627,14 @@ private slots:
         std::string error;
         auto playback = AudioPlayback::create(options, error);
         QVERIFY2(playback, error.c_str());
-        double phase = 0;
-        std::vector<int16_t> chunk;
-        const auto start = std::chrono::steady_clock::now();
-        uint64_t fed = 0;
-        // Real-time feeding in 10 ms chunks until `until` after the start (a target's worth first).
-        auto feedUntil = [&](std::chrono::milliseconds until) {
-            while (std::chrono::steady_clock::now() - start < until) {
-                const double elapsed =
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-                const auto due = uint64_t((elapsed + options.targetMs / 1000.0) * kRate);
-                if (due > fed) {
-                    chunk.clear();
-                    appendSine(chunk, size_t(due - fed), kChannels, 440, kRate, kAmplitude, phase);
-                    playback->write(chunk);
-                    fed = due;
-                }
-                std::this_thread::sleep_for(10ms);
-            }
-        };
-        feedUntil(3000ms);
+        PacedSineWriter writer(*playback, options.targetMs);
+        writer.feedUntil(3000ms);
         const auto before = playback->stats();
         // What the stalled sink did not play, as 80 ms more in the queue (below the burst
         // threshold of target + 4 x band, so only the new rule can cut it at once).
         const uint32_t stallMs = 80;
-        chunk.clear();
-        appendSine(chunk, size_t(kRate * stallMs / 1000), kChannels, 440, kRate, kAmplitude, phase);
-        playback->write(chunk);
-        feedUntil(3000ms + 2500ms);
+        writer.writeExtra(stallMs);
+        writer.feedUntil(3000ms + 2500ms);
         const auto after = playback->stats();
         const double skippedMs = double(after.skippedFrames - before.skippedFrames) * 1000.0 / kRate;
         qInfo("before the stall: fill %.1f ms (smoothed %.1f), skipped %llu frames; 2.5 s after it: fill "
