@@ -33,8 +33,6 @@ public:
 
     // Whether `window` needs it: the software scene graph on a Wayland platform.
     static bool neededIn(QQuickWindow* window);
-    // Whether it is at work in its window now (tests).
-    bool active() const { return active_; }
 
 protected:
     void itemChange(ItemChange change, const ItemChangeData& data) override;
