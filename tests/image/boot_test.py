@@ -318,11 +318,17 @@ def journal_check(disk, work, qemu_start_realtime):
     return failed, restarts, timings, text_path
 
 
+def esp_mtools(disk):
+    """(image, env) for mtools' -i on the disk's ESP, without mounting it."""
+    off, _ = gpt_partition(disk, "ESP")
+    return f"{disk}@@{off}", dict(os.environ, MTOOLS_SKIP_CHECK="1")
+
+
 def esp_entries(disk):
     """The boot entries in the disk's ESP (mtools, no mount)."""
-    off, _ = gpt_partition(disk, "ESP")
-    out = subprocess.run(["mdir", "-b", "-i", f"{disk}@@{off}", "::/loader/entries"], capture_output=True,
-                         text=True, env=dict(os.environ, MTOOLS_SKIP_CHECK="1")).stdout
+    img, env = esp_mtools(disk)
+    out = subprocess.run(["mdir", "-b", "-i", img, "::/loader/entries"], capture_output=True,
+                         text=True, env=env).stdout
     return sorted(os.path.basename(l.strip()) for l in out.splitlines() if l.strip().endswith(".conf"))
 
 
@@ -528,9 +534,7 @@ def add_kernel_option(disk, option):
     """Appends OPTION to the `options` line of every boot entry on DISK's ESP (mtools, no mount).
     systemd-stub takes a boot entry's options in place of its built-in command line when Secure
     Boot is off (image-build/mkosi.extra/usr/lib/saffron/update/boot-slots)."""
-    off, _ = gpt_partition(disk, "ESP")
-    img = f"{disk}@@{off}"
-    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    img, env = esp_mtools(disk)
     changed = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in esp_entries(disk):
