@@ -54,10 +54,10 @@ def missing_tool():
 class Commits:
     """Follows one Wayland client's requests on its surfaces (WAYLAND_DEBUG=client lines)."""
 
-    REQUEST = re.compile(r"^\[\s*[\d.]+\]\s+-> (wl_surface@\d+)\.(frame|attach|damage|damage_buffer|commit)\(")
+    REQUEST = re.compile(r"^\[\s*[\d.]+\]\s+-> (wl_surface@\d+)\.(frame|damage|damage_buffer|commit)\(")
 
     def __init__(self):
-        self.pending = {}  # surface -> {"frame": bool, "damage": bool, "buffer": bool}
+        self.pending = {}  # surface -> {"frame": bool, "damage": bool} since its last commit
         self.commits = 0
         self.undamaged = []  # lines of commits that asked for a frame callback without damage
 
@@ -66,18 +66,16 @@ class Commits:
         if not m:
             return
         surface, request = m.groups()
-        state = self.pending.setdefault(surface, {"frame": False, "damage": False, "buffer": False})
+        state = self.pending.setdefault(surface, {"frame": False, "damage": False})
         if request == "frame":
             state["frame"] = True
-        elif request == "attach":
-            state["buffer"] = True
         elif request.startswith("damage"):
             state["damage"] = True
         else:
             self.commits += 1
             if state["frame"] and not state["damage"]:
                 self.undamaged.append(line.strip())
-            self.pending[surface] = {"frame": False, "damage": False, "buffer": False}
+            self.pending[surface] = {"frame": False, "damage": False}
 
 
 def main():
