@@ -109,29 +109,45 @@ public:
         std::lock_guard lock(mutex_);
         return samples_.size() / kChannels;
     }
-    // Frames-to-time mapping of what is recorded now (not taken). The slope is a least-squares
-    // fit through (frames delivered, time) over the whole recording: the graph clock's rate
-    // against CLOCK_MONOTONIC. The offset is local: the lower envelope of the residuals within
-    // kWindowFrames of the frame asked about, i.e. the nearby delivery with the least scheduling
-    // delay. A single offset for minutes of audio does not hold on a VM, where the graph clock
-    // lags while the machine is busy and catches up after; that skews the far end by tens of ms.
+    // Frames-to-time mapping of what is recorded now (not taken). The slope is the graph clock's
+    // rate against CLOCK_MONOTONIC over the whole recording (robustNsPerFrame). The offset is
+    // local: the lower envelope of the residuals of the deliveries in the kWindowFrames after the
+    // frame asked about, i.e. the nearby delivery with the least scheduling delay. A single offset
+    // for minutes of audio does not hold on a VM, where the graph clock lags while the machine is
+    // busy and catches up after; that skews the far end by tens of ms. Only deliveries after the
+    // frame count because a loss of capture frames (the monitor overruns while the host stalls
+    // the data thread) raises every later residual by the frames lost: an envelope reaching back
+    // across such a loss mapped the clicks after it that much too early, onto the previous
+    // click's marker (the ~975 ms "latency" CI saw for two clicks in a row, the next marker
+    // ~20 ms after the arrival; a 150 ms stall of this callback reproduces it).
     class Mapping {
     public:
         static constexpr double kWindowFrames = 2.0 * kRate;
+        static constexpr int kMinDeliveries = 20; // below this the envelope is mostly jitter
         double nsPerFrame = 0;
         double timeOf(double frame) const {
-            const auto first = std::lower_bound(points_.begin(), points_.end(), frame - kWindowFrames,
-                                                [](const Point& p, double f) { return p.frame < f; });
-            double lowest = 1e300;
-            for (auto it = first; it != points_.end() && it->frame <= frame + kWindowFrames; ++it)
-                lowest = std::min(lowest, it->ns - it->frame * nsPerFrame);
-            if (lowest == 1e300) // no delivery near: fall back to the whole recording's envelope
-                for (const auto& p : points_)
-                    lowest = std::min(lowest, p.ns - p.frame * nsPerFrame);
-            return lowest + frame * nsPerFrame;
+            if (auto offset = envelope(frame, frame + kWindowFrames))
+                return *offset + frame * nsPerFrame;
+            // Near the end of the recording: look back as well.
+            if (auto offset = envelope(frame - kWindowFrames, frame + kWindowFrames))
+                return *offset + frame * nsPerFrame;
+            return *envelope(-1e300, 1e300, 1) + frame * nsPerFrame;
         }
 
     private:
+        // The least residual (ns - frame * nsPerFrame) of the deliveries in [from, to].
+        std::optional<double> envelope(double from, double to, int minCount = kMinDeliveries) const {
+            const auto first = std::lower_bound(points_.begin(), points_.end(), from,
+                                                [](const Point& p, double f) { return p.frame < f; });
+            double lowest = 1e300;
+            int count = 0;
+            for (auto it = first; it != points_.end() && it->frame <= to; ++it, ++count)
+                lowest = std::min(lowest, it->ns - it->frame * nsPerFrame);
+            if (count < minCount)
+                return std::nullopt;
+            return lowest;
+        }
+
         friend class Recorder;
         struct Point {
             double frame;
@@ -143,6 +159,46 @@ public:
         std::lock_guard lock(mutex_);
         if (deliveries_.size() < 10)
             return std::nullopt;
+        Mapping m;
+        m.nsPerFrame = robustNsPerFrame();
+        m.points_.reserve(deliveries_.size());
+        for (const auto& d : deliveries_)
+            m.points_.push_back({double(d.framesAfter), double(d.ns)});
+        return m;
+    }
+
+private:
+    // The graph clock's rate against CLOCK_MONOTONIC: the median slope between the least-delayed
+    // deliveries of blocks 2 apart (5..15 s). A least-squares line through all deliveries was
+    // bent by a loss of capture frames (a step in the residuals): 250 ms lost in a minute
+    // skewed it by 0.4 %, tens of ms across the mapping window. Caller holds mutex_.
+    double robustNsPerFrame() const {
+        constexpr double kNominal = 1e9 / kRate;
+        constexpr size_t kBlockFrames = 5 * size_t(kRate);
+        std::vector<std::pair<double, double>> least; // (frame, ns) per block
+        for (const auto& d : deliveries_) {
+            const size_t block = d.framesAfter / kBlockFrames;
+            const double frame = double(d.framesAfter);
+            const double ns = double(d.ns);
+            if (block >= least.size())
+                least.resize(block + 1, {-1, 0});
+            auto& [f, t] = least[block];
+            if (f < 0 || ns - frame * kNominal < t - f * kNominal)
+                least[block] = {frame, ns};
+        }
+        std::vector<double> slopes;
+        for (size_t i = 0; i + 2 < least.size(); ++i) {
+            const auto [f0, t0] = least[i];
+            const auto [f1, t1] = least[i + 2];
+            if (f0 >= 0 && f1 > f0)
+                slopes.push_back((t1 - t0) / (f1 - f0));
+        }
+        if (slopes.size() >= 3) {
+            std::nth_element(slopes.begin(), slopes.begin() + std::ptrdiff_t(slopes.size() / 2),
+                             slopes.end());
+            return slopes[slopes.size() / 2];
+        }
+        // Under 20 s recorded: least squares through all deliveries.
         const double t0 = double(deliveries_.front().ns);
         double sx = 0, sy = 0, sxx = 0, sxy = 0;
         for (const auto& d : deliveries_) {
@@ -154,15 +210,9 @@ public:
             sxy += x * y;
         }
         const double n = double(deliveries_.size());
-        Mapping m;
-        m.nsPerFrame = (n * sxy - sx * sy) / (n * sxx - sx * sx);
-        m.points_.reserve(deliveries_.size());
-        for (const auto& d : deliveries_)
-            m.points_.push_back({double(d.framesAfter), double(d.ns)});
-        return m;
+        return (n * sxy - sx * sy) / (n * sxx - sx * sx);
     }
 
-private:
     struct Delivery {
         size_t framesAfter;
         int64_t ns;
@@ -561,10 +611,12 @@ private slots:
         const auto left = channelOf(samples, kChannels, 0);
         // The sink's graph clock against CLOCK_MONOTONIC: on a VM whose timers lag it runs slow,
         // which adds to the server's 0.5 %; beyond what a 1 % correction absorbs, the band
-        // cannot hold whatever the client does.
+        // cannot hold whatever the client does. Counted from the frames captured, so frames the
+        // monitor lost also count as slow (conservative); the mapping's steady rate is printed
+        // beside it.
         const double graphSpeed = double(left.size()) / wall / kRate;
-        qInfo("the sink's graph ran at %.3f %% of real time (%.2f ns per frame)", graphSpeed * 100,
-              mapping->nsPerFrame);
+        qInfo("the sink's graph ran at %.3f %% of real time (%.2f ns per frame, steady rate %.3f %%)",
+              graphSpeed * 100, mapping->nsPerFrame, 1e9 / kRate / mapping->nsPerFrame * 100);
 
         // Server submissions since the capture window opened.
         std::vector<int64_t> submitted;
