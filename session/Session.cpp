@@ -9,13 +9,11 @@
 
 namespace saffron {
 
-std::future<void> Session::warmUp() {
-    std::future<void> video = VideoStreams::warmUp();
-    return std::async(std::launch::async, [video = std::move(video)] {
-        warmUpTicketCipher();
-        if (video.valid())
-            video.wait();
-    });
+std::vector<std::future<void>> Session::warmUp() {
+    std::vector<std::future<void>> started;
+    started.push_back(VideoStreams::warmUp());
+    started.push_back(std::async(std::launch::async, [] { warmUpTicketCipher(); }));
+    return started;
 }
 
 Session::Session(SessionOptions options, QObject* parent)

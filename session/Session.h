@@ -68,9 +68,9 @@ public:
     // otherwise wait for: GStreamer's initialisation (registry load, ~20 ms here), which the
     // decoder probes need before the display channel can link, and OpenSSL's first ticket
     // encryption (~6 ms, in the main channel's link). Call it right after the application
-    // object exists (before it, the two starts slowed each other down here); the future's
-    // destructor waits for the threads.
-    [[nodiscard]] static std::future<void> warmUp();
+    // object exists (before it, the two starts slowed each other down here); each future's
+    // destructor waits for its thread.
+    [[nodiscard]] static std::vector<std::future<void>> warmUp();
 
     void start();
     void stop();

@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
 
     QGuiApplication app(argc, argv);
     // Overlaps GStreamer's start with the GUI's; the display channel's link waits for it.
-    const std::future<void> sessionWarmUp = Session::warmUp();
+    const std::vector<std::future<void>> sessionWarmUp = Session::warmUp();
     QGuiApplication::setApplicationName(QStringLiteral("saffron"));
     QGuiApplication::setApplicationVersion(QStringLiteral(SAFFRON_VERSION));
     JournalLog::install();
