@@ -51,9 +51,14 @@ bool isSoftwareScene(const QQuickWindow* w) {
 
 } // namespace
 
-struct SessionNode : QSGNode {
+// Transform nodes (with an identity matrix), not plain QSGNodes, hold whatever is added after
+// the item was first drawn (tiles, video layers, the cursor): Qt's software renderer takes the
+// position of a node added later from its parent's recorded state, and it records state for
+// transform, clip and opacity nodes only. Under a plain node such a child was drawn as if the
+// item sat at the window's origin (a view at x=1280 drew over the one at x=0).
+struct SessionNode : QSGTransformNode {
     QSGImageNode* picture = nullptr;
-    QSGNode* tileLayer = nullptr; // software scene graph: one image node per tile
+    QSGTransformNode* tileLayer = nullptr; // software scene graph: one image node per tile
     std::vector<QSGImageNode*> tiles;
     QSize tileGrid;
     QRectF tileTarget;
@@ -487,7 +492,7 @@ void SurfaceItem::updateSoftwareTiles(SessionNode* root, QQuickWindow* win) {
     if (rebuild) {
         delete root->tileLayer;
         root->tiles.clear();
-        root->tileLayer = new QSGNode;
+        root->tileLayer = new QSGTransformNode;
         root->tileGrid = grid;
         root->tileTarget = {};
         for (int i = 0; i < grid.width() * grid.height(); ++i) {
