@@ -30,8 +30,9 @@ PKGS=(
   # test peers: the real SPICE servers, the reference client, tools
   libspice-server-dev qemu-system-x86 seabios
   virt-viewer xvfb xauth x11-apps libx11-6 libxtst6 openssl socat procps iproute2 python3
-  # the appliance's compositor and Qt's Wayland platform: the shell under a headless cage
-  cage qt6-wayland
+  # the appliance's compositor and Qt's Wayland platform: the shell under a headless cage,
+  # and grim for screenshots of its outputs
+  cage qt6-wayland grim
   # make soak: heap profile of a long streaming session
   heaptrack
   # demo guest: a busybox initramfs booting Debian's kernel

@@ -12,8 +12,14 @@ desktop.
 
     shell_under_cage.py --shell build/shell/saffron [--seconds 8] [--keep DIR]
 
-Exit 77 (ctest: skipped) without cage, Qt's Wayland platform plugin or QEMU. cage refuses to
-run as root, so as root the shell and cage run as `nobody` from a copy of the binary.
+With --outputs 2 --test-server PATH, cage gets two outputs and the server (saffron-test-server)
+two displays. cage maximizes every window over all its outputs together, so the shell must show
+both monitors inside one window, each on its own output: a screenshot of the output layout
+(grim) must show display 2's picture on one output and not on the other.
+
+Exit 77 (ctest: skipped) without cage, Qt's Wayland platform plugin, QEMU (or grim with two
+outputs). cage refuses to run as root, so as root the shell and cage run as `nobody` from a copy
+of the binary.
 """
 import argparse
 import glob
@@ -42,13 +48,59 @@ def free_port():
         return s.getsockname()[1]
 
 
-def missing_tool():
-    for tool in ("cage", "qemu-system-x86_64", "setpriv"):
+def missing_tool(outputs):
+    tools = ("cage", "setpriv") + (("grim",) if outputs > 1 else ("qemu-system-x86_64",))
+    for tool in tools:
         if not shutil.which(tool):
             return f"{tool} is not installed"
     if not glob.glob("/usr/lib/*/qt6/plugins/platforms/libqwayland-generic.so"):
         return "Qt's Wayland platform plugin (qt6-wayland) is not installed"
     return None
+
+
+def wait_for_port(port, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def read_ppm(data):
+    """(width, height, rgb bytes) of a binary PPM (P6, maxval 255), as grim writes it."""
+    fields = []
+    pos = 0
+    while len(fields) < 4:
+        while data[pos : pos + 1].isspace():
+            pos += 1
+        end = pos
+        while not data[end : end + 1].isspace():
+            end += 1
+        fields.append(data[pos:end])
+        pos = end
+    if fields[0] != b"P6" or fields[3] != b"255":
+        raise ValueError("not an 8-bit P6 PPM")
+    w, h = int(fields[1]), int(fields[2])
+    pixels = data[pos + 1 : pos + 1 + w * h * 3]
+    if len(pixels) != w * h * 3:
+        raise ValueError("short PPM")
+    return w, h, pixels
+
+
+def colour_share(w, h, pixels, x0, x1, rgb, tolerance=8):
+    """Share of the pixels in columns x0..x1 (every 4th row and column) within tolerance of rgb."""
+    hits = total = 0
+    for y in range(0, h, 4):
+        row = y * w * 3
+        for x in range(x0, x1, 4):
+            i = row + x * 3
+            total += 1
+            if all(abs(pixels[i + k] - rgb[k]) <= tolerance for k in range(3)):
+                hits += 1
+    return hits / max(1, total)
 
 
 class Commits:
@@ -78,15 +130,51 @@ class Commits:
             self.pending[surface] = {"frame": False, "damage": False}
 
 
+def outputs_show_displays(env, runtime, root):
+    """Two outputs side by side: display 2's picture (the test server's blue, 0x2060a0) fills
+    one and is absent from the other, which shows display 1's test pattern."""
+    sockets = [n for n in os.listdir(runtime) if n.startswith("wayland-") and not n.endswith(".lock")]
+    if not sockets:
+        log("FAIL: no Wayland socket of cage's to take a screenshot through")
+        return False
+    cmd = ["grim", "-t", "ppm", "-"]
+    if root:
+        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
+    shot = subprocess.run(cmd, env=dict(env, WAYLAND_DISPLAY=sockets[0], WAYLAND_DEBUG="0"),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    if shot.returncode != 0:
+        log(f"FAIL: grim: {shot.stderr.decode(errors='replace').strip()}")
+        return False
+    w, h, pixels = read_ppm(shot.stdout)
+    half = w // 2
+    shares = [colour_share(w, h, pixels, 0, half, (0x20, 0x60, 0xA0)),
+              colour_share(w, h, pixels, half, w, (0x20, 0x60, 0xA0))]
+    other = (0, half) if shares[0] < shares[1] else (half, w)
+    black = colour_share(w, h, pixels, other[0], other[1], (0, 0, 0))
+    log(f"layout {w}x{h}: display 2's colour covers {shares[0]:.0%} of the left output, "
+        f"{shares[1]:.0%} of the right one; the other output is {black:.0%} black")
+    if max(shares) < 0.5 or min(shares) > 0.1:
+        log("FAIL: the two displays are not one on each output")
+        return False
+    if black > 0.3:
+        log("FAIL: display 1 is not on the other output (drawn over, or not at all)")
+        return False
+    return True
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shell", required=True, help="the saffron binary")
     ap.add_argument("--seconds", type=float, default=8.0, help="how long to watch after the desktop's surface")
     ap.add_argument("--timeout", type=float, default=90.0)
     ap.add_argument("--keep", help="folder for the log")
+    ap.add_argument("--outputs", type=int, default=1, choices=(1, 2), help="cage's outputs (and server displays)")
+    ap.add_argument("--test-server", help="saffron-test-server, the server with --outputs 2")
     a = ap.parse_args()
+    if a.outputs > 1 and not a.test_server:
+        ap.error("--outputs 2 needs --test-server")
 
-    why = missing_tool()
+    why = missing_tool(a.outputs)
     if why:
         log(f"SKIP: {why}")
         return SKIP
@@ -108,10 +196,19 @@ def main():
             os.chown(d, 65534, 65534)
 
     port = free_port()
-    qemu = subprocess.Popen(
-        ["qemu-system-x86_64", "-nodefaults", "-vga", "qxl", "-spice",
-         f"port={port},addr=127.0.0.1,disable-ticketing=on", "-display", "none"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if a.outputs > 1:
+        server = subprocess.Popen(
+            [a.test_server, "--port", str(port), "--displays", str(a.outputs), "--no-stdin"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not wait_for_port(port, 15):
+            server.kill()
+            log("FAIL: the test server did not listen")
+            return 1
+    else:
+        server = subprocess.Popen(
+            ["qemu-system-x86_64", "-nodefaults", "-vga", "qxl", "-spice",
+             f"port={port},addr=127.0.0.1,disable-ticketing=on", "-display", "none"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     env = {
         "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
         "HOME": home,
@@ -120,6 +217,7 @@ def main():
         "WLR_BACKENDS": "headless",
         "WLR_RENDERER": "pixman",
         "WLR_LIBINPUT_NO_DEVICES": "1",
+        "WLR_HEADLESS_OUTPUTS": str(a.outputs),
         # cage insists on an Xwayland binary even though no X11 client comes (as in the image).
         "WLR_XWAYLAND": "/bin/false",
         "QT_QPA_PLATFORM": "wayland",
@@ -189,6 +287,8 @@ def main():
                 log("FAIL: a commit asked for a frame callback without damage (cage never answers it)")
             elif after == 0:
                 log("FAIL: the shell stopped committing before it showed the desktop")
+            elif a.outputs > 1 and not outputs_show_displays(env, runtime, root):
+                pass  # said why
             else:
                 log("PASS")
                 rc = 0
@@ -201,8 +301,8 @@ def main():
             pass
         proc.wait()
         reader.join(timeout=5)
-        qemu.kill()
-        qemu.wait()
+        server.kill()
+        server.wait()
     if rc != 0:
         log(f"log: {log_path}")
     if not a.keep and rc == 0:

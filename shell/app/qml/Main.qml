@@ -29,9 +29,47 @@ Window {
         root.visibility = root.visibility === Window.FullScreen ? Window.Windowed : Window.FullScreen
     }
 
+    // cage, the appliance's compositor, lays every window over all its outputs together (its
+    // "extend" mode maximizes a view to the whole output layout and ignores the screen a window
+    // asks for), so with two monitors each display's window covered both and the last one hid
+    // the others. A full-screen or maximized window as large as all screens together is taken
+    // as that: the shell then shows everything of its own on the first screen and further
+    // monitors as views inside this window, each on its screen's part of it.
+    readonly property var screenBox: {
+        const all = Qt.application.screens
+        if (all.length === 0)
+            return Qt.rect(0, 0, 0, 0)
+        let left = all[0].virtualX, top = all[0].virtualY, right = left + all[0].width, bottom = top + all[0].height
+        for (let i = 1; i < all.length; ++i) {
+            left = Math.min(left, all[i].virtualX)
+            top = Math.min(top, all[i].virtualY)
+            right = Math.max(right, all[i].virtualX + all[i].width)
+            bottom = Math.max(bottom, all[i].virtualY + all[i].height)
+        }
+        return Qt.rect(left, top, right - left, bottom - top)
+    }
+    readonly property bool spansScreens: Qt.application.screens.length > 1
+                                         && (root.visibility === Window.FullScreen
+                                             || root.visibility === Window.Maximized)
+                                         && root.width >= root.screenBox.width - 1
+                                         && root.height >= root.screenBox.height - 1
+    // Screen i's part of this window while it spans them all.
+    function screenArea(i) {
+        const s = Qt.application.screens[i]
+        return Qt.rect(s.virtualX - screenBox.x, s.virtualY - screenBox.y, s.width, s.height)
+    }
+    onSpansScreensChanged: console.info("window spans", Qt.application.screens.length, "screens:", spansScreens)
+
+    // Where everything of the shell's own goes: the whole window, or the first screen of a
+    // spanning one.
+    readonly property rect primaryArea: spansScreens ? screenArea(0) : Qt.rect(0, 0, width, height)
+
     SessionView {
         id: sessionView
-        anchors.fill: parent
+        x: root.primaryArea.x
+        y: root.primaryArea.y
+        width: root.primaryArea.width
+        height: root.primaryArea.height
         visible: root.page === "session"
         fullScreen: root.visibility === Window.FullScreen
         onToggleFullScreenRequested: root.toggleFullScreen()
@@ -41,8 +79,11 @@ Window {
     // displays): one window each, full screen on the next local screen when this one is full
     // screen (a kiosk always is). A monitor without a local screen left for it is not shown:
     // a thin client's monitors are its screens, and the guest keeps that monitor as it is.
+    readonly property var extraViews: root.page === "session"
+                                      ? Controller.extraViews.slice(0, Math.max(0, Qt.application.screens.length - 1))
+                                      : []
     Instantiator {
-        model: root.page === "session" ? Controller.extraViews.slice(0, Math.max(0, Qt.application.screens.length - 1)) : []
+        model: root.spansScreens ? [] : root.extraViews
         delegate: Window {
             id: displayWindow
             required property var modelData
@@ -84,8 +125,34 @@ Window {
         }
     }
 
+    // The same monitors while this window spans the screens: a view on each further screen's
+    // part of it.
+    Repeater {
+        model: root.spansScreens ? root.extraViews : []
+        delegate: SurfaceView {
+            required property var modelData
+            required property int index
+            readonly property int monitor: index + 1
+            readonly property rect area: root.screenArea(monitor)
+            objectName: "surfaceView" + monitor
+            x: area.x
+            y: area.y
+            width: area.width
+            height: area.height
+            session: Controller.session
+            display: modelData.display
+            head: modelData.head
+            scaling: Config.scaling
+            hotkeys: Config.sessionHotkeys
+            onHotkeyActivated: (action) => sessionView.act(action)
+        }
+    }
+
     Loader {
-        anchors.fill: parent
+        x: root.primaryArea.x
+        y: root.primaryArea.y
+        width: root.primaryArea.width
+        height: root.primaryArea.height
         active: root.page === "launcher"
         source: "Launcher.qml"
     }
@@ -95,7 +162,10 @@ Window {
     // loads the font database: ~20 ms before the first picture).
     Timer { id: statusDelay; interval: 150; running: true }
     Loader {
-        anchors.fill: parent
+        x: root.primaryArea.x
+        y: root.primaryArea.y
+        width: root.primaryArea.width
+        height: root.primaryArea.height
         active: root.page === "status"
                 && (!statusDelay.running || Controller.state !== "connecting" || Controller.attempt > 1)
         source: "StatusScreen.qml"
@@ -110,7 +180,9 @@ Window {
 
     // The appliance's updater at work (UpdateBanner.qml): above everything, the session included.
     Loader {
-        anchors { left: parent.left; right: parent.right; top: parent.top }
+        x: root.primaryArea.x
+        y: root.primaryArea.y
+        width: root.primaryArea.width
         z: 200
         active: Update.state !== "idle"
         source: "UpdateBanner.qml"
@@ -121,7 +193,10 @@ Window {
     FrameDamageKeeper { objectName: "frameDamageKeeper" }
 
     Loader {
-        anchors { left: parent.left; right: parent.right; bottom: parent.bottom; top: parent.top }
+        x: root.primaryArea.x
+        y: root.primaryArea.y
+        width: root.primaryArea.width
+        height: root.primaryArea.height
         active: Config.virtualKeyboard
         source: "KeyboardPanel.qml"
         z: 100
