@@ -77,8 +77,10 @@ def read_ppm(data):
         while data[pos : pos + 1].isspace():
             pos += 1
         end = pos
-        while not data[end : end + 1].isspace():
+        while end < len(data) and not data[end : end + 1].isspace():
             end += 1
+        if end >= len(data):
+            raise ValueError("truncated PPM header")
         fields.append(data[pos:end])
         pos = end
     if fields[0] != b"P6" or fields[3] != b"255":
@@ -145,7 +147,11 @@ def outputs_show_displays(env, runtime, root):
     if shot.returncode != 0:
         log(f"FAIL: grim: {shot.stderr.decode(errors='replace').strip()}")
         return False
-    w, h, pixels = read_ppm(shot.stdout)
+    try:
+        w, h, pixels = read_ppm(shot.stdout)
+    except ValueError as e:
+        log(f"FAIL: grim's screenshot: {e}")
+        return False
     half = w // 2
     shares = [colour_share(w, h, pixels, 0, half, (0x20, 0x60, 0xA0)),
               colour_share(w, h, pixels, half, w, (0x20, 0x60, 0xA0))]
