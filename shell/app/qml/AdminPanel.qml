@@ -11,7 +11,7 @@ Popup {
     modal: true
     focus: true
     padding: 20
-    anchors.centerIn: Overlay.overlay
+    anchors.centerIn: parent // its Loader: the first screen of a window spanning several
     width: 520
     background: Rectangle { color: "#f0202830"; radius: 8 }
     onClosed: Admin.lock()

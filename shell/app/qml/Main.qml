@@ -60,19 +60,79 @@ Window {
     }
     onSpansScreensChanged: console.info("window spans", Qt.application.screens.length, "screens:", spansScreens)
 
-    // Where everything of the shell's own goes: the whole window, or the first screen of a
-    // spanning one.
-    readonly property rect primaryArea: spansScreens ? screenArea(0) : Qt.rect(0, 0, width, height)
+    // A monitor beyond the first (modelData: a Controller.extraViews entry; index: its place
+    // there), in its own window or in a part of this one.
+    component MonitorView: SurfaceView {
+        required property var modelData
+        required property int index
+        readonly property int monitor: index + 1
+        objectName: "surfaceView" + monitor
+        session: Controller.session
+        display: modelData.display
+        head: modelData.head
+        scaling: Config.scaling
+        hotkeys: Config.sessionHotkeys
+        onHotkeyActivated: (action) => sessionView.act(action)
+    }
 
-    SessionView {
-        id: sessionView
-        x: root.primaryArea.x
-        y: root.primaryArea.y
-        width: root.primaryArea.width
-        height: root.primaryArea.height
-        visible: root.page === "session"
-        fullScreen: root.visibility === Window.FullScreen
-        onToggleFullScreenRequested: root.toggleFullScreen()
+    // Everything of the shell's own: the whole window, or the first screen's part of a spanning
+    // one.
+    Item {
+        id: primary
+        readonly property rect area: root.spansScreens ? root.screenArea(0) : Qt.rect(0, 0, root.width, root.height)
+        x: area.x
+        y: area.y
+        width: area.width
+        height: area.height
+
+        SessionView {
+            id: sessionView
+            anchors.fill: parent
+            visible: root.page === "session"
+            fullScreen: root.visibility === Window.FullScreen
+            onToggleFullScreenRequested: root.toggleFullScreen()
+        }
+
+        Loader {
+            anchors.fill: parent
+            active: root.page === "launcher"
+            source: "Launcher.qml"
+        }
+
+        // On the first attempt the status screen waits a moment: a fast connection goes straight
+        // to the desktop, without a flash of "Connecting" and without laying out text (the first
+        // Text loads the font database: ~20 ms before the first picture).
+        Timer { id: statusDelay; interval: 150; running: true }
+        Loader {
+            anchors.fill: parent
+            active: root.page === "status"
+                    && (!statusDelay.running || Controller.state !== "connecting" || Controller.attempt > 1)
+            source: "StatusScreen.qml"
+        }
+
+        // Created when first asked for; the panel centres on this area.
+        Loader { id: adminLoader; anchors.fill: parent; active: false; source: "AdminPanel.qml" }
+
+        // The appliance's updater at work (UpdateBanner.qml): above everything, the session
+        // included.
+        Loader {
+            anchors { left: parent.left; right: parent.right; top: parent.top }
+            z: 200
+            active: Update.state !== "idle"
+            source: "UpdateBanner.qml"
+        }
+
+        Loader {
+            anchors.fill: parent
+            active: Config.virtualKeyboard
+            source: "KeyboardPanel.qml"
+            z: 100
+        }
+    }
+
+    function openAdmin() {
+        adminLoader.active = true
+        adminLoader.item.open()
     }
 
     // Monitors beyond the first (the heads of a device driving several, or a server's further
@@ -111,16 +171,11 @@ Window {
 
             FrameDamageKeeper {}
 
-            SurfaceView {
-                objectName: "surfaceView" + displayWindow.monitor
+            MonitorView {
+                modelData: displayWindow.modelData
+                index: displayWindow.index
                 anchors.fill: parent
-                session: Controller.session
-                display: displayWindow.modelData.display
-                head: displayWindow.modelData.head
-                scaling: Config.scaling
-                hotkeys: Config.sessionHotkeys
                 focus: true
-                onHotkeyActivated: (action) => sessionView.act(action)
             }
         }
     }
@@ -129,76 +184,16 @@ Window {
     // part of it.
     Repeater {
         model: root.spansScreens ? root.extraViews : []
-        delegate: SurfaceView {
-            required property var modelData
-            required property int index
-            readonly property int monitor: index + 1
+        delegate: MonitorView {
             readonly property rect area: root.screenArea(monitor)
-            objectName: "surfaceView" + monitor
             x: area.x
             y: area.y
             width: area.width
             height: area.height
-            session: Controller.session
-            display: modelData.display
-            head: modelData.head
-            scaling: Config.scaling
-            hotkeys: Config.sessionHotkeys
-            onHotkeyActivated: (action) => sessionView.act(action)
         }
-    }
-
-    Loader {
-        x: root.primaryArea.x
-        y: root.primaryArea.y
-        width: root.primaryArea.width
-        height: root.primaryArea.height
-        active: root.page === "launcher"
-        source: "Launcher.qml"
-    }
-
-    // On the first attempt the status screen waits a moment: a fast connection goes straight to
-    // the desktop, without a flash of "Connecting" and without laying out text (the first Text
-    // loads the font database: ~20 ms before the first picture).
-    Timer { id: statusDelay; interval: 150; running: true }
-    Loader {
-        x: root.primaryArea.x
-        y: root.primaryArea.y
-        width: root.primaryArea.width
-        height: root.primaryArea.height
-        active: root.page === "status"
-                && (!statusDelay.running || Controller.state !== "connecting" || Controller.attempt > 1)
-        source: "StatusScreen.qml"
-    }
-
-    // Created when first asked for.
-    Loader { id: adminLoader; active: false; source: "AdminPanel.qml" }
-    function openAdmin() {
-        adminLoader.active = true
-        adminLoader.item.open()
-    }
-
-    // The appliance's updater at work (UpdateBanner.qml): above everything, the session included.
-    Loader {
-        x: root.primaryArea.x
-        y: root.primaryArea.y
-        width: root.primaryArea.width
-        z: 200
-        active: Update.state !== "idle"
-        source: "UpdateBanner.qml"
     }
 
     // Wayland with the software scene graph: every frame carries damage, or cage stops
     // answering frame callbacks and the window freezes (FrameDamageKeeper.h).
     FrameDamageKeeper { objectName: "frameDamageKeeper" }
-
-    Loader {
-        x: root.primaryArea.x
-        y: root.primaryArea.y
-        width: root.primaryArea.width
-        height: root.primaryArea.height
-        active: Config.virtualKeyboard
-        source: "KeyboardPanel.qml"
-        z: 100
-    }
 }
