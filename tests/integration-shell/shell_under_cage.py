@@ -58,6 +58,15 @@ def missing_tool(outputs):
     return None
 
 
+NOBODY = 65534
+
+
+def as_nobody(cmd, root):
+    """CMD, run as `nobody` when this script runs as root (cage refuses root, and grim must be
+    its client's user to use its socket)."""
+    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"] + cmd if root else cmd
+
+
 def wait_for_port(port, seconds):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -139,10 +148,8 @@ def outputs_show_displays(env, runtime, root):
     if not sockets:
         log("FAIL: no Wayland socket of cage's to take a screenshot through")
         return False
-    cmd = ["grim", "-t", "ppm", "-"]
-    if root:
-        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
-    shot = subprocess.run(cmd, env=dict(env, WAYLAND_DISPLAY=sockets[0], WAYLAND_DEBUG="0"),
+    shot = subprocess.run(as_nobody(["grim", "-t", "ppm", "-"], root),
+                          env=dict(env, WAYLAND_DISPLAY=sockets[0], WAYLAND_DEBUG="0"),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
     if shot.returncode != 0:
         log(f"FAIL: grim: {shot.stderr.decode(errors='replace').strip()}")
@@ -199,7 +206,7 @@ def main():
         shutil.copy(a.shell, shell)
         os.chmod(shell, 0o755)
         for d in (runtime, home):
-            os.chown(d, 65534, 65534)
+            os.chown(d, NOBODY, NOBODY)
 
     port = free_port()
     if a.outputs > 1:
@@ -236,9 +243,7 @@ def main():
     env["ASAN_OPTIONS"] = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS", ""), "detect_leaks=0"]))
     if "UBSAN_OPTIONS" in os.environ:
         env["UBSAN_OPTIONS"] = os.environ["UBSAN_OPTIONS"]
-    cmd = ["cage", "-d", "--", shell, "--kiosk-quit", "on-disconnect", f"spice://127.0.0.1:{port}"]
-    if root:
-        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
+    cmd = as_nobody(["cage", "-d", "--", shell, "--kiosk-quit", "on-disconnect", f"spice://127.0.0.1:{port}"], root)
     log_path = os.path.join(a.keep or work, "cage.log")
     if a.keep:
         os.makedirs(a.keep, exist_ok=True)
