@@ -23,7 +23,8 @@
       next start systemd-boot tries B three times, then falls back to A, which comes up with
       the desktop; B's boot entry is left with no tries (read from the ESP with mtools).
 
-7. With --provision (the thin-client recipe, which boots to the launcher): a small HTTP server
+7. With --provision (the thin-client recipe, which boots to the launcher, or the pc-installer
+   stick, which runs it): a small HTTP server
    on the host serves a connection list; its URL goes on the kernel command line as
    saffron.config_url= (appended to the `options` line of slot A's boot entry on the disk's ESP,
    as an administrator would on a stick), and the recipe's saffron-provision fetches it before
@@ -575,7 +576,7 @@ def main():
                     help="A/B update: refuse bad bundles, install a good one into slot B and boot it, "
                          "then break slot B and see the fallback to A")
     ap.add_argument("--provision", action="store_true",
-                    help="thin-client recipe: provision the connection list from a config URL (kernel "
+                    help="thin-client recipe (or the pc-installer stick): provision the connection list from a config URL (kernel "
                          "command line), pick it in the launcher with Enter, expect the desktop")
     a = ap.parse_args()
 
