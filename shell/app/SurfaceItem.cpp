@@ -49,6 +49,24 @@ bool isSoftwareScene(const QQuickWindow* w) {
     return w && w->rendererInterface()->graphicsApi() == QSGRendererInterface::Software;
 }
 
+// Qt's software nodes mark themselves dirty on every setRect, changed or not, and the software
+// renderer then repaints all they cover: the item's black backdrop, set on each update, made
+// every cursor blink a window-sized fill and flush (callgrind, idle shell on a SeaBIOS screen:
+// 69 % of its instructions, 4.3x less without). So geometry is set only when it changed.
+template <typename Node> void setRectIfChanged(Node* node, const QRectF& rect) {
+    if (node->rect() != rect)
+        node->setRect(rect);
+}
+
+void placeImage(QSGImageNode* node, const QRectF& rect, const QRectF& source,
+                QSGTexture::Filtering filtering) {
+    setRectIfChanged(node, rect);
+    if (node->sourceRect() != source)
+        node->setSourceRect(source);
+    if (node->filtering() != filtering)
+        node->setFiltering(filtering);
+}
+
 } // namespace
 
 // Transform nodes (with an identity matrix), not plain QSGNodes, hold whatever is added after
@@ -345,7 +363,7 @@ QSGNode* SurfaceItem::updatePaintNode(QSGNode* old, UpdatePaintNodeData*) {
         root->blank->setColor(Qt::black);
         root->appendChildNode(root->blank);
     }
-    root->blank->setRect(boundingRect());
+    setRectIfChanged(root->blank, boundingRect());
 
     const bool software = isSoftwareScene(win);
     if (surface_ && software) {
@@ -415,11 +433,10 @@ QSGNode* SurfaceItem::updatePaintNode(QSGNode* old, UpdatePaintNodeData*) {
         }
         newSurface_ = false;
         const QRectF target = surfaceRect();
-        root->picture->setRect(target);
-        root->picture->setSourceRect(QRectF(QPointF(0, 0), QSizeF(surfaceSize_)));
         const bool exact =
             qFuzzyCompare(target.width() * win->effectiveDevicePixelRatio(), qreal(surfaceSize_.width()));
-        root->picture->setFiltering(exact ? QSGTexture::Nearest : QSGTexture::Linear);
+        placeImage(root->picture, target, QRectF(QPointF(0, 0), QSizeF(surfaceSize_)),
+                   exact ? QSGTexture::Nearest : QSGTexture::Linear);
     }
 
     // Server mouse mode: the guest owns the pointer and the cursor channel says where it is, so
@@ -443,8 +460,8 @@ QSGNode* SurfaceItem::updatePaintNode(QSGNode* old, UpdatePaintNodeData*) {
         const QRectF t = surfaceRect();
         const qreal sx = t.width() / surfaceSize_.width(), sy = t.height() / surfaceSize_.height();
         const QPointF tl = cursorPos_ - cursorHot_;
-        root->cursor->setRect(QRectF(t.left() + tl.x() * sx, t.top() + tl.y() * sy, cursorImage_.width() * sx,
-                                     cursorImage_.height() * sy));
+        setRectIfChanged(root->cursor, QRectF(t.left() + tl.x() * sx, t.top() + tl.y() * sy,
+                                              cursorImage_.width() * sx, cursorImage_.height() * sy));
     }
     emit framePresented();
     return root;
@@ -515,7 +532,7 @@ void SurfaceItem::updateSoftwareTiles(SessionNode* root, QQuickWindow* win) {
     newSurface_ = false;
     const QRectF target = surfaceRect();
     if (target == root->tileTarget)
-        return; // setRect marks a node dirty: only move the tiles when the picture moved
+        return; // only walk the tiles when the picture moved
     root->tileTarget = target;
     const qreal sx = target.width() / surfaceSize_.width(), sy = target.height() / surfaceSize_.height();
     const bool exact =
@@ -523,10 +540,10 @@ void SurfaceItem::updateSoftwareTiles(SessionNode* root, QQuickWindow* win) {
     for (int i = 0; i < int(root->tiles.size()); ++i) {
         const QRect r = tileRect(i);
         QSGImageNode* tile = root->tiles[size_t(i)];
-        tile->setRect(QRectF(target.left() + r.left() * sx, target.top() + r.top() * sy, r.width() * sx,
-                             r.height() * sy));
-        tile->setSourceRect(QRectF(QPointF(0, 0), QSizeF(r.size())));
-        tile->setFiltering(exact ? QSGTexture::Nearest : QSGTexture::Linear);
+        placeImage(tile,
+                   QRectF(target.left() + r.left() * sx, target.top() + r.top() * sy, r.width() * sx,
+                          r.height() * sy),
+                   QRectF(QPointF(0, 0), QSizeF(r.size())), exact ? QSGTexture::Nearest : QSGTexture::Linear);
     }
 }
 
