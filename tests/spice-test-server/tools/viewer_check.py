@@ -24,11 +24,25 @@ import zlib
 def read_ppm(path):
     with open(path, "rb") as f:
         data = f.read()
-    fields = data.split(maxsplit=4)  # b"P6", width, height, maxval, pixels
+    # Header: b"P6", width, height, maxval, each after whitespace; then exactly one whitespace
+    # byte before the pixels (netpbm), which may themselves start with whitespace-like bytes,
+    # so the pixels are never found by splitting.
+    fields, pos = [], 0
+    while len(fields) < 4:
+        while pos < len(data) and data[pos : pos + 1].isspace():
+            pos += 1
+        end = pos
+        while end < len(data) and not data[end : end + 1].isspace():
+            end += 1
+        fields.append(data[pos:end])
+        pos = end
     if fields[0] != b"P6" or fields[3] != b"255":
         raise ValueError("not a binary 8-bit PPM: " + path)
     width, height = int(fields[1]), int(fields[2])
-    return width, height, fields[4][: width * height * 3]
+    pixels = data[pos + 1 : pos + 1 + width * height * 3]
+    if len(pixels) != width * height * 3:
+        raise ValueError("truncated PPM: " + path)
+    return width, height, pixels
 
 
 def read_xwd(path):
