@@ -33,6 +33,7 @@ test:
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	ctest --test-dir $(TEST_BUILD) --output-on-failure -j 2 -LE image
 	ctest --test-dir $(TEST_BUILD) --output-on-failure -L image -LE extra
+	bash tests/image/print_figures.sh $(TEST_BUILD)
 
 # ThreadSanitizer build of the session engine and the suites that drive its threads: the session
 # thread against QEMU and libspice-server, and video decoding on GStreamer's threads. (The
@@ -66,6 +67,7 @@ test-image:
 	bash scripts/install-deps.sh image
 	CC=clang CXX=clang++ cmake -S . -B $(TEST_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSAFFRON_FUZZ=ON
 	ctest --test-dir $(TEST_BUILD) --output-on-failure -L image
+	bash tests/image/print_figures.sh $(TEST_BUILD)
 
 bench: build
 	cmake --build $(BUILD) --target bench
