@@ -450,9 +450,18 @@ private slots:
         const auto skippedBefore = playback->stats().skippedFrames;
         const auto playedBefore = playback->stats().framesPlayed;
         const auto watchStart = std::chrono::steady_clock::now();
+        struct Sample {
+            double seconds;
+            uint64_t played;
+            double ratio;
+        };
+        std::vector<Sample> taken; // for the stall check below
         for (int i = 0; i < watchSeconds * 10; ++i) {
             std::this_thread::sleep_for(100ms);
             const auto s = playback->stats();
+            taken.push_back(
+                {std::chrono::duration<double>(std::chrono::steady_clock::now() - watchStart).count(),
+                 s.framesPlayed, s.correctionRatio});
             fills.push_back(s.fillMs);
             minSmoothed = std::min(minSmoothed, s.smoothedFillMs);
             maxSmoothed = std::max(maxSmoothed, s.smoothedFillMs);
@@ -487,11 +496,34 @@ private slots:
               low, high, minFill, maxFill, fills.front(), fills.back(), minSmoothed, maxSmoothed, meanRatio,
               (unsigned long long)s.underruns, (unsigned long long)s.overflowFrames,
               (unsigned long long)s.skippedFrames);
+        // The slowest 2-s stretch of the graph: a stall of the loaded host (a CI run: the fill
+        // jumped 20 ms within a second, the playback trimmed it as it should) shows as a window
+        // two or more 10-ms quanta short, which the whole watch's average hides. Unstalled
+        // windows measured 99.2-99.8 % here (quantum and ratio bookkeeping), hence 99 %.
+        double slowestWindow = 1.0;
+        for (size_t i = 0; i + 20 < taken.size(); i += 5) {
+            const Sample& a = taken[i];
+            const Sample& b = taken[i + 20];
+            double ratio = 0;
+            for (size_t k = i; k <= i + 20; ++k)
+                ratio += taken[k].ratio;
+            ratio = adaptive ? ratio / 21 : 1.0;
+            slowestWindow = std::min(slowestWindow, double(b.played - a.played) / (b.seconds - a.seconds) /
+                                                        ratio / double(kRate));
+        }
+        qInfo("the slowest 2-s window of the graph ran at %.2f %% of real time", slowestWindow * 100);
         if (adaptive) {
             if (graphSpeed < 0.9975)
                 QSKIP(qPrintable(QStringLiteral("this machine's PipeWire graph ran at %1 % of real time, "
                                                 "too far off to tell a 0.5 % drift from it")
                                      .arg(graphSpeed * 100, 0, 'f', 2)));
+            // A stall is aStalledSinkIsCaughtUpQuickly's case (the trim); this test watches the
+            // steady state, which a stall inside the watch does not show.
+            if (slowestWindow < 0.99)
+                QSKIP(
+                    qPrintable(QStringLiteral("this machine's PipeWire graph stalled during the watch (a 2-s "
+                                              "window at %1 % of real time)")
+                                   .arg(slowestWindow * 100, 0, 'f', 2)));
             // The controller keeps the smoothed fill in the band. The instantaneous fill also
             // moves by up to one graph quantum between PipeWire's pulls (one cycle early or late
             // on a loaded machine), which no rate correction can or should chase.
