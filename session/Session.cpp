@@ -343,8 +343,8 @@ void Session::setAudioInput(const QString& node) {
     post([core = core_, node] { core->setAudioInput(node); });
 }
 
-void Session::setVideoLayers(bool on) {
-    post([core = core_, on] { core->setVideoLayers(on); });
+void Session::setVideoLayers(VideoLayerMode mode) {
+    post([core = core_, mode] { core->setVideoLayers(mode); });
 }
 
 void Session::setMicrophoneMuted(bool muted) {

@@ -125,9 +125,10 @@ public:
     void setAudioOutput(const QString& node);
     void setAudioInput(const QString& node);
 
-    // Video streams of the primary surface as YUV layers (Surface::layers) instead of pixels
-    // converted into it: for a front end that composites them on the GPU. Off by default.
-    void setVideoLayers(bool on);
+    // Video streams of the primary surface as layers (Surface::layers) instead of pixels
+    // converted into it, for a front end that composites them: Yuv for a GPU, Rgb for a CPU
+    // compositor (see VideoLayerMode). Off by default.
+    void setVideoLayers(VideoLayerMode mode);
 
     // USB redirection: the usbredir channels the server offered, in the order they were opened
     // (ready or not; see UsbRedirChannel::isOpen). They stay valid until the Session is destroyed;

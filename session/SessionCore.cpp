@@ -187,11 +187,11 @@ void SessionCore::setAudioInput(const QString& node) {
         record_->setInputTarget(node.toStdString());
 }
 
-void SessionCore::setVideoLayers(bool on) {
-    videoLayers_ = on;
+void SessionCore::setVideoLayers(VideoLayerMode mode) {
+    videoLayers_ = mode;
     for (const auto& c : channels_)
         if (auto* d = qobject_cast<DisplayChannel*>(c.data()))
-            d->videoStreams().setLayerMode(on);
+            d->videoStreams().setLayerMode(mode);
 }
 
 void SessionCore::setSpeakerVolume(float gain) {

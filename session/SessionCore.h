@@ -33,9 +33,9 @@ public:
     void setSpeakerVolume(float gain);
     void setSpeakerMuted(bool muted);
     void setMicrophoneMuted(bool muted);
-    // Video streams on the primary surfaces as YUV layers for the front end to composite
+    // Video streams on the primary surfaces as layers for the front end to composite
     // (VideoStreams::setLayerMode); kept for display channels that open later.
-    void setVideoLayers(bool on);
+    void setVideoLayers(VideoLayerMode mode);
     // The PipeWire sink / source for the session's sound (empty: the system default), switched
     // live; SessionOptions::audioOutput/audioInput give the first ones.
     void setAudioOutput(const QString& node);
@@ -80,7 +80,7 @@ private:
     float speakerVolume_ = 1.0f;
     bool speakerMuted_ = false;
     bool microphoneMuted_ = false;
-    bool videoLayers_ = false;
+    VideoLayerMode videoLayers_ = VideoLayerMode::Off;
     QString audioOutput_;
     QString audioInput_;
     std::shared_ptr<MultimediaClock> clock_; // the server's mm-time, for video and audio

@@ -13,14 +13,31 @@ namespace saffron {
 
 class DecodedFrame;
 
-// A video stream shown above its surface instead of drawn into it (video layer mode, when the
-// front end composites on a GPU): the decoded YUV picture is handed over as it came from the
-// decoder and converted in a shader. The surface itself receives the picture only when something
-// needs its pixels (a draw over or a copy from the stream's area, the stream's end), so in the
-// common case no CPU colour conversion happens at all.
+// How video streams on a primary surface reach the front end (Session::setVideoLayers).
+enum class VideoLayerMode {
+    // Pictures are converted into the surface: the front end sees only surface pixels.
+    Off,
+    // Layers carry the decoded YUV picture as it came from the decoder, for a front end that
+    // converts it in a shader (no CPU colour conversion at all).
+    Yuv,
+    // Layers carry the picture converted to RGB (VideoLayer::rgb) on the session thread, for a
+    // front end that composites on the CPU (Qt Quick's software renderer): one conversion and
+    // one paint per frame, where drawing into the surface costs a conversion into it, a copy out
+    // of it for the front end and the paint.
+    Rgb,
+};
+
+// A video stream shown above its surface instead of drawn into it (layer mode). The surface
+// itself receives the picture only when something needs its pixels (a draw over or a copy from
+// the stream's area, the stream's end), so in the common case nothing but the front end
+// touches the picture.
 struct VideoLayer {
     uint32_t streamId = 0;
     std::shared_ptr<const DecodedFrame> frame;
+    // Rgb mode: `frame` converted at its own size, the rows of `area` top-down whatever
+    // `topDown` says. The session never writes to a picture while someone else holds it, so a
+    // front end may keep it (and show it) as long as it likes.
+    std::shared_ptr<const Pixmap> rgb;
     uint64_t frameSerial = 0; // changes with every new picture
     QRect dest;               // surface coordinates the picture covers
     QRect area;               // the part of the decoded picture shown (encoders pad)

@@ -2,6 +2,7 @@
 
 #include "Log.h"
 #include "display/Canvas.h"
+#include "streams/PicturePool.h"
 #include "video/DecodedFrame.h"
 #include "video/DecoderSelector.h"
 #include "video/FrameConverter.h"
@@ -124,6 +125,8 @@ struct VideoStreams::Stream {
     Pixmap scratch;
     // Layer mode: the picture shown as this stream's layer, and whether the surface holds it too.
     std::shared_ptr<const DecodedFrame> shown;
+    std::shared_ptr<const Pixmap> shownRgb; // Rgb mode: `shown` converted
+    PicturePool rgbPictures;
     FrameInfo shownInfo;
     ClipRegion shownClip; // where shownInfo's picture may show, under the clip of its time
     bool shownInSurface = true;
@@ -367,13 +370,13 @@ void VideoStreams::handleClip(Reader& r) {
     it->second->clip = std::move(clip);
 }
 
-void VideoStreams::setLayerMode(bool on) {
-    if (on == layerMode_)
+void VideoStreams::setLayerMode(VideoLayerMode mode) {
+    if (mode == layerMode_)
         return;
-    layerMode_ = on;
-    if (!on)
-        for (auto& [id, s] : streams_)
-            settleLayer(*s, true);
+    layerMode_ = mode;
+    // A layer of the other kind would stay until its stream's next frame: the surface takes it.
+    for (auto& [id, s] : streams_)
+        settleLayer(*s, true);
     if (host_.flush)
         host_.flush();
 }
@@ -396,15 +399,25 @@ void VideoStreams::settleLayer(Stream& s, bool hide) {
     const SurfacePtr surface = host_.surface(s.surfaceId);
     if (!surface) {
         s.shown.reset();
+        s.shownRgb.reset();
         return;
     }
     if (!s.shownInSurface) {
         s.shownInSurface = true;
-        if (drawIntoSurface(s, *surface, *s.shown, s.shownInfo, s.shownClip))
+        if (s.shownRgb) {
+            // Already converted: a copy, not a second conversion.
+            drawPicture(*surface, *s.shownRgb,
+                        QRect(QPoint(0, 0),
+                              s.shownInfo.source.boundedTo(QSize(s.shownRgb->width, s.shownRgb->height))),
+                        s.shownInfo.dest, s.shownClip);
             host_.touched(*surface, s.shownClip.bounds());
+        } else if (drawIntoSurface(s, *surface, *s.shown, s.shownInfo, s.shownClip)) {
+            host_.touched(*surface, s.shownClip.bounds());
+        }
     }
     if (hide) {
         s.shown.reset();
+        s.shownRgb.reset();
         publishLayer(s, *surface);
     }
 }
@@ -425,6 +438,7 @@ void VideoStreams::publishLayer(Stream& s, Surface& surface) {
             const FrameInfo& info = s.shownInfo;
             it->streamId = s.id;
             it->frame = s.shown;
+            it->rgb = s.shownRgb;
             it->frameSerial = s.shownSerial;
             it->dest = info.dest;
             it->area = QRect(QPoint(0, 0), info.source.boundedTo(QSize(s.shown->width(), s.shown->height())));
@@ -463,6 +477,7 @@ void VideoStreams::erase(std::map<uint32_t, std::unique_ptr<Stream>>::iterator i
         settleLayer(*it->second, true);
     else if (const SurfacePtr surface = host_.surface(it->second->surfaceId); surface && it->second->shown) {
         it->second->shown.reset();
+        it->second->shownRgb.reset();
         publishLayer(*it->second, *surface);
     }
     // Returning the decoder resets it and discards what it still holds; queued frame events of
@@ -603,10 +618,19 @@ void VideoStreams::present(Stream& s, std::shared_ptr<const DecodedFrame> frame,
     if (!fitsDeclaredSize(s, *frame, info))
         return;
     const qint64 decodeNs = qint64(frame->decodeNs());
-    if (layerMode_ && surface->primary) {
-        // The front end converts on the GPU. Streams on off-screen surfaces are drawn into them:
-        // their pixels are only ever read by copies onto the primary surface.
+    std::shared_ptr<Pixmap> rgb;
+    if (layerMode_ == VideoLayerMode::Rgb && surface->primary && clip.rects().size() <= kMaxRgbLayerRects) {
+        // No memory for a picture of its own: drawn into the surface below.
+        rgb = s.rgbPictures.take(frame->width(), frame->height());
+        if (rgb && !convertPicture(s, *frame, std::min(info.source.height(), frame->height()), *rgb))
+            return;
+    }
+    if ((layerMode_ == VideoLayerMode::Yuv && surface->primary) || rgb) {
+        // The front end composites the picture (YUV on the GPU, RGB on the CPU). Streams on
+        // off-screen surfaces are drawn into them: their pixels are only ever read by copies
+        // onto the primary surface.
         s.shown = std::move(frame);
+        s.shownRgb = std::move(rgb);
         s.shownInfo = info;
         s.shownClip = std::move(clip);
         s.shownInSurface = false;
@@ -614,6 +638,8 @@ void VideoStreams::present(Stream& s, std::shared_ptr<const DecodedFrame> frame,
         publishLayer(s, *surface);
         ++stats_.framesAsLayer;
     } else {
+        // An Rgb-mode layer still shown (its clip has just grown too fragmented) goes first.
+        settleLayer(s, true);
         if (!drawIntoSurface(s, *surface, *frame, info, clip))
             return;
         host_.touched(*surface, clip.bounds());
@@ -641,7 +667,6 @@ bool VideoStreams::drawIntoSurface(Stream& s, Surface& surface, const DecodedFra
     const QSize frameSize(frame.width(), frame.height());
     // The part of the decoded picture to show: src_width x src_height (encoders may pad).
     const QRect area(QPoint(0, 0), info.source.boundedTo(frameSize));
-    bool drawn = false;
     if (s.topDown && clip.rects().size() == 1 && clip.rects().front() == info.dest &&
         area.size() == frameSize && info.dest.size() == frameSize && !surface.hasAlpha()) {
         // The common case: the frame covers its destination 1:1 and nothing clips it, so it is
@@ -650,32 +675,47 @@ bool VideoStreams::drawIntoSurface(Stream& s, Surface& surface, const DecodedFra
         Pixmap& p = surface.pixmap;
         const size_t offset = size_t(info.dest.top()) * size_t(p.width) + size_t(info.dest.left());
         const std::span<uint32_t> dst = std::span<uint32_t>(p.pixels).subspan(offset);
-        drawn = converter_->convert(frame, dst, p.width);
-    } else {
-        if (s.scratch.width != frame.width() || s.scratch.height != frame.height())
-            s.scratch = Pixmap(frame.width(), frame.height());
-        if (converter_->convert(frame, s.scratch.pixels, s.scratch.width)) {
-            if (!s.topDown) {
-                // Bottom-up streams (spice-server leaves TOP_DOWN unset for bottom-up bitmaps).
-                for (int y = 0; y < s.scratch.height / 2; ++y)
-                    std::swap_ranges(s.scratch.row(y).begin(), s.scratch.row(y).end(),
-                                     s.scratch.row(s.scratch.height - 1 - y).begin());
-            }
-            Source src;
-            src.kind = Source::Kind::Image;
-            src.image = &s.scratch;
-            src.area = area;
-            src.smooth = true;
-            Canvas canvas(surface.pixmap, surface.hasAlpha());
-            QMutexLocker lock(&surface.mutex);
-            canvas.draw(clip, info.dest, src, RopDescriptor{SPICE_ROPD_OP_PUT});
-            drawn = true;
-        }
-    }
-    if (!drawn)
+        if (converter_->convert(frame, dst, p.width))
+            return true;
         qCWarning(lcDisplay) << "stream" << s.id << "frame of" << frameSize << pixelFormatName(frame.format())
                              << "could not be converted";
-    return drawn;
+        return false;
+    }
+    if (!convertPicture(s, frame, area.height(), s.scratch))
+        return false;
+    drawPicture(surface, s.scratch, area, info.dest, clip);
+    return true;
+}
+
+bool VideoStreams::convertPicture(const Stream& s, const DecodedFrame& frame, int shownRows, Pixmap& out) {
+    if (out.width != frame.width() || out.height != frame.height())
+        out = Pixmap(frame.width(), frame.height());
+    if (!converter_->convert(frame, out.pixels, out.width)) {
+        qCWarning(lcDisplay) << "stream" << s.id << "frame of" << QSize(frame.width(), frame.height())
+                             << pixelFormatName(frame.format()) << "could not be converted";
+        return false;
+    }
+    if (!s.topDown) {
+        // Bottom-up streams (spice-server leaves TOP_DOWN unset for bottom-up bitmaps): the
+        // picture's first row is the bottom of dest, and an encoder's padding rows follow the
+        // last shown row, so only the shown rows are turned over.
+        const int rows = std::clamp(shownRows, 0, out.height);
+        for (int y = 0; y < rows / 2; ++y)
+            std::swap_ranges(out.row(y).begin(), out.row(y).end(), out.row(rows - 1 - y).begin());
+    }
+    return true;
+}
+
+void VideoStreams::drawPicture(Surface& surface, const Pixmap& picture, const QRect& area, const QRect& dest,
+                               const ClipRegion& clip) {
+    Source src;
+    src.kind = Source::Kind::Image;
+    src.image = &picture;
+    src.area = area;
+    src.smooth = true;
+    Canvas canvas(surface.pixmap, surface.hasAlpha());
+    QMutexLocker lock(&surface.mutex);
+    canvas.draw(clip, dest, src, RopDescriptor{SPICE_ROPD_OP_PUT});
 }
 
 } // namespace saffron

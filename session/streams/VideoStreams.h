@@ -93,10 +93,14 @@ public:
 
     void setLowLatency(bool on) { lowLatency_ = on; }
     // Layer mode: pictures of streams on the primary surface are not converted into it but
-    // published as the surface's VideoLayers for the front end to composite (YUV on the GPU).
-    // Turning it off writes the pictures still shown as layers into their surfaces.
-    void setLayerMode(bool on);
-    bool layerMode() const { return layerMode_; }
+    // published as the surface's VideoLayers for the front end to composite: as decoded (Yuv, a
+    // GPU converts them) or converted to RGB pictures of their own (Rgb). Turning it off writes
+    // the pictures still shown as layers into their surfaces.
+    void setLayerMode(VideoLayerMode mode);
+    VideoLayerMode layerMode() const { return layerMode_; }
+    // Rgb mode composites one picture per clip rectangle: a stream clipped into more pieces than
+    // this is drawn into the surface instead (spice-server clips with a handful).
+    static constexpr size_t kMaxRgbLayerRects = 64;
     // Before a draw on `surfaceId` covering `area`: a layer picture there is written into the
     // surface first and hidden until the stream's next frame, so the draw lands on the picture it
     // would have landed on without layers, and shows.
@@ -137,6 +141,12 @@ private:
     bool fitsDeclaredSize(const Stream& s, const DecodedFrame& frame, const FrameInfo& info);
     bool drawIntoSurface(Stream& s, Surface& surface, const DecodedFrame& frame, const FrameInfo& info,
                          const ClipRegion& clip);
+    // `frame` at its own size into `out` (sized to fit), its first `shownRows` rows top-down;
+    // false if the conversion failed (logged).
+    bool convertPicture(const Stream& s, const DecodedFrame& frame, int shownRows, Pixmap& out);
+    // A converted picture's `area` onto `dest` of the surface, under `clip`.
+    static void drawPicture(Surface& surface, const Pixmap& picture, const QRect& area, const QRect& dest,
+                            const ClipRegion& clip);
     // Layer mode: writes the picture shown as s's layer into the surface (once per picture);
     // `hide` also takes the layer down until the next frame.
     void settleLayer(Stream& s, bool hide);
@@ -150,7 +160,7 @@ private:
     const SessionOptions& options_;
     std::shared_ptr<const MultimediaClock> clock_;
     bool lowLatency_ = true;
-    bool layerMode_ = false;
+    VideoLayerMode layerMode_ = VideoLayerMode::Off;
     std::function<std::optional<uint32_t>()> audioDelay_;
     QElapsedTimer monotonic_;
     QTimer reportTimer_;

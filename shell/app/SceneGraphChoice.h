@@ -7,8 +7,8 @@
 namespace saffron {
 
 // Which Qt Quick scene graph the shell runs: the GPU one (QRhi over OpenGL: partial texture
-// uploads, video as YUV layers converted in a shader) or Qt's software renderer (a CPU mirror in
-// 64-px tiles, video converted into the surface). Without a GPU, OpenGL is a CPU rasterizer
+// uploads, video as YUV layers converted in a shader) or Qt's software renderer (the surface in
+// 64-px tiles, video as RGB pictures the session converted). Without a GPU, OpenGL is a CPU rasterizer
 // (Mesa's llvmpipe in a VM or under Xvfb) that repaints the whole window through a GL emulation
 // for every update: bench_shell measured 2.8 % of a core idle and 149 MiB resident that way on
 // the BIOS screen, against 0.43 % and 69 MiB with the software renderer.

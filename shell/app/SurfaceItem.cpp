@@ -1,9 +1,9 @@
 #include "SurfaceItem.h"
 
+#include "SoftwareVideoLayerNode.h"
 #include "SurfaceTexture.h"
 #include "VideoLayerNode.h"
 #include "common/KeyMapping.h"
-#include "common/SurfaceImage.h"
 
 #include <QCursor>
 #include <QKeySequence>
@@ -40,11 +40,12 @@ QImage copyRegion(const Surface& s, const QRect& r) {
 // window) repaints and rescales one tile, not the screen. 64 px: with a SeaBIOS screen whose
 // text cursor blinks, the shell's idle CPU under Xvfb was 0.40-0.47 % with 64-px tiles against
 // 0.83 % with 256-px ones (the 256-px tile around the cursor was rescaled at every blink). A
-// full-screen 1080p update replaces 510 small textures instead of 40 (not measured yet).
+// full-screen 1080p update replaces 510 small textures instead of 40; video streams do not come
+// this way (they are layers of their own, SoftwareVideoLayerNode).
 constexpr int kSoftwareTile = 64;
 
 // Qt Quick's software renderer (no GPU, e.g. the appliance under cage on pixman): the surface
-// is shown as CPU tiles and video streams are converted into it on the CPU.
+// is shown as CPU tiles and video streams as RGB pictures the session converted.
 bool isSoftwareScene(const QQuickWindow* w) {
     return w && w->rendererInterface()->graphicsApi() == QSGRendererInterface::Software;
 }
@@ -78,6 +79,7 @@ struct SessionNode : QSGTransformNode {
     QSGImageNode* picture = nullptr;
     QSGTransformNode* tileLayer = nullptr; // software scene graph: one image node per tile
     std::vector<QSGImageNode*> tiles;
+    std::vector<SoftwareVideoLayerNode*> softwareLayers; // software: above the tiles
     QSize tileGrid;
     QRectF tileTarget;
     QSGRectangleNode* blank = nullptr;
@@ -197,7 +199,6 @@ void SurfaceItem::detach() {
 void SurfaceItem::attach() {
     surface_.reset();
     surfaceSize_ = {};
-    mirror_ = QImage();
     cursorImage_ = QImage();
     cursorImageChanged_ = true;
     mouseMode_ = 0;
@@ -297,23 +298,23 @@ void SurfaceItem::onSurface(SurfacePtr s) {
     updateView();
     newSurface_ = true;
     dirty_ = QRegion();
-    if (surface_ && isSoftwareScene(window()))
-        mirror_ = copySurface(*surface_);
-    else
-        mirror_ = QImage();
     applyVideoLayers();
     emit guestSizeChanged();
     update();
 }
 
 void SurfaceItem::applyVideoLayers() {
-    // With a GPU, video streams are composited as YUV layers (VideoLayerNode) instead of being
-    // converted into the surface on the CPU. SAFFRON_VIDEO_LAYERS=0 turns that off. Decided as
-    // soon as the item has both a session and a window, so that a stream's first frames are
+    // Video streams are layers above the surface instead of pixels converted into it: YUV
+    // converted by a shader with a GPU (VideoLayerNode), RGB pictures shown as they are with the
+    // software renderer (SoftwareVideoLayerNode). SAFFRON_VIDEO_LAYERS=0 turns that off. Decided
+    // as soon as the item has both a session and a window, so that a stream's first frames are
     // layers too.
     if (!session_ || !window())
         return;
-    session_->setVideoLayers(!isSoftwareScene(window()) && qgetenv("SAFFRON_VIDEO_LAYERS") != "0");
+    VideoLayerMode mode = isSoftwareScene(window()) ? VideoLayerMode::Rgb : VideoLayerMode::Yuv;
+    if (qgetenv("SAFFRON_VIDEO_LAYERS") == "0")
+        mode = VideoLayerMode::Off;
+    session_->setVideoLayers(mode);
 }
 
 void SurfaceItem::itemChange(ItemChange change, const ItemChangeData& data) {
@@ -325,11 +326,7 @@ void SurfaceItem::itemChange(ItemChange change, const ItemChangeData& data) {
 void SurfaceItem::onUpdate(const QRect& dirty) {
     if (!surface_)
         return;
-    if (!mirror_.isNull()) {
-        copySurfaceRegion(*surface_, dirty, mirror_);
-        mirrorDirty_ += dirty;
-    } else
-        dirty_ += dirty;
+    dirty_ += dirty;
     update();
 }
 
@@ -372,6 +369,9 @@ QSGNode* SurfaceItem::updatePaintNode(QSGNode* old, UpdatePaintNodeData*) {
         delete root->tileLayer; // deletes the tiles with it
         root->tileLayer = nullptr;
         root->tiles.clear();
+        for (SoftwareVideoLayerNode* n : root->softwareLayers)
+            delete n; // unlinks itself from the tree
+        root->softwareLayers.clear();
     }
     if (!surface_ || software) {
         if (root->picture) {
@@ -494,57 +494,98 @@ void SurfaceItem::updateVideoLayers(SessionNode* root, const std::vector<VideoLa
 }
 
 void SurfaceItem::updateSoftwareTiles(SessionNode* root, QQuickWindow* win) {
-    if (mirror_.isNull() || mirror_.size() != surfaceSize_) {
-        mirror_ = copySurface(*surface_); // first frame in this window, or a new size
-        mirrorDirty_ = QRegion(mirror_.rect());
-    }
+    const QRect bounds(QPoint(0, 0), surfaceSize_);
     const QSize grid((surfaceSize_.width() + kSoftwareTile - 1) / kSoftwareTile,
                      (surfaceSize_.height() + kSoftwareTile - 1) / kSoftwareTile);
     const auto tileRect = [&](int i) {
         const int col = i % grid.width(), row = i / grid.width();
         return QRect(col * kSoftwareTile, row * kSoftwareTile, kSoftwareTile, kSoftwareTile)
-            .intersected(mirror_.rect());
+            .intersected(bounds);
     };
     const bool rebuild = !root->tileLayer || newSurface_ || root->tileGrid != grid;
+    // One locked section: the tiles and the layers of the same moment. Only the copies are made
+    // under the lock; the session thread may draw again while the textures are made.
+    std::vector<std::pair<int, QImage>> copies; // tile index, its pixels
+    QMutexLocker lock(&surface_->mutex);
+    const std::vector<VideoLayer> layers = surface_->layers;
+    // A layer that went away left its picture in the surface (VideoStreams settles it there
+    // before taking the layer down): those tiles are redrawn in this same frame.
+    for (const SoftwareVideoLayerNode* n : root->softwareLayers)
+        if (std::none_of(layers.begin(), layers.end(),
+                         [&](const VideoLayer& l) { return l.streamId == n->streamId(); }))
+            dirty_ += n->dest();
+    const int count = grid.width() * grid.height();
+    for (int i = 0; i < count; ++i)
+        if (rebuild || dirty_.intersects(tileRect(i)))
+            copies.emplace_back(i, copyRegion(*surface_, tileRect(i)));
+    lock.unlock();
+    dirty_ = QRegion();
+
     if (rebuild) {
         delete root->tileLayer;
         root->tiles.clear();
         root->tileLayer = new QSGTransformNode;
         root->tileGrid = grid;
         root->tileTarget = {};
-        for (int i = 0; i < grid.width() * grid.height(); ++i) {
+        for (const auto& [i, pixels] : copies) {
             QSGImageNode* tile = win->createImageNode();
             tile->setOwnsTexture(true);
-            tile->setTexture(win->createTextureFromImage(mirror_.copy(tileRect(i))));
+            tile->setTexture(win->createTextureFromImage(pixels));
             root->tileLayer->appendChildNode(tile);
             root->tiles.push_back(tile);
         }
         root->insertChildNodeAfter(root->tileLayer, root->blank);
-    } else if (!mirrorDirty_.isEmpty()) {
-        for (int i = 0; i < int(root->tiles.size()); ++i) {
-            const QRect r = tileRect(i);
-            if (mirrorDirty_.intersects(r))
-                root->tiles[size_t(i)]->setTexture(win->createTextureFromImage(mirror_.copy(r)));
-        }
+    } else {
+        for (const auto& [i, pixels] : copies)
+            root->tiles[size_t(i)]->setTexture(win->createTextureFromImage(pixels));
     }
-    mirrorDirty_ = QRegion();
-    dirty_ = QRegion();
     newSurface_ = false;
     const QRectF target = surfaceRect();
-    if (target == root->tileTarget)
-        return; // only walk the tiles when the picture moved
-    root->tileTarget = target;
-    const qreal sx = target.width() / surfaceSize_.width(), sy = target.height() / surfaceSize_.height();
-    const bool exact =
-        qFuzzyCompare(target.width() * win->effectiveDevicePixelRatio(), qreal(surfaceSize_.width()));
-    for (int i = 0; i < int(root->tiles.size()); ++i) {
-        const QRect r = tileRect(i);
-        QSGImageNode* tile = root->tiles[size_t(i)];
-        placeImage(tile,
-                   QRectF(target.left() + r.left() * sx, target.top() + r.top() * sy, r.width() * sx,
-                          r.height() * sy),
-                   QRectF(QPointF(0, 0), QSizeF(r.size())), exact ? QSGTexture::Nearest : QSGTexture::Linear);
+    if (target != root->tileTarget) { // only walk the tiles when the picture moved
+        root->tileTarget = target;
+        const qreal sx = target.width() / surfaceSize_.width(), sy = target.height() / surfaceSize_.height();
+        const bool exact =
+            qFuzzyCompare(target.width() * win->effectiveDevicePixelRatio(), qreal(surfaceSize_.width()));
+        for (int i = 0; i < int(root->tiles.size()); ++i) {
+            const QRect r = tileRect(i);
+            placeImage(root->tiles[size_t(i)],
+                       QRectF(target.left() + r.left() * sx, target.top() + r.top() * sy, r.width() * sx,
+                              r.height() * sy),
+                       QRectF(QPointF(0, 0), QSizeF(r.size())),
+                       exact ? QSGTexture::Nearest : QSGTexture::Linear);
+        }
     }
+    updateSoftwareLayers(root, layers, win);
+}
+
+void SurfaceItem::updateSoftwareLayers(SessionNode* root, const std::vector<VideoLayer>& layers,
+                                       QQuickWindow* win) {
+    const QRectF target = surfaceRect();
+    std::vector<SoftwareVideoLayerNode*> kept;
+    QSGNode* after = root->tileLayer;
+    for (const VideoLayer& l : layers) {
+        if (!l.rgb)
+            continue;
+        auto it = std::find_if(root->softwareLayers.begin(), root->softwareLayers.end(),
+                               [&](SoftwareVideoLayerNode* n) { return n && n->streamId() == l.streamId; });
+        SoftwareVideoLayerNode* node = nullptr;
+        if (it != root->softwareLayers.end()) {
+            node = *it;
+            *it = nullptr;
+            node->update(l, target, surfaceSize_, win);
+        } else {
+            // Filled before it joins the tree: the software renderer reads textures as soon as
+            // a node is inserted.
+            node = new SoftwareVideoLayerNode;
+            node->update(l, target, surfaceSize_, win);
+            root->insertChildNodeAfter(node, after);
+        }
+        after = node;
+        kept.push_back(node);
+    }
+    for (SoftwareVideoLayerNode* n : root->softwareLayers)
+        delete n; // streams that ended; null entries were kept
+    root->softwareLayers = std::move(kept);
 }
 
 void SurfaceItem::releaseResources() {

@@ -16,8 +16,9 @@ namespace saffron {
 // Shows a session's primary surface in Qt Quick and forwards keyboard and mouse to the guest.
 // With a GPU (RHI) the surface is one texture that receives only the redrawn regions, and video
 // streams are YUV layers above it, converted by a shader (VideoLayerNode); with the software
-// scene graph the item keeps a CPU mirror that is updated region by region, and the session
-// draws video into the surface.
+// scene graph the surface is cut into tiles, a redrawn region replaces the tiles it touches, and
+// video streams are RGB pictures the session converted, shown without a copy
+// (SoftwareVideoLayerNode).
 //
 // Keys: every key goes to the guest (Ctrl+Alt+Del and Alt+Tab included) except the configured
 // hotkeys, which raise hotkeyActivated(action) instead. Keys still held in the guest when the
@@ -82,6 +83,8 @@ signals:
 protected:
     QSGNode* updatePaintNode(QSGNode* old, UpdatePaintNodeData*) override;
     void updateSoftwareTiles(struct SessionNode* root, QQuickWindow* win);
+    void updateSoftwareLayers(struct SessionNode* root, const std::vector<VideoLayer>& layers,
+                              QQuickWindow* win);
     void updateVideoLayers(struct SessionNode* root, const std::vector<VideoLayer>& layers);
     void geometryChange(const QRectF& newGeometry, const QRectF& oldGeometry) override;
     void keyPressEvent(QKeyEvent*) override;
@@ -124,8 +127,6 @@ private:
     QSize surfaceSize_;
     QRegion dirty_;
     bool newSurface_ = false;
-    QImage mirror_;       // software scene graph only
-    QRegion mirrorDirty_; // regions of the mirror not yet handed to the scene graph
     QString scaling_ = QStringLiteral("fit");
     bool resizeGuest_ = true;
     QTimer resizeDebounce_;

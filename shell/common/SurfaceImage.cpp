@@ -14,13 +14,4 @@ QImage copySurface(const Surface& surface) {
     return img;
 }
 
-void copySurfaceRegion(const Surface& surface, const QRect& rect, QImage& target) {
-    QMutexLocker lock(&surface.mutex);
-    const Pixmap& p = surface.pixmap;
-    const QRect r = rect.intersected(QRect(0, 0, p.width, p.height)).intersected(target.rect());
-    for (int y = r.top(); y <= r.bottom(); ++y)
-        std::memcpy(target.scanLine(y) + size_t(r.left()) * 4, p.row(y).data() + r.left(),
-                    size_t(r.width()) * 4);
-}
-
 } // namespace saffron

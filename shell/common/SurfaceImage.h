@@ -3,13 +3,10 @@
 #include "display/Surface.h"
 
 #include <QImage>
-#include <QRect>
 
 namespace saffron {
 
-// Copies a surface (or one region of it) into a QImage under the surface lock. Used for
-// screenshots and for the demo window's partial updates.
+// Copies a surface into a QImage under the surface lock (screenshots).
 QImage copySurface(const Surface& surface);
-void copySurfaceRegion(const Surface& surface, const QRect& rect, QImage& target);
 
 } // namespace saffron

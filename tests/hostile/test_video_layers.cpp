@@ -1,8 +1,9 @@
 // Video layer mode (VideoStreams::setLayerMode): a stream's pictures are handed to the front end
-// as YUV layers above the surface instead of being converted into it, and the surface receives a
-// picture only when something needs its pixels. The screen a front end composites must always be
-// the one the CPU path would have drawn: these cases replay stream and draw messages through
-// DisplayChannel::dispatch() (no network) and check the layers and the surface after each.
+// as layers above the surface (YUV for a GPU, RGB pictures for a CPU compositor) instead of
+// being converted into it, and the surface receives a picture only when something needs its
+// pixels. The screen a front end composites must always be the one the CPU path would have
+// drawn: these cases replay stream and draw messages through DisplayChannel::dispatch() (no
+// network) and check the layers and the surface after each, in both layer modes.
 
 #include "SpiceBuilders.h"
 #include "channels/DisplayChannel.h"
@@ -52,19 +53,36 @@ DrawBase on(Rect box) {
 class TestVideoLayers : public QObject {
     Q_OBJECT
 private slots:
+    void initTestCase_data();
     void initTestCase();
     void pictureStaysOutOfTheSurface();
     void drawsAndCopiesSeeThePicture();
     void clipChangeAndDestroyKeepThePicture();
     void leavingLayerModeDrawsThePictures();
     void destroyedSurfaceDropsItsLayers();
+    // Rgb mode only:
+    void bottomUpPictureIsTurnedOverWithinItsArea();
+    void fragmentedClipIsDrawnIntoTheSurface();
+    void heldPictureIsNeverRewritten();
 
 private:
-    // A display channel in layer mode with a 64x64 primary surface and stream 1: 16x16 MJPEG at
-    // (8,8), showing `rgb` once decoded.
+    static VideoLayerMode mode();
+    // A display channel in the row's layer mode with a 64x64 primary surface and stream 1:
+    // 16x16 MJPEG at (8,8), showing `rgb` once decoded.
     std::unique_ptr<DisplayChannel> channelShowing(uint32_t rgb, const Clip& clip = {});
     SessionOptions options_;
 };
+
+void TestVideoLayers::initTestCase_data() {
+    QTest::addColumn<int>("mode");
+    QTest::newRow("yuv") << int(VideoLayerMode::Yuv);
+    QTest::newRow("rgb") << int(VideoLayerMode::Rgb);
+}
+
+VideoLayerMode TestVideoLayers::mode() {
+    QFETCH_GLOBAL(int, mode);
+    return VideoLayerMode(mode);
+}
 
 void TestVideoLayers::initTestCase() {
     QLoggingCategory::setFilterRules(QStringLiteral("*.debug=false"));
@@ -74,7 +92,7 @@ void TestVideoLayers::initTestCase() {
 
 std::unique_ptr<DisplayChannel> TestVideoLayers::channelShowing(uint32_t rgb, const Clip& clip) {
     auto d = std::make_unique<DisplayChannel>(options_, 0);
-    d->videoStreams().setLayerMode(true);
+    d->videoStreams().setLayerMode(mode());
     d->dispatch(SPICE_MSG_DISPLAY_SURFACE_CREATE, surfaceCreate(0, 64, 64));
     d->dispatch(SPICE_MSG_DISPLAY_STREAM_CREATE,
                 streamCreate(0, 1, kTopDown, kMjpeg, 16, 16, 16, 16, rectXYWH(8, 8, 16, 16), clip));
@@ -99,7 +117,14 @@ void TestVideoLayers::pictureStaysOutOfTheSurface() {
     QCOMPARE(l[0].area, QRect(0, 0, 16, 16));
     QCOMPARE(l[0].clip, (std::vector<QRect>{QRect(8, 8, 16, 4), QRect(8, 16, 8, 8)}));
     QVERIFY(l[0].topDown);
-    // No CPU conversion: the surface under the layer is untouched.
+    if (mode() == VideoLayerMode::Rgb) {
+        QVERIFY(l[0].rgb);
+        QCOMPARE(l[0].rgb->width, 16);
+        QVERIFY(near(l[0].rgb->at(4, 4), 0xff0000));
+    } else {
+        QVERIFY(!l[0].rgb); // a GPU converts it
+    }
+    // The surface under the layer is untouched.
     QCOMPARE(pixel(*d, 10, 10), 0xff000000u);
     const VideoStats v = d->displayStats().video;
     QCOMPARE(v.framesAsLayer, quint64(1));
@@ -154,7 +179,7 @@ void TestVideoLayers::clipChangeAndDestroyKeepThePicture() {
 void TestVideoLayers::leavingLayerModeDrawsThePictures() {
     const auto d = channelShowing(0xff0000);
     QVERIFY(d);
-    d->videoStreams().setLayerMode(false);
+    d->videoStreams().setLayerMode(VideoLayerMode::Off);
     QVERIFY(layers(*d).empty());
     QVERIFY(near(pixel(*d, 10, 10), 0xff0000));
     // From now on frames are converted into the surface.
@@ -173,6 +198,74 @@ void TestVideoLayers::destroyedSurfaceDropsItsLayers() {
     QMutexLocker lock(&surface->mutex);
     QVERIFY(surface->layers.empty()); // nobody keeps the decoder's buffer through the old surface
     QCOMPARE(d->stats().badMessages, quint64(0));
+}
+
+void TestVideoLayers::bottomUpPictureIsTurnedOverWithinItsArea() {
+    if (mode() != VideoLayerMode::Rgb)
+        QSKIP("the RGB picture's layout");
+    // A bottom-up stream (no TOP_DOWN flag) of 16x16 frames showing 16x12 (the encoder padded
+    // four rows): frame rows 0-7 red (the bottom of dest), 8-11 blue (its top), 12-15 green
+    // padding that never shows.
+    auto d = std::make_unique<DisplayChannel>(options_, 0);
+    d->videoStreams().setLayerMode(mode());
+    d->dispatch(SPICE_MSG_DISPLAY_SURFACE_CREATE, surfaceCreate(0, 64, 64));
+    d->dispatch(SPICE_MSG_DISPLAY_STREAM_CREATE,
+                streamCreate(0, 1, 0, kMjpeg, 16, 16, 16, 12, rectXYWH(8, 8, 16, 12)));
+    d->dispatch(SPICE_MSG_DISPLAY_STREAM_DATA,
+                streamData(1, encodeJpeg(16, 16, [](uint32_t, uint32_t y) {
+                               return y < 8 ? 0xff0000u : y < 12 ? 0x0000ffu : 0x00ff00u;
+                           })));
+    QVERIFY(QTest::qWaitFor([&] { return layers(*d).size() == 1; }, kTimeoutMs));
+    const VideoLayer l = layers(*d)[0];
+    QVERIFY(l.rgb);
+    QVERIFY(!l.topDown);
+    QCOMPARE(l.area, QRect(0, 0, 16, 12));
+    // Within the area, rows top-down: blue (frame rows 11-8) above red (frame rows 7-0).
+    QVERIFY2(near(l.rgb->at(8, 1), 0x0000ff), qPrintable(QString::number(l.rgb->at(8, 1), 16)));
+    QVERIFY2(near(l.rgb->at(8, 9), 0xff0000), qPrintable(QString::number(l.rgb->at(8, 9), 16)));
+    // Settled into the surface (a copy reads the area), the same way up.
+    d->dispatch(SPICE_MSG_DISPLAY_COPY_BITS, copyBits(on(rectXYWH(40, 40, 16, 12)), 8, 8));
+    QVERIFY(near(pixel(*d, 16, 9), 0x0000ff));
+    QVERIFY(near(pixel(*d, 16, 17), 0xff0000));
+    QVERIFY(near(pixel(*d, 48, 41), 0x0000ff));
+    QVERIFY(near(pixel(*d, 48, 49), 0xff0000));
+    QCOMPARE(pixel(*d, 16, 21), 0xff000000u); // nothing drawn below dest
+}
+
+void TestVideoLayers::fragmentedClipIsDrawnIntoTheSurface() {
+    if (mode() != VideoLayerMode::Rgb)
+        QSKIP("a limit of the RGB layers");
+    // More visible pieces than a CPU compositor takes one picture node each for: a
+    // checkerboard of single pixels over the stream's top rows.
+    std::vector<Rect> pieces;
+    for (int i = 0; i < int(VideoStreams::kMaxRgbLayerRects) + 1; ++i) {
+        const int row = i / 8, column = i % 8;
+        pieces.push_back(rectXYWH(8 + (row % 2) + column * 2, 8 + row, 1, 1));
+    }
+    const auto d = channelShowing(0xff0000, clipRects(pieces));
+    QVERIFY(d);
+    QVERIFY(layers(*d).empty());
+    QVERIFY(near(pixel(*d, 8, 8), 0xff0000));
+    QCOMPARE(pixel(*d, 9, 8), 0xff000000u); // between two pieces
+    QCOMPARE(d->displayStats().video.framesAsLayer, quint64(0));
+}
+
+void TestVideoLayers::heldPictureIsNeverRewritten() {
+    if (mode() != VideoLayerMode::Rgb)
+        QSKIP("the RGB pictures' reuse");
+    const auto d = channelShowing(0xff0000);
+    QVERIFY(d);
+    const std::shared_ptr<const Pixmap> held = layers(*d)[0].rgb; // as a front end's texture does
+    QVERIFY(held);
+    // More frames than the pool keeps pictures: each gets a picture nobody else holds.
+    for (int i = 0; i < 6; ++i) {
+        d->dispatch(SPICE_MSG_DISPLAY_STREAM_DATA, streamData(1, encodeSolidJpeg(16, 16, 0x0000ff)));
+        QVERIFY(QTest::qWaitFor([&] { return d->displayStats().video.framesPresented >= quint64(2 + i); },
+                                kTimeoutMs));
+        QVERIFY(layers(*d)[0].rgb != held);
+        QVERIFY(near(layers(*d)[0].rgb->at(4, 4), 0x0000ff));
+    }
+    QVERIFY(near(held->at(4, 4), 0xff0000));
 }
 
 QTEST_GUILESS_MAIN(TestVideoLayers)
