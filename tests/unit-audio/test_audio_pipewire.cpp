@@ -484,10 +484,13 @@ private slots:
         // time, without our own rate correction). On a VM whose timers lag (CPU steal) it runs
         // slower than real time; once that gap exceeds what a 1 % correction can absorb besides
         // the 0.5 % drift, the band cannot hold whatever the controller does.
-        const double seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - watchStart).count();
-        const double graphSpeed =
-            double(s.framesPlayed - playedBefore) / seconds / (adaptive ? meanRatio : 1.0) / double(kRate);
+        // Frames the graph took per second of wall time, as a fraction of the nominal rate.
+        const auto speedOf = [&](uint64_t frames, double seconds, double ratio) {
+            return double(frames) / seconds / (adaptive ? ratio : 1.0) / double(kRate);
+        };
+        const double graphSpeed = speedOf(
+            s.framesPlayed - playedBefore,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - watchStart).count(), meanRatio);
         qInfo("the sink's graph ran at %.2f %% of real time", graphSpeed * 100);
         qInfo("band [%.0f, %.0f] ms: fill %.1f..%.1f ms (1st..99th percentile; all %.1f..%.1f), smoothed "
               "%.1f..%.1f ms, mean ratio %.5f, underruns "
@@ -507,9 +510,8 @@ private slots:
             double ratio = 0;
             for (size_t k = i; k <= i + 20; ++k)
                 ratio += taken[k].ratio;
-            ratio = adaptive ? ratio / 21 : 1.0;
-            slowestWindow = std::min(slowestWindow, double(b.played - a.played) / (b.seconds - a.seconds) /
-                                                        ratio / double(kRate));
+            slowestWindow =
+                std::min(slowestWindow, speedOf(b.played - a.played, b.seconds - a.seconds, ratio / 21));
         }
         qInfo("the slowest 2-s window of the graph ran at %.2f %% of real time", slowestWindow * 100);
         if (adaptive) {
