@@ -90,6 +90,37 @@ struct SessionNode : QSGTransformNode {
 
 namespace {
 
+// One node per layer that `shows` accepts, stacked in the layers' order above `after`: a
+// stream's node is kept and updated while the stream is shown, a new one is filled before it
+// joins the tree (the software renderer reads a node's texture as soon as it is inserted), and
+// the nodes of streams that ended are deleted (a node unlinks itself).
+template <typename Node, typename Shows, typename Update>
+void syncLayerNodes(SessionNode* root, QSGNode* after, std::vector<Node*>& nodes,
+                    const std::vector<VideoLayer>& layers, Shows shows, Update update) {
+    std::vector<Node*> kept;
+    for (const VideoLayer& l : layers) {
+        if (!shows(l))
+            continue;
+        auto it = std::find_if(nodes.begin(), nodes.end(),
+                               [&](Node* n) { return n && n->streamId() == l.streamId; });
+        Node* node = nullptr;
+        if (it != nodes.end()) {
+            node = *it;
+            *it = nullptr;
+            update(node, l);
+        } else {
+            node = new Node;
+            update(node, l);
+            root->insertChildNodeAfter(node, after);
+        }
+        after = node;
+        kept.push_back(node);
+    }
+    for (Node* n : nodes)
+        delete n; // null entries were kept
+    nodes = std::move(kept);
+}
+
 std::optional<int> qtKeyForName(const QString& name) {
     const QString n = name.trimmed().toLower();
     if (n == QLatin1String("ctrl") || n == QLatin1String("control"))
@@ -469,28 +500,9 @@ QSGNode* SurfaceItem::updatePaintNode(QSGNode* old, UpdatePaintNodeData*) {
 
 void SurfaceItem::updateVideoLayers(SessionNode* root, const std::vector<VideoLayer>& layers) {
     const QRectF target = surfaceRect();
-    std::vector<VideoLayerNode*> kept;
-    QSGNode* after = root->picture;
-    for (const VideoLayer& l : layers) {
-        if (!l.frame)
-            continue;
-        auto it = std::find_if(root->layers.begin(), root->layers.end(),
-                               [&](VideoLayerNode* n) { return n && n->streamId() == l.streamId; });
-        VideoLayerNode* node = nullptr;
-        if (it != root->layers.end()) {
-            node = *it;
-            *it = nullptr;
-        } else {
-            node = new VideoLayerNode;
-            root->insertChildNodeAfter(node, after);
-        }
-        node->update(l, target, surfaceSize_);
-        after = node;
-        kept.push_back(node);
-    }
-    for (VideoLayerNode* n : root->layers)
-        delete n; // streams that ended; null entries were kept
-    root->layers = std::move(kept);
+    syncLayerNodes(
+        root, root->picture, root->layers, layers, [](const VideoLayer& l) { return bool(l.frame); },
+        [&](VideoLayerNode* node, const VideoLayer& l) { node->update(l, target, surfaceSize_); });
 }
 
 void SurfaceItem::updateSoftwareTiles(SessionNode* root, QQuickWindow* win) {
@@ -561,31 +573,11 @@ void SurfaceItem::updateSoftwareTiles(SessionNode* root, QQuickWindow* win) {
 void SurfaceItem::updateSoftwareLayers(SessionNode* root, const std::vector<VideoLayer>& layers,
                                        QQuickWindow* win) {
     const QRectF target = surfaceRect();
-    std::vector<SoftwareVideoLayerNode*> kept;
-    QSGNode* after = root->tileLayer;
-    for (const VideoLayer& l : layers) {
-        if (!l.rgb)
-            continue;
-        auto it = std::find_if(root->softwareLayers.begin(), root->softwareLayers.end(),
-                               [&](SoftwareVideoLayerNode* n) { return n && n->streamId() == l.streamId; });
-        SoftwareVideoLayerNode* node = nullptr;
-        if (it != root->softwareLayers.end()) {
-            node = *it;
-            *it = nullptr;
+    syncLayerNodes(
+        root, root->tileLayer, root->softwareLayers, layers, [](const VideoLayer& l) { return bool(l.rgb); },
+        [&](SoftwareVideoLayerNode* node, const VideoLayer& l) {
             node->update(l, target, surfaceSize_, win);
-        } else {
-            // Filled before it joins the tree: the software renderer reads textures as soon as
-            // a node is inserted.
-            node = new SoftwareVideoLayerNode;
-            node->update(l, target, surfaceSize_, win);
-            root->insertChildNodeAfter(node, after);
-        }
-        after = node;
-        kept.push_back(node);
-    }
-    for (SoftwareVideoLayerNode* n : root->softwareLayers)
-        delete n; // streams that ended; null entries were kept
-    root->softwareLayers = std::move(kept);
+        });
 }
 
 void SurfaceItem::releaseResources() {
