@@ -1,5 +1,7 @@
 #include "SoftwareVideoLayerNode.h"
 
+#include "NodeGeometry.h"
+
 #include <QImage>
 #include <QQuickWindow>
 #include <QSGImageNode>
@@ -19,16 +21,6 @@ QImage imageSharing(std::shared_ptr<const Pixmap> picture) {
         reinterpret_cast<const uchar*>(p.pixels.data()), p.width, p.height, qsizetype(p.width) * 4,
         QImage::Format_RGB32, [](void* held) { delete static_cast<std::shared_ptr<const Pixmap>*>(held); },
         keep.release());
-}
-
-// Geometry setters mark a software node dirty even when nothing changed (see SurfaceItem).
-void place(QSGImageNode* node, const QRectF& rect, const QRectF& source, QSGTexture::Filtering filtering) {
-    if (node->rect() != rect)
-        node->setRect(rect);
-    if (node->sourceRect() != source)
-        node->setSourceRect(source);
-    if (node->filtering() != filtering)
-        node->setFiltering(filtering);
 }
 
 } // namespace
@@ -75,7 +67,7 @@ void SoftwareVideoLayerNode::update(const VideoLayer& layer, const QRectF& targe
                             r.width() * ax, r.height() * ay);
         const bool exact = qFuzzyCompare(rect.width() * dpr, source.width()) &&
                            qFuzzyCompare(rect.height() * dpr, source.height());
-        place(pieces_[i], rect, source, exact ? QSGTexture::Nearest : QSGTexture::Linear);
+        placeImage(pieces_[i], rect, source, exact ? QSGTexture::Nearest : QSGTexture::Linear);
     }
 }
 
