@@ -21,7 +21,6 @@ public:
     // A picture of w x h that only the pool holds (contents undefined), or nullptr when no
     // memory could be had.
     std::shared_ptr<Pixmap> take(int w, int h);
-    size_t kept() const { return pictures_.size(); }
 
 private:
     std::vector<std::shared_ptr<Pixmap>> pictures_;

@@ -104,6 +104,15 @@ std::vector<CodecSupport> supportedCodecs(const SessionOptions& options) {
 }
 } // namespace
 
+namespace {
+
+// The part of a decoded picture a stream shows: src_width x src_height (encoders pad).
+QRect shownArea(QSize source, QSize picture) {
+    return QRect(QPoint(0, 0), source.boundedTo(picture));
+}
+
+} // namespace
+
 struct VideoStreams::Stream {
     explicit Stream(uint32_t streamId) : id(streamId), reporter(streamId) {}
 
@@ -131,6 +140,11 @@ struct VideoStreams::Stream {
     ClipRegion shownClip; // where shownInfo's picture may show, under the clip of its time
     bool shownInSurface = true;
     uint64_t shownSerial = 0;
+
+    void dropPicture() {
+        shown.reset();
+        shownRgb.reset();
+    }
 };
 
 VideoStreams::VideoStreams(Host host, const SessionOptions& options,
@@ -398,8 +412,7 @@ void VideoStreams::settleLayer(Stream& s, bool hide) {
         return;
     const SurfacePtr surface = host_.surface(s.surfaceId);
     if (!surface) {
-        s.shown.reset();
-        s.shownRgb.reset();
+        s.dropPicture();
         return;
     }
     if (!s.shownInSurface) {
@@ -407,8 +420,7 @@ void VideoStreams::settleLayer(Stream& s, bool hide) {
         if (s.shownRgb) {
             // Already converted: a copy, not a second conversion.
             drawPicture(*surface, *s.shownRgb,
-                        QRect(QPoint(0, 0),
-                              s.shownInfo.source.boundedTo(QSize(s.shownRgb->width, s.shownRgb->height))),
+                        shownArea(s.shownInfo.source, QSize(s.shownRgb->width, s.shownRgb->height)),
                         s.shownInfo.dest, s.shownClip);
             host_.touched(*surface, s.shownClip.bounds());
         } else if (drawIntoSurface(s, *surface, *s.shown, s.shownInfo, s.shownClip)) {
@@ -416,8 +428,7 @@ void VideoStreams::settleLayer(Stream& s, bool hide) {
         }
     }
     if (hide) {
-        s.shown.reset();
-        s.shownRgb.reset();
+        s.dropPicture();
         publishLayer(s, *surface);
     }
 }
@@ -441,7 +452,7 @@ void VideoStreams::publishLayer(Stream& s, Surface& surface) {
             it->rgb = s.shownRgb;
             it->frameSerial = s.shownSerial;
             it->dest = info.dest;
-            it->area = QRect(QPoint(0, 0), info.source.boundedTo(QSize(s.shown->width(), s.shown->height())));
+            it->area = shownArea(info.source, QSize(s.shown->width(), s.shown->height()));
             it->clip = s.shownClip.rects();
             it->topDown = s.topDown;
         }
@@ -476,8 +487,7 @@ void VideoStreams::erase(std::map<uint32_t, std::unique_ptr<Stream>>::iterator i
     if (picture == Picture::Keep)
         settleLayer(*it->second, true);
     else if (const SurfacePtr surface = host_.surface(it->second->surfaceId); surface && it->second->shown) {
-        it->second->shown.reset();
-        it->second->shownRgb.reset();
+        it->second->dropPicture();
         publishLayer(*it->second, *surface);
     }
     // Returning the decoder resets it and discards what it still holds; queued frame events of
@@ -622,7 +632,9 @@ void VideoStreams::present(Stream& s, std::shared_ptr<const DecodedFrame> frame,
     if (layerMode_ == VideoLayerMode::Rgb && surface->primary && clip.rects().size() <= kMaxRgbLayerRects) {
         // No memory for a picture of its own: drawn into the surface below.
         rgb = s.rgbPictures.take(frame->width(), frame->height());
-        if (rgb && !convertPicture(s, *frame, std::min(info.source.height(), frame->height()), *rgb))
+        if (rgb &&
+            !convertPicture(s, *frame,
+                            shownArea(info.source, QSize(frame->width(), frame->height())).height(), *rgb))
             return;
     }
     if ((layerMode_ == VideoLayerMode::Yuv && surface->primary) || rgb) {
@@ -665,8 +677,7 @@ bool VideoStreams::drawIntoSurface(Stream& s, Surface& surface, const DecodedFra
     if (clip.isEmpty())
         return false;
     const QSize frameSize(frame.width(), frame.height());
-    // The part of the decoded picture to show: src_width x src_height (encoders may pad).
-    const QRect area(QPoint(0, 0), info.source.boundedTo(frameSize));
+    const QRect area = shownArea(info.source, frameSize);
     if (s.topDown && clip.rects().size() == 1 && clip.rects().front() == info.dest &&
         area.size() == frameSize && info.dest.size() == frameSize && !surface.hasAlpha()) {
         // The common case: the frame covers its destination 1:1 and nothing clips it, so it is
@@ -677,8 +688,7 @@ bool VideoStreams::drawIntoSurface(Stream& s, Surface& surface, const DecodedFra
         const std::span<uint32_t> dst = std::span<uint32_t>(p.pixels).subspan(offset);
         if (converter_->convert(frame, dst, p.width))
             return true;
-        qCWarning(lcDisplay) << "stream" << s.id << "frame of" << frameSize << pixelFormatName(frame.format())
-                             << "could not be converted";
+        warnUnconverted(s, frame);
         return false;
     }
     if (!convertPicture(s, frame, area.height(), s.scratch))
@@ -691,8 +701,7 @@ bool VideoStreams::convertPicture(const Stream& s, const DecodedFrame& frame, in
     if (out.width != frame.width() || out.height != frame.height())
         out = Pixmap(frame.width(), frame.height());
     if (!converter_->convert(frame, out.pixels, out.width)) {
-        qCWarning(lcDisplay) << "stream" << s.id << "frame of" << QSize(frame.width(), frame.height())
-                             << pixelFormatName(frame.format()) << "could not be converted";
+        warnUnconverted(s, frame);
         return false;
     }
     if (!s.topDown) {
@@ -704,6 +713,11 @@ bool VideoStreams::convertPicture(const Stream& s, const DecodedFrame& frame, in
             std::swap_ranges(out.row(y).begin(), out.row(y).end(), out.row(rows - 1 - y).begin());
     }
     return true;
+}
+
+void VideoStreams::warnUnconverted(const Stream& s, const DecodedFrame& frame) {
+    qCWarning(lcDisplay) << "stream" << s.id << "frame of" << QSize(frame.width(), frame.height())
+                         << pixelFormatName(frame.format()) << "could not be converted";
 }
 
 void VideoStreams::drawPicture(Surface& surface, const Pixmap& picture, const QRect& area, const QRect& dest,

@@ -144,6 +144,7 @@ private:
     // `frame` at its own size into `out` (sized to fit), its first `shownRows` rows top-down;
     // false if the conversion failed (logged).
     bool convertPicture(const Stream& s, const DecodedFrame& frame, int shownRows, Pixmap& out);
+    static void warnUnconverted(const Stream& s, const DecodedFrame& frame);
     // A converted picture's `area` onto `dest` of the surface, under `clip`.
     static void drawPicture(Surface& surface, const Pixmap& picture, const QRect& area, const QRect& dest,
                             const ClipRegion& clip);
