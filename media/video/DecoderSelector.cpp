@@ -270,6 +270,7 @@ CodecSupport DecoderSelector::supportLocked(VideoCodec codec, CodecState& s) {
     result.decodable = chosen.has_value();
     if (chosen) {
         result.hardware = s.list[*chosen].candidate.hardware;
+        result.forced = s.list[*chosen].candidate.forced;
         result.element = s.list[*chosen].candidate.element;
         result.decodes444 = has444Sample && handlesLocked(codec, s, *chosen, ChromaFormat::Yuv444);
     }

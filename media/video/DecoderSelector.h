@@ -44,6 +44,7 @@ struct CodecSupport {
     VideoCodec codec = VideoCodec::Mjpeg;
     bool decodable = false;
     bool hardware = false;
+    bool forced = false; // the chosen decoder is the user's override
     std::string element; // the chosen decoder, empty when not decodable
     // The chosen decoder also decodes 4:4:4: always for software ones, after the 4:4:4 probe for
     // hardware ones (false for codecs without a 4:4:4 sample: VP8, MJPEG).

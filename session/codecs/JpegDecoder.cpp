@@ -56,9 +56,11 @@ void onProgress(j_common_ptr cinfo) {
     }
 }
 
+} // namespace
+
 // Owns one libjpeg decompressor; the error manager and progress hook live beside it because
 // libjpeg keeps pointers to them.
-class Decompressor {
+class JpegImage::Decompressor {
 public:
     Decompressor() {
         cinfo_.err = jpeg_std_error(&err_.pub);
@@ -76,7 +78,7 @@ public:
     // Creates the decompressor, attaches the input and reads the header up to the first scan.
     bool readHeader(std::span<const uint8_t> data);
     // Decodes every scanline straight into `out`, whose size has been checked against the header.
-    bool decodeInto(Pixmap& out);
+    bool decodeInto(Pixmap& out, Speed speed);
 
     const jpeg_decompress_struct& info() const { return cinfo_; }
     std::string error() const { return err_.message; }
@@ -87,7 +89,7 @@ private:
     jpeg_progress_mgr progress_{};
 };
 
-bool Decompressor::readHeader(std::span<const uint8_t> data) {
+bool JpegImage::Decompressor::readHeader(std::span<const uint8_t> data) {
     if (setjmp(err_.jump))
         return false;
     jpeg_create_decompress(&cinfo_);
@@ -97,9 +99,13 @@ bool Decompressor::readHeader(std::span<const uint8_t> data) {
     return true;
 }
 
-bool Decompressor::decodeInto(Pixmap& out) {
+bool JpegImage::Decompressor::decodeInto(Pixmap& out, Speed speed) {
     if (setjmp(err_.jump))
         return false;
+    if (speed == Speed::Fast) {
+        cinfo_.dct_method = JDCT_IFAST;
+        cinfo_.do_fancy_upsampling = FALSE;
+    }
     // libjpeg-turbo's extended colour spaces write 4 bytes a pixel with the pad byte set to
     // 0xff, which is exactly Pixmap's opaque 0xffRRGGBB word once the byte order matches the
     // host's: B,G,R,X in memory on little-endian hosts.
@@ -129,27 +135,37 @@ bool Decompressor::decodeInto(Pixmap& out) {
     return true;
 }
 
-} // namespace
+JpegImage::JpegImage(std::span<const uint8_t> data) : jpeg_(std::make_unique<Decompressor>()) {
+    if (data.empty())
+        throw ProtocolError("jpeg: empty image data");
+    if (!jpeg_->readHeader(data))
+        throw ProtocolError("jpeg: " + jpeg_->error());
+    const auto& info = jpeg_->info();
+    if (!plausibleImageSize(info.image_width, info.image_height))
+        throw ProtocolError("jpeg: implausible size " + std::to_string(info.image_width) + "x" +
+                            std::to_string(info.image_height));
+    width_ = static_cast<int>(info.image_width);
+    height_ = static_cast<int>(info.image_height);
+}
+
+JpegImage::~JpegImage() = default;
+
+void JpegImage::decodeInto(Pixmap& out, Speed speed) {
+    if (!jpeg_->decodeInto(out, speed))
+        throw ProtocolError("jpeg: " + jpeg_->error());
+}
 
 Pixmap decodeJpeg(std::span<const uint8_t> data, uint32_t expectedWidth, uint32_t expectedHeight) {
     if (!plausibleImageSize(expectedWidth, expectedHeight))
         throw ProtocolError("jpeg: implausible size " + std::to_string(expectedWidth) + "x" +
                             std::to_string(expectedHeight));
-    if (data.empty())
-        throw ProtocolError("jpeg: empty image data");
-
-    Decompressor jpeg;
-    if (!jpeg.readHeader(data))
-        throw ProtocolError("jpeg: " + jpeg.error());
-    const auto& info = jpeg.info();
-    if (info.image_width != expectedWidth || info.image_height != expectedHeight)
-        throw ProtocolError("jpeg: stream is " + std::to_string(info.image_width) + "x" +
-                            std::to_string(info.image_height) + ", descriptor says " +
+    JpegImage jpeg(data);
+    if (uint32_t(jpeg.width()) != expectedWidth || uint32_t(jpeg.height()) != expectedHeight)
+        throw ProtocolError("jpeg: stream is " + std::to_string(jpeg.width()) + "x" +
+                            std::to_string(jpeg.height()) + ", descriptor says " +
                             std::to_string(expectedWidth) + "x" + std::to_string(expectedHeight));
-
-    Pixmap out(static_cast<int>(expectedWidth), static_cast<int>(expectedHeight));
-    if (!jpeg.decodeInto(out))
-        throw ProtocolError("jpeg: " + jpeg.error());
+    Pixmap out(jpeg.width(), jpeg.height());
+    jpeg.decodeInto(out);
     return out;
 }
 

@@ -3,6 +3,7 @@
 #include "display/Pixmap.h"
 
 #include <cstdint>
+#include <memory>
 #include <span>
 
 namespace saffron {
@@ -21,5 +22,33 @@ namespace saffron {
 // server never sends such a stream on purpose. Progressive streams with more than 500 scans are
 // rejected too, as a cheap guard against streams that cost far more CPU than their size.
 Pixmap decodeJpeg(std::span<const uint8_t> data, uint32_t expectedWidth, uint32_t expectedHeight);
+
+// The same decoder in two steps, for callers that size (or reuse) the picture themselves: MJPEG
+// video frames, one complete JFIF stream each (spice-server's mjpeg_encoder.c), decoded straight
+// into a reused RGB picture. The constructor reads the header and throws ProtocolError like
+// decodeJpeg (and for an implausible size); decodeInto() throws likewise. `data` must outlive
+// the object.
+class JpegImage {
+public:
+    explicit JpegImage(std::span<const uint8_t> data);
+    ~JpegImage();
+    JpegImage(const JpegImage&) = delete;
+    JpegImage& operator=(const JpegImage&) = delete;
+
+    int width() const { return width_; }
+    int height() const { return height_; }
+    // Fast: libjpeg-turbo's fast integer IDCT and merged (box-filter) chroma upsampling with the
+    // colour conversion, about a quarter less time a 1080p 4:2:0 frame here, for a small loss at
+    // sharp colour edges: for video frames, which a newer frame replaces in 40 ms.
+    enum class Speed { Accurate, Fast };
+    // `out` must be width() x height(); every pixel is written. Once per object.
+    void decodeInto(Pixmap& out, Speed speed = Speed::Accurate);
+
+private:
+    class Decompressor;
+    std::unique_ptr<Decompressor> jpeg_;
+    int width_ = 0;
+    int height_ = 0;
+};
 
 } // namespace saffron

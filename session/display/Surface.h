@@ -33,10 +33,11 @@ enum class VideoLayerMode {
 // touches the picture.
 struct VideoLayer {
     uint32_t streamId = 0;
-    std::shared_ptr<const DecodedFrame> frame;
-    // Rgb mode: `frame` converted at its own size, the rows of `area` top-down whatever
-    // `topDown` says. The session never writes to a picture while someone else holds it, so a
-    // front end may keep it (and show it) as long as it likes.
+    std::shared_ptr<const DecodedFrame> frame; // the decoder's picture; Rgb mode may have none
+    // Rgb mode: the picture at its own size, the rows of `area` top-down whatever `topDown` says:
+    // `frame` converted, or (software MJPEG) decoded straight to RGB with no `frame` at all. The
+    // session never writes to a picture while someone else holds it, so a front end may keep it
+    // (and show it) as long as it likes.
     std::shared_ptr<const Pixmap> rgb;
     uint64_t frameSerial = 0; // changes with every new picture
     QRect dest;               // surface coordinates the picture covers

@@ -1,6 +1,7 @@
 #include "streams/VideoStreams.h"
 
 #include "Log.h"
+#include "codecs/JpegDecoder.h"
 #include "display/Canvas.h"
 #include "streams/PicturePool.h"
 #include "video/DecodedFrame.h"
@@ -10,6 +11,7 @@
 #include "video/VideoCodec.h"
 #include "video/VideoDecoder.h"
 #include "video/VideoDecoderPool.h"
+#include "wire/ProtocolError.h"
 
 #include <QMutexLocker>
 #include <algorithm>
@@ -111,6 +113,9 @@ QRect shownArea(QSize source, QSize picture) {
     return QRect(QPoint(0, 0), source.boundedTo(picture));
 }
 
+// What the statistics call the direct MJPEG path (VideoStreams::decodeJpegFrame).
+constexpr const char* kDirectJpegDecoder = "libjpeg-turbo";
+
 } // namespace
 
 struct VideoStreams::Stream {
@@ -120,12 +125,17 @@ struct VideoStreams::Stream {
     uint64_t serial = 0; // tells this stream's frames from those of an earlier stream with its id
     uint32_t surfaceId = 0;
     uint8_t spiceCodec = 0;
+    std::optional<VideoCodec> codec; // set when a decoder here handles the stream's codec
+    // MJPEG whose chosen GStreamer decoder is software and not forced by the user: libjpeg-turbo
+    // may decode it straight to RGB instead (decodesJpegDirectly).
+    bool softwareJpeg = false;
+    bool lastDecodedDirectly = false;
     bool topDown = false;
     QRect dest;
     QSize encoded;
     QSize source;
     display::Clip clip;
-    VideoDecoderPool::Handle decoder;
+    VideoDecoderPool::Handle decoder; // acquired with the first frame that needs it
     StreamReporter reporter;
     uint64_t nextTag = 1;
     std::map<uint64_t, FrameInfo> inFlight; // by tag
@@ -141,6 +151,13 @@ struct VideoStreams::Stream {
     bool shownInSurface = true;
     uint64_t shownSerial = 0;
 
+    // Layer mode: a picture is shown (a decoder's frame, its conversion, or a direct RGB one).
+    bool hasPicture() const { return shown || shownRgb; }
+    QSize pictureSize() const {
+        return shown      ? QSize(shown->width(), shown->height())
+               : shownRgb ? QSize(shownRgb->width, shownRgb->height)
+                          : QSize();
+    }
     void dropPicture() {
         shown.reset();
         shownRgb.reset();
@@ -233,11 +250,12 @@ VideoStats VideoStreams::stats() const {
     VideoStats s = stats_;
     QStringList decoders;
     for (const auto& [id, stream] : streams_) {
-        if (!stream->decoder)
+        if (!stream->codec || (!stream->decoder && !stream->lastDecodedDirectly))
             continue;
         const QString d = QStringLiteral("%1:%2").arg(
-            QString::fromStdString(std::string(videoCodecName(stream->decoder->codec()))),
-            QString::fromStdString(stream->decoder->currentDecoder()));
+            QString::fromStdString(std::string(videoCodecName(*stream->codec))),
+            QString::fromStdString(stream->lastDecodedDirectly ? std::string(kDirectJpegDecoder)
+                                                               : stream->decoder->currentDecoder()));
         if (!decoders.contains(d))
             decoders << d;
     }
@@ -283,31 +301,11 @@ void VideoStreams::handleCreate(Reader& r) {
     // reported as undecodable like one with no decoder.
     const auto support = codec ? selectorFor(options_)->settledSupport(*codec) : std::nullopt;
     if (codec && allowedByUser(options_, *codec) && support && support->decodable) {
-        if (!pool_)
-            pool_ = std::make_unique<VideoDecoderPool>(selectorFor(options_));
-        VideoDecoderCallbacks callbacks;
-        const uint64_t serial = s->serial;
-        // Both run on GStreamer threads: hand over to the session thread. The decoder's
-        // callbacks are cleared and its thread stopped when the stream returns it to the pool,
-        // which happens before this object goes (see ~VideoStreams), so `this` is alive here.
-        callbacks.frame = [this, id, serial](std::shared_ptr<const DecodedFrame> frame) {
-            QMetaObject::invokeMethod(
-                this,
-                [this, id, serial, frame = std::move(frame)]() mutable {
-                    onDecoded(id, serial, std::move(frame));
-                },
-                Qt::QueuedConnection);
-        };
-        callbacks.error = [this, id, serial](const VideoDecoderError& e) {
-            const QString message =
-                QString::fromStdString(e.decoder.empty() ? e.message : e.decoder + ": " + e.message);
-            QMetaObject::invokeMethod(
-                this, [this, id, serial, message] { onDecodeError(id, serial, message); },
-                Qt::QueuedConnection);
-        };
-        s->decoder = pool_->acquire(*codec, std::move(callbacks));
+        s->codec = *codec;
+        s->softwareJpeg = *codec == VideoCodec::Mjpeg && !support->hardware && !support->forced;
         qCInfo(lcDisplay) << "stream" << id << videoCodecName(*codec).data() << srcW << "x" << srcH << "at"
-                          << dest << "decoder" << s->decoder->currentDecoder().c_str();
+                          << dest << "decoder"
+                          << (decodesJpegDirectly(*s) ? kDirectJpegDecoder : support->element.c_str());
     } else {
         ++stats_.streamsUndecodable;
         qCWarning(lcDisplay) << "stream" << id << "uses codec" << codecType
@@ -316,6 +314,77 @@ void VideoStreams::handleCreate(Reader& r) {
     streams_[id] = std::move(s);
     if (!reportTimer_.isActive())
         reportTimer_.start();
+}
+
+void VideoStreams::acquireDecoder(Stream& s) {
+    if (!pool_)
+        pool_ = std::make_unique<VideoDecoderPool>(selectorFor(options_));
+    VideoDecoderCallbacks callbacks;
+    const uint32_t id = s.id;
+    const uint64_t serial = s.serial;
+    // Both run on GStreamer threads: hand over to the session thread. The decoder's callbacks
+    // are cleared and its thread stopped when the stream returns it to the pool, which happens
+    // before this object goes (see ~VideoStreams), so `this` is alive here.
+    callbacks.frame = [this, id, serial](std::shared_ptr<const DecodedFrame> frame) {
+        QMetaObject::invokeMethod(
+            this,
+            [this, id, serial, frame = std::move(frame)]() mutable {
+                onDecoded(id, serial, std::move(frame));
+            },
+            Qt::QueuedConnection);
+    };
+    callbacks.error = [this, id, serial](const VideoDecoderError& e) {
+        const QString message =
+            QString::fromStdString(e.decoder.empty() ? e.message : e.decoder + ": " + e.message);
+        QMetaObject::invokeMethod(
+            this, [this, id, serial, message] { onDecodeError(id, serial, message); }, Qt::QueuedConnection);
+    };
+    s.decoder = pool_->acquire(*s.codec, std::move(callbacks));
+}
+
+bool VideoStreams::decodesJpegDirectly(const Stream& s) const {
+    // spice-server's MJPEG frames are complete baseline JFIF images (mjpeg_encoder.c), so a frame
+    // can take either path. A GStreamer decoder gives YUV, which the CPU would then convert: one
+    // more pass over every pixel (2-3 ms a 1080p frame here) that libjpeg-turbo's own colour
+    // conversion, fused with its upsampling, makes nearly free. Hardware decoders and a decoder
+    // the user forced keep the GStreamer path, as does Yuv layer mode (the GPU converts).
+    return s.softwareJpeg && layerMode_ != VideoLayerMode::Yuv;
+}
+
+bool VideoStreams::decodeJpegFrame(Stream& s, std::span<const uint8_t> data, const FrameInfo& info) {
+    // On the session thread: a few ms a 1080p frame, as long as the GStreamer hand-over and the
+    // conversion it replaces took there, and the picture is ready for presentDue at once.
+    QElapsedTimer timer;
+    timer.start();
+    std::shared_ptr<Pixmap> picture;
+    try {
+        JpegImage jpeg(data);
+        if (!fitsDeclaredSize(s, QSize(jpeg.width(), jpeg.height()), info))
+            return false;
+        picture = s.rgbPictures.take(jpeg.width(), jpeg.height());
+        if (!picture) {
+            qCWarning(lcDisplay) << "stream" << s.id << "no memory for a"
+                                 << QSize(jpeg.width(), jpeg.height()) << "picture";
+            return false;
+        }
+        jpeg.decodeInto(*picture, JpegImage::Speed::Fast);
+    } catch (const ProtocolError& e) {
+        ++stats_.decodeErrors;
+        qCWarning(lcDisplay).noquote()
+            << "stream" << s.id << "decode error:" << kDirectJpegDecoder << e.what();
+        return false;
+    }
+    turnOverShownRows(s, *picture, shownArea(info.source, QSize(picture->width, picture->height)).height());
+    // Frames a GStreamer decoder still holds (from before a layer mode change) are older than
+    // this one: shown after it they would step back in time.
+    s.inFlight.clear();
+    s.lastDecodedDirectly = true;
+    const auto decodeNs = uint64_t(timer.nsecsElapsed());
+    ++stats_.framesDecoded;
+    stats_.decodeNs += decodeNs;
+    s.scheduled.push_back(Scheduled{nullptr, std::move(picture), info, decodeNs});
+    presentDue(s);
+    return true;
 }
 
 void VideoStreams::handleData(Reader& r, bool sized) {
@@ -354,7 +423,12 @@ void VideoStreams::handleData(Reader& r, bool sized) {
     const int32_t delay = clock_ && clock_->valid() ? clock_->until(mmTime) : 0;
     info.arrivedLate = StreamReporter::arrivesLate(delay);
     bool dropped = true;
-    if (s.decoder) {
+    if (s.codec && decodesJpegDirectly(s)) {
+        dropped = !decodeJpegFrame(s, data, info);
+    } else if (s.codec) {
+        if (!s.decoder)
+            acquireDecoder(s);
+        s.lastDecodedDirectly = false;
         const uint64_t tag = s.nextTag++;
         s.inFlight[tag] = info;
         while (s.inFlight.size() > kMaxFramesInFlight)
@@ -397,18 +471,18 @@ void VideoStreams::setLayerMode(VideoLayerMode mode) {
 
 void VideoStreams::beforeDraw(uint32_t surfaceId, const QRect& area) {
     for (auto& [id, s] : streams_)
-        if (s->shown && s->surfaceId == surfaceId && s->shownInfo.dest.intersects(area))
+        if (s->hasPicture() && s->surfaceId == surfaceId && s->shownInfo.dest.intersects(area))
             settleLayer(*s, true);
 }
 
 void VideoStreams::beforeRead(uint32_t surfaceId) {
     for (auto& [id, s] : streams_)
-        if (s->shown && s->surfaceId == surfaceId)
+        if (s->hasPicture() && s->surfaceId == surfaceId)
             settleLayer(*s, false);
 }
 
 void VideoStreams::settleLayer(Stream& s, bool hide) {
-    if (!s.shown)
+    if (!s.hasPicture())
         return;
     const SurfacePtr surface = host_.surface(s.surfaceId);
     if (!surface) {
@@ -439,7 +513,7 @@ void VideoStreams::publishLayer(Stream& s, Surface& surface) {
         auto& layers = surface.layers;
         auto it = std::find_if(layers.begin(), layers.end(),
                                [&](const VideoLayer& l) { return l.streamId == s.id; });
-        if (!s.shown) {
+        if (!s.hasPicture()) {
             if (it == layers.end())
                 return;
             layers.erase(it);
@@ -452,7 +526,7 @@ void VideoStreams::publishLayer(Stream& s, Surface& surface) {
             it->rgb = s.shownRgb;
             it->frameSerial = s.shownSerial;
             it->dest = info.dest;
-            it->area = shownArea(info.source, QSize(s.shown->width(), s.shown->height()));
+            it->area = shownArea(info.source, s.pictureSize());
             it->clip = s.shownClip.rects();
             it->topDown = s.topDown;
         }
@@ -486,7 +560,8 @@ void VideoStreams::erase(std::map<uint32_t, std::unique_ptr<Stream>>::iterator i
     // later draws on top of it (or sends a lossless upgrade of the area).
     if (picture == Picture::Keep)
         settleLayer(*it->second, true);
-    else if (const SurfacePtr surface = host_.surface(it->second->surfaceId); surface && it->second->shown) {
+    else if (const SurfacePtr surface = host_.surface(it->second->surfaceId);
+             surface && it->second->hasPicture()) {
         it->second->dropPicture();
         publishLayer(*it->second, *surface);
     }
@@ -506,7 +581,7 @@ void VideoStreams::handleActivateReport(Reader& r) {
     if (it == streams_.end())
         return;
     Stream& s = *it->second;
-    sendReport(s.reporter.activate(uniqueId, maxWindow, timeoutMs, s.decoder != nullptr));
+    sendReport(s.reporter.activate(uniqueId, maxWindow, timeoutMs, s.codec.has_value()));
 }
 
 void VideoStreams::pollReports() {
@@ -538,11 +613,12 @@ void VideoStreams::onDecoded(uint32_t id, uint64_t serial, std::shared_ptr<const
     auto info = s.inFlight.find(frame->tag());
     if (info == s.inFlight.end())
         return;
-    Scheduled item{std::move(frame), info->second};
+    Scheduled item{std::move(frame), nullptr, info->second, 0};
+    item.decodeNs = item.frame->decodeNs();
     // Frames come out in order; anything older still listed was swallowed by the decoder.
     s.inFlight.erase(s.inFlight.begin(), std::next(info));
     ++stats_.framesDecoded;
-    stats_.decodeNs += item.frame->decodeNs();
+    stats_.decodeNs += item.decodeNs;
     s.scheduled.push_back(std::move(item));
     presentDue(s);
 }
@@ -579,7 +655,7 @@ void VideoStreams::presentDue(Stream& s) {
         s.scheduled.pop_front();
     }
     if (show)
-        present(s, std::move(show->frame), show->info);
+        present(s, std::move(*show));
     if (!s.scheduled.empty()) {
         if (!s.timer) {
             s.timer = std::make_unique<QTimer>();
@@ -597,16 +673,14 @@ void VideoStreams::presentDue(Stream& s) {
     }
 }
 
-bool VideoStreams::fitsDeclaredSize(const Stream& s, const DecodedFrame& frame, const FrameInfo& info) {
+bool VideoStreams::fitsDeclaredSize(const Stream& s, QSize frameSize, const FrameInfo& info) {
     // The bitstream decides the picture size, the server's message only declares it. Encoders
     // may pad to their block size (16 for H.264 macroblocks), nothing more: a picture of another
     // size is a broken or hostile stream, never scaled over the screen.
-    const QSize frameSize(frame.width(), frame.height());
     const auto align16 = [](int v) { return (v + 15) & ~15; };
     if (frameSize.width() < info.source.width() || frameSize.height() < info.source.height() ||
         frameSize.width() > align16(info.encoded.width()) ||
         frameSize.height() > align16(info.encoded.height())) {
-        ++stats_.dropsDecoder;
         qCWarning(lcDisplay) << "stream" << s.id << "decoded a" << frameSize << "picture for a declared"
                              << info.encoded << "stream; frame dropped";
         return false;
@@ -614,34 +688,38 @@ bool VideoStreams::fitsDeclaredSize(const Stream& s, const DecodedFrame& frame, 
     return true;
 }
 
-void VideoStreams::present(Stream& s, std::shared_ptr<const DecodedFrame> frame, const FrameInfo& info) {
+void VideoStreams::present(Stream& s, Scheduled item) {
     const SurfacePtr surface = host_.surface(s.surfaceId);
     if (!surface)
         return;
     QElapsedTimer render;
     render.start();
+    const FrameInfo& info = item.info;
     // Computed once per picture; a layer keeps it until its picture is settled (a clip change
     // settles first, so the picture lands under the clip it was shown with).
     ClipRegion clip = ClipRegion::forDraw(info.dest, s.clip.rects, s.clip.hasRects, surface->bounds());
     if (clip.isEmpty())
         return;
-    if (!fitsDeclaredSize(s, *frame, info))
+    const QSize size = item.frame ? QSize(item.frame->width(), item.frame->height())
+                                  : QSize(item.rgb->width, item.rgb->height);
+    if (!fitsDeclaredSize(s, size, info)) {
+        ++stats_.dropsDecoder;
         return;
-    const qint64 decodeNs = qint64(frame->decodeNs());
-    std::shared_ptr<Pixmap> rgb;
-    if (layerMode_ == VideoLayerMode::Rgb && surface->primary && clip.rects().size() <= kMaxRgbLayerRects) {
+    }
+    const bool rgbLayer =
+        layerMode_ == VideoLayerMode::Rgb && surface->primary && clip.rects().size() <= kMaxRgbLayerRects;
+    std::shared_ptr<Pixmap> rgb = std::move(item.rgb); // a direct JPEG picture comes converted
+    if (rgbLayer && !rgb) {
         // No memory for a picture of its own: drawn into the surface below.
-        rgb = s.rgbPictures.take(frame->width(), frame->height());
-        if (rgb &&
-            !convertPicture(s, *frame,
-                            shownArea(info.source, QSize(frame->width(), frame->height())).height(), *rgb))
+        rgb = s.rgbPictures.take(size.width(), size.height());
+        if (rgb && !convertPicture(s, *item.frame, shownArea(info.source, size).height(), *rgb))
             return;
     }
-    if ((layerMode_ == VideoLayerMode::Yuv && surface->primary) || rgb) {
+    if ((layerMode_ == VideoLayerMode::Yuv && surface->primary && item.frame) || (rgbLayer && rgb)) {
         // The front end composites the picture (YUV on the GPU, RGB on the CPU). Streams on
         // off-screen surfaces are drawn into them: their pixels are only ever read by copies
         // onto the primary surface.
-        s.shown = std::move(frame);
+        s.shown = std::move(item.frame);
         s.shownRgb = std::move(rgb);
         s.shownInfo = info;
         s.shownClip = std::move(clip);
@@ -652,14 +730,16 @@ void VideoStreams::present(Stream& s, std::shared_ptr<const DecodedFrame> frame,
     } else {
         // An Rgb-mode layer still shown (its clip has just grown too fragmented) goes first.
         settleLayer(s, true);
-        if (!drawIntoSurface(s, *surface, *frame, info, clip))
+        if (rgb)
+            drawPicture(*surface, *rgb, shownArea(info.source, size), info.dest, clip);
+        else if (!drawIntoSurface(s, *surface, *item.frame, info, clip))
             return;
         host_.touched(*surface, clip.bounds());
     }
     const qint64 now = monotonic_.nsecsElapsed();
     ++stats_.framesPresented;
     stats_.renderNs += quint64(render.nsecsElapsed());
-    stats_.queueNs += quint64(std::max<qint64>(0, now - info.arrivalNs - decodeNs));
+    stats_.queueNs += quint64(std::max<qint64>(0, now - info.arrivalNs - qint64(item.decodeNs)));
     const quint64 latency = quint64(std::max<qint64>(0, now - info.arrivalNs));
     stats_.arrivalToPresentNs += latency;
     stats_.arrivalToPresentMaxNs = std::max(stats_.arrivalToPresentMaxNs, latency);
@@ -704,15 +784,19 @@ bool VideoStreams::convertPicture(const Stream& s, const DecodedFrame& frame, in
         warnUnconverted(s, frame);
         return false;
     }
-    if (!s.topDown) {
-        // Bottom-up streams (spice-server leaves TOP_DOWN unset for bottom-up bitmaps): the
-        // picture's first row is the bottom of dest, and an encoder's padding rows follow the
-        // last shown row, so only the shown rows are turned over.
-        const int rows = std::clamp(shownRows, 0, out.height);
-        for (int y = 0; y < rows / 2; ++y)
-            std::swap_ranges(out.row(y).begin(), out.row(y).end(), out.row(rows - 1 - y).begin());
-    }
+    turnOverShownRows(s, out, shownRows);
     return true;
+}
+
+void VideoStreams::turnOverShownRows(const Stream& s, Pixmap& picture, int shownRows) {
+    if (s.topDown)
+        return;
+    // Bottom-up streams (spice-server leaves TOP_DOWN unset for bottom-up bitmaps): the picture's
+    // first row is the bottom of dest, and an encoder's padding rows follow the last shown row,
+    // so only the shown rows are turned over.
+    const int rows = std::clamp(shownRows, 0, picture.height);
+    for (int y = 0; y < rows / 2; ++y)
+        std::swap_ranges(picture.row(y).begin(), picture.row(y).end(), picture.row(rows - 1 - y).begin());
 }
 
 void VideoStreams::warnUnconverted(const Stream& s, const DecodedFrame& frame) {

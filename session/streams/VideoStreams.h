@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 
 namespace saffron {
 
@@ -34,7 +35,9 @@ enum class VideoCodec;
 // spice-server detects regions that change like video and sends them as a stream of encoded
 // frames (MJPEG, VP8, VP9, H.264, H.265) instead of images. Each stream gets a pooled
 // GStreamer decoder from media/ (hardware first); decoded pictures come back on a GStreamer
-// thread, are handed to the session thread, scheduled by their multimedia time and either drawn
+// thread, are handed to the session thread (MJPEG without a hardware decoder, when its pictures
+// end up RGB anyway, is decoded there by libjpeg-turbo straight to RGB instead), scheduled by
+// their multimedia time and either drawn
 // into the stream's surface with its clip (CPU conversion through GstVideoConverter, straight
 // into the surface memory when the frame covers its destination 1:1) or, in layer mode, handed
 // to the front end as a YUV layer above the surface. Stream reports go back to the server so
@@ -126,25 +129,38 @@ private:
         QSize source;             // the part of the frame to show (src_width x src_height)
         bool arrivedLate = false; // already a drop in the stream report (StreamReporter)
     };
+    // A decoded picture waiting to be shown: a decoder's `frame`, or an `rgb` picture libjpeg-turbo
+    // decoded straight from an MJPEG frame (see decodeJpegFrame).
     struct Scheduled {
         std::shared_ptr<const DecodedFrame> frame;
+        std::shared_ptr<Pixmap> rgb;
         FrameInfo info;
+        uint64_t decodeNs = 0;
     };
     struct Stream;
 
+    void acquireDecoder(Stream& s);
+    // MJPEG while the pictures end up as RGB anyway (layer mode Off or Rgb) and the chosen
+    // decoder is software: libjpeg-turbo decodes to RGB itself, on this thread.
+    bool decodesJpegDirectly(const Stream& s) const;
+    // False when the frame was not decoded (logged).
+    bool decodeJpegFrame(Stream& s, std::span<const uint8_t> data, const FrameInfo& info);
     void onDecoded(uint32_t id, uint64_t serial, std::shared_ptr<const DecodedFrame> frame);
     void onDecodeError(uint32_t id, uint64_t serial, const QString& message);
     void presentDue(Stream& s);
     // Milliseconds until a frame stamped `mmTime` is due (<= 0: now), see the class comment.
     int32_t waitBeforePresenting(uint32_t mmTime) const;
-    void present(Stream& s, std::shared_ptr<const DecodedFrame> frame, const FrameInfo& info);
-    bool fitsDeclaredSize(const Stream& s, const DecodedFrame& frame, const FrameInfo& info);
+    void present(Stream& s, Scheduled item);
+    // Whether a decoded picture of `picture` size may be shown for `info`'s frame (warns if not).
+    static bool fitsDeclaredSize(const Stream& s, QSize picture, const FrameInfo& info);
     bool drawIntoSurface(Stream& s, Surface& surface, const DecodedFrame& frame, const FrameInfo& info,
                          const ClipRegion& clip);
     // `frame` at its own size into `out` (sized to fit), its first `shownRows` rows top-down;
     // false if the conversion failed (logged).
     bool convertPicture(const Stream& s, const DecodedFrame& frame, int shownRows, Pixmap& out);
     static void warnUnconverted(const Stream& s, const DecodedFrame& frame);
+    // Bottom-up streams: turns the first `shownRows` rows of `picture` over.
+    static void turnOverShownRows(const Stream& s, Pixmap& picture, int shownRows);
     // A converted picture's `area` onto `dest` of the surface, under `clip`.
     static void drawPicture(Surface& surface, const Pixmap& picture, const QRect& area, const QRect& dest,
                             const ClipRegion& clip);

@@ -1,4 +1,4 @@
-// libFuzzer target for decodeJpeg. Input layout:
+// libFuzzer target for decodeJpeg and, on streams it accepts, JpegImage's fast decode. Input layout:
 //   [0..1]   expected width   uint16 little-endian (the ImageDescriptor's)
 //   [2..3]   expected height  uint16 little-endian
 //   rest     the JPEG stream
@@ -27,6 +27,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
         for (uint32_t px : p.pixels)
             if ((px >> 24) != 0xff)
                 __builtin_trap();
+        // The same stream the way MJPEG video frames are decoded (another IDCT and upsampler).
+        saffron::JpegImage image(in.subspan(4));
+        saffron::Pixmap fast(image.width(), image.height());
+        image.decodeInto(fast, saffron::JpegImage::Speed::Fast);
     } catch (const saffron::ProtocolError&) {
     }
     return 0;

@@ -492,6 +492,34 @@ private slots:
             }
     }
 
+    void jpegImageFast() {
+        // The two-step decoder the MJPEG streams use, at its fast setting.
+        const int w = 67, h = 45;
+        const Words source = smoothPicture(w, h);
+        const Bytes jpeg = saffron::test::encodeJpeg(source, w, h, 95);
+        saffron::JpegImage image(jpeg);
+        QCOMPARE(image.width(), w);
+        QCOMPARE(image.height(), h);
+        Pixmap p(w, h);
+        image.decodeInto(p, saffron::JpegImage::Speed::Fast);
+        for (uint32_t px : p.pixels)
+            QCOMPARE(px >> 24, 0xffu);
+        // Box-filtered chroma and the fast IDCT cost some accuracy on this small, colourful
+        // picture (measured with libjpeg-turbo 2.1.5: max 23, mean 3.07, against 12 / 1.03
+        // accurate; the chroma filter is most of it); on the test server's video the frames lose
+        // 1.2 dB PSNR (28.6 -> 27.4), far less than the stream's own quantisation.
+        const ChannelError e = compareRgb(p.pixels, source);
+        qInfo("jpeg q95 fast error: max %d, mean %.3f", e.max, e.mean);
+        QVERIFY2(e.max <= 32, QByteArray::number(e.max).constData());
+        QVERIFY2(e.mean < 4.0, QByteArray::number(e.mean).constData());
+        // Broken input fails in the constructor (header) or in decodeInto (data), never later.
+        QVERIFY_THROWS_EXCEPTION(ProtocolError, saffron::JpegImage(Bytes{}));
+        QVERIFY_THROWS_EXCEPTION(ProtocolError, saffron::JpegImage(Bytes(1000, 0xff)));
+        const std::span<const uint8_t> half = std::span(jpeg).first(jpeg.size() / 2);
+        saffron::JpegImage truncated(half);
+        QVERIFY_THROWS_EXCEPTION(ProtocolError, truncated.decodeInto(p, saffron::JpegImage::Speed::Fast));
+    }
+
     void jpegDimensionMismatch() {
         const Bytes jpeg = saffron::test::encodeJpeg(smoothPicture(32, 16), 32, 16, 95);
         QVERIFY_THROWS_EXCEPTION(ProtocolError, saffron::decodeJpeg(jpeg, 31, 16));
