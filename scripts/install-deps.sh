@@ -8,7 +8,7 @@ PKGS=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   # libraries the product links
   qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev
-  libssl-dev liblz4-dev libjpeg-dev zlib1g-dev
+  libssl-dev liblz4-dev libjpeg-dev zlib1g-dev libyuv-dev
   libspice-protocol-dev
   # the Qt Quick shell: QML runtime modules, QRhi (private headers, for partial texture
   # uploads), Qt Virtual Keyboard for touch kiosks, systemd notify/journal

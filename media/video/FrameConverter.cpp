@@ -4,6 +4,7 @@
 #include "MediaLog.h"
 
 #include <algorithm>
+#include <libyuv/convert_argb.h>
 #include <thread>
 
 namespace saffron {
@@ -32,6 +33,21 @@ GstVideoInfo outputInfo(const GstVideoInfo& input, int width, int height) {
     return out;
 }
 
+// libyuv's name for a matrix and range; nullptr for what it has no constants for.
+const libyuv::YuvConstants* yuvConstants(Colorimetry c) {
+    switch (c.matrix) {
+    case ColorMatrix::Bt601:
+        return c.fullRange ? &libyuv::kYuvJPEGConstants : &libyuv::kYuvI601Constants;
+    case ColorMatrix::Bt709:
+        return c.fullRange ? &libyuv::kYuvF709Constants : &libyuv::kYuvH709Constants;
+    case ColorMatrix::Bt2020:
+        return c.fullRange ? &libyuv::kYuvV2020Constants : &libyuv::kYuv2020Constants;
+    case ColorMatrix::Other:
+        break;
+    }
+    return nullptr;
+}
+
 } // namespace
 
 struct FrameConverter::Entry {
@@ -41,7 +57,7 @@ struct FrameConverter::Entry {
     VideoConverterPtr converter;
 };
 
-FrameConverter::FrameConverter(unsigned threads) : m_threads(threads) {
+FrameConverter::FrameConverter(unsigned threads, Paths paths) : m_threads(threads), m_paths(paths) {
     if (m_threads == 0) {
         m_threads = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
     }
@@ -67,6 +83,10 @@ bool FrameConverter::convert(const DecodedFrame& frame, std::span<uint32_t> dst,
         static_cast<size_t>(dstStride) * static_cast<size_t>(dstHeight - 1) + static_cast<size_t>(dstWidth);
     if (dst.size() < needed) {
         return false;
+    }
+    if (m_paths == Paths::Fastest && dstWidth == frame.width() && dstHeight == frame.height() &&
+        convertSimd(frame, dst, dstStride)) {
+        return true;
     }
     const DecodedFrameNative& native = frame.native();
 
@@ -115,6 +135,70 @@ bool FrameConverter::convert(const DecodedFrame& frame, std::span<uint32_t> dst,
     }
     gst_video_converter_frame(entry.converter.get(), native.frame.get(), target.get());
     return true;
+}
+
+bool FrameConverter::convertSimd(const DecodedFrame& frame, std::span<uint32_t> dst, int dstStride) {
+    const libyuv::YuvConstants* matrix = yuvConstants(frame.colorimetry());
+    if (!matrix) {
+        return false;
+    }
+    const int w = frame.width(), h = frame.height();
+    const int planes = frame.planeCount();
+    // libyuv reads each plane row by row, `stride` apart, up to the plane's width: exactly what a
+    // FramePlane promises (DecodedFrame.h). Its ARGB is the 0xAARRGGBB word of a little-endian
+    // host (B,G,R,A in memory), which is the engine's layout.
+    // `width` in samples of `bytes` bytes (NV12's UV plane counts pairs, DecodedFrame.h).
+    const auto planeOk = [&](int i, int width, int height, int bytes = 1) {
+        if (i >= planes) {
+            return false;
+        }
+        const FramePlane& p = frame.plane(i);
+        const size_t row = size_t(width) * size_t(bytes);
+        return p.width >= width && p.height >= height && size_t(p.stride) >= row &&
+               p.data.size() >= size_t(p.stride) * size_t(height - 1) + row;
+    };
+    if (G_BYTE_ORDER != G_LITTLE_ENDIAN || w <= 0 || h <= 0) {
+        return false;
+    }
+    const int cw2 = (w + 1) / 2, ch2 = (h + 1) / 2;
+    const auto& y = frame.plane(0);
+    auto* out = reinterpret_cast<uint8_t*>(dst.data());
+    const int outStride = dstStride * 4;
+    int rc = -1;
+    switch (frame.format()) {
+    case PixelFormat::Y444:
+        if (planeOk(0, w, h) && planeOk(1, w, h) && planeOk(2, w, h)) {
+            rc = libyuv::I444ToARGBMatrix(y.data.data(), y.stride, frame.plane(1).data.data(),
+                                          frame.plane(1).stride, frame.plane(2).data.data(),
+                                          frame.plane(2).stride, out, outStride, matrix, w, h);
+        }
+        break;
+    case PixelFormat::Y42B:
+        if (planeOk(0, w, h) && planeOk(1, cw2, h) && planeOk(2, cw2, h)) {
+            rc = libyuv::I422ToARGBMatrixFilter(y.data.data(), y.stride, frame.plane(1).data.data(),
+                                                frame.plane(1).stride, frame.plane(2).data.data(),
+                                                frame.plane(2).stride, out, outStride, matrix, w, h,
+                                                libyuv::kFilterBilinear);
+        }
+        break;
+    case PixelFormat::I420:
+        if (planeOk(0, w, h) && planeOk(1, cw2, ch2) && planeOk(2, cw2, ch2)) {
+            rc = libyuv::I420ToARGBMatrixFilter(y.data.data(), y.stride, frame.plane(1).data.data(),
+                                                frame.plane(1).stride, frame.plane(2).data.data(),
+                                                frame.plane(2).stride, out, outStride, matrix, w, h,
+                                                libyuv::kFilterBilinear);
+        }
+        break;
+    case PixelFormat::Nv12:
+        if (planeOk(0, w, h) && planeOk(1, cw2, ch2, 2)) {
+            rc = libyuv::NV12ToARGBMatrix(y.data.data(), y.stride, frame.plane(1).data.data(),
+                                          frame.plane(1).stride, out, outStride, matrix, w, h);
+        }
+        break;
+    case PixelFormat::Gray8:
+        break;
+    }
+    return rc == 0;
 }
 
 } // namespace saffron
