@@ -38,7 +38,7 @@ enum class VideoCodec;
 // thread, are handed to the session thread (MJPEG without a hardware decoder, when its pictures
 // end up RGB anyway, is decoded there by libjpeg-turbo straight to RGB instead), scheduled by
 // their multimedia time and either drawn
-// into the stream's surface with its clip (CPU conversion through GstVideoConverter, straight
+// into the stream's surface with its clip (CPU conversion through FrameConverter, straight
 // into the surface memory when the frame covers its destination 1:1) or, in layer mode, handed
 // to the front end as a YUV layer above the surface. Stream reports go back to the server so
 // that it adapts the bitrate.
