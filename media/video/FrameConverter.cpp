@@ -164,30 +164,27 @@ bool FrameConverter::convertSimd(const DecodedFrame& frame, std::span<uint32_t> 
     const auto& y = frame.plane(0);
     auto* out = reinterpret_cast<uint8_t*>(dst.data());
     const int outStride = dstStride * 4;
+    // The three-plane layouts differ only in their chroma planes' size and libyuv's function.
+    const auto planar = [&](auto convert, int chromaWidth, int chromaHeight, auto... filter) {
+        if (!planeOk(0, w, h) || !planeOk(1, chromaWidth, chromaHeight) ||
+            !planeOk(2, chromaWidth, chromaHeight)) {
+            return -1;
+        }
+        const FramePlane& u = frame.plane(1);
+        const FramePlane& v = frame.plane(2);
+        return convert(y.data.data(), y.stride, u.data.data(), u.stride, v.data.data(), v.stride, out,
+                       outStride, matrix, w, h, filter...);
+    };
     int rc = -1;
     switch (frame.format()) {
     case PixelFormat::Y444:
-        if (planeOk(0, w, h) && planeOk(1, w, h) && planeOk(2, w, h)) {
-            rc = libyuv::I444ToARGBMatrix(y.data.data(), y.stride, frame.plane(1).data.data(),
-                                          frame.plane(1).stride, frame.plane(2).data.data(),
-                                          frame.plane(2).stride, out, outStride, matrix, w, h);
-        }
+        rc = planar(libyuv::I444ToARGBMatrix, w, h);
         break;
     case PixelFormat::Y42B:
-        if (planeOk(0, w, h) && planeOk(1, cw2, h) && planeOk(2, cw2, h)) {
-            rc = libyuv::I422ToARGBMatrixFilter(y.data.data(), y.stride, frame.plane(1).data.data(),
-                                                frame.plane(1).stride, frame.plane(2).data.data(),
-                                                frame.plane(2).stride, out, outStride, matrix, w, h,
-                                                libyuv::kFilterBilinear);
-        }
+        rc = planar(libyuv::I422ToARGBMatrixFilter, cw2, h, libyuv::kFilterBilinear);
         break;
     case PixelFormat::I420:
-        if (planeOk(0, w, h) && planeOk(1, cw2, ch2) && planeOk(2, cw2, ch2)) {
-            rc = libyuv::I420ToARGBMatrixFilter(y.data.data(), y.stride, frame.plane(1).data.data(),
-                                                frame.plane(1).stride, frame.plane(2).data.data(),
-                                                frame.plane(2).stride, out, outStride, matrix, w, h,
-                                                libyuv::kFilterBilinear);
-        }
+        rc = planar(libyuv::I420ToARGBMatrixFilter, cw2, ch2, libyuv::kFilterBilinear);
         break;
     case PixelFormat::Nv12:
         if (planeOk(0, w, h) && planeOk(1, cw2, ch2, 2)) {

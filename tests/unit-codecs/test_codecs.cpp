@@ -455,23 +455,28 @@ private slots:
 
     // ---- JPEG ----
 
-    void jpegRoundTrip() {
-        const int w = 67, h = 45; // not multiples of the 16x16 MCU
-        const Words source = smoothPicture(w, h);
-        const Bytes jpeg = saffron::test::encodeJpeg(source, w, h, 95);
-        const Pixmap p = saffron::decodeJpeg(jpeg, w, h);
-        QCOMPARE(p.width, w);
-        QCOMPARE(p.height, h);
+    // A decoded 67x45 picture (not multiples of the 16x16 MCU) against its source: opaque, and
+    // every channel within `maxError`, `meanError` on average.
+    static void checkDecodedPicture(const Pixmap& p, const Words& source, const char* what, int maxError,
+                                    double meanError) {
+        QCOMPARE(p.width, 67);
+        QCOMPARE(p.height, 45);
         QVERIFY(!p.hasAlpha);
         for (uint32_t px : p.pixels)
             QCOMPARE(px >> 24, 0xffu);
+        const ChannelError e = compareRgb(p.pixels, source);
+        qInfo("%s error: max %d, mean %.3f", what, e.max, e.mean);
+        QVERIFY2(e.max <= maxError, QByteArray::number(e.max).constData());
+        QVERIFY2(e.mean < meanError, QByteArray::number(e.mean).constData());
+    }
+
+    void jpegRoundTrip() {
+        const Words source = smoothPicture(67, 45);
+        const Bytes jpeg = saffron::test::encodeJpeg(source, 67, 45, 95);
         // Tolerance: quality 95 with 2x2 chroma subsampling on a smooth picture. Every channel
         // of every pixel within 20 of the source, and a mean error under 2 (measured with
         // libjpeg-turbo 2.1.5: max 12, mean 1.03; progressive: max 13, mean 1.27).
-        const ChannelError e = compareRgb(p.pixels, source);
-        qInfo("jpeg q95 error: max %d, mean %.3f", e.max, e.mean);
-        QVERIFY2(e.max <= 20, QByteArray::number(e.max).constData());
-        QVERIFY2(e.mean < 2.0, QByteArray::number(e.mean).constData());
+        checkDecodedPicture(saffron::decodeJpeg(jpeg, 67, 45), source, "jpeg q95", 20, 2.0);
     }
 
     void jpegProgressiveAndGray() {
@@ -494,24 +499,18 @@ private slots:
 
     void jpegImageFast() {
         // The two-step decoder the MJPEG streams use, at its fast setting.
-        const int w = 67, h = 45;
-        const Words source = smoothPicture(w, h);
-        const Bytes jpeg = saffron::test::encodeJpeg(source, w, h, 95);
+        const Words source = smoothPicture(67, 45);
+        const Bytes jpeg = saffron::test::encodeJpeg(source, 67, 45, 95);
         saffron::JpegImage image(jpeg);
-        QCOMPARE(image.width(), w);
-        QCOMPARE(image.height(), h);
-        Pixmap p(w, h);
+        QCOMPARE(image.width(), 67);
+        QCOMPARE(image.height(), 45);
+        Pixmap p(67, 45);
         image.decodeInto(p, saffron::JpegImage::Speed::Fast);
-        for (uint32_t px : p.pixels)
-            QCOMPARE(px >> 24, 0xffu);
         // Box-filtered chroma and the fast IDCT cost some accuracy on this small, colourful
         // picture (measured with libjpeg-turbo 2.1.5: max 23, mean 3.07, against 12 / 1.03
         // accurate; the chroma filter is most of it); on the test server's video the frames lose
         // 1.2 dB PSNR (28.6 -> 27.4), far less than the stream's own quantisation.
-        const ChannelError e = compareRgb(p.pixels, source);
-        qInfo("jpeg q95 fast error: max %d, mean %.3f", e.max, e.mean);
-        QVERIFY2(e.max <= 32, QByteArray::number(e.max).constData());
-        QVERIFY2(e.mean < 4.0, QByteArray::number(e.mean).constData());
+        checkDecodedPicture(p, source, "jpeg q95 fast", 32, 4.0);
         // Broken input fails in the constructor (header) or in decodeInto (data), never later.
         QVERIFY_THROWS_EXCEPTION(ProtocolError, saffron::JpegImage(Bytes{}));
         QVERIFY_THROWS_EXCEPTION(ProtocolError, saffron::JpegImage(Bytes(1000, 0xff)));
