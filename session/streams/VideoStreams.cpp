@@ -113,6 +113,13 @@ QRect shownArea(QSize source, QSize picture) {
     return QRect(QPoint(0, 0), source.boundedTo(picture));
 }
 
+QSize sizeOf(const DecodedFrame& frame) {
+    return QSize(frame.width(), frame.height());
+}
+QSize sizeOf(const Pixmap& picture) {
+    return QSize(picture.width, picture.height);
+}
+
 // What the statistics call the direct MJPEG path (VideoStreams::decodeJpegFrame).
 constexpr const char* kDirectJpegDecoder = "libjpeg-turbo";
 
@@ -129,7 +136,6 @@ struct VideoStreams::Stream {
     // MJPEG whose chosen GStreamer decoder is software and not forced by the user: libjpeg-turbo
     // may decode it straight to RGB instead (decodesJpegDirectly).
     bool softwareJpeg = false;
-    bool lastDecodedDirectly = false;
     bool topDown = false;
     QRect dest;
     QSize encoded;
@@ -153,11 +159,7 @@ struct VideoStreams::Stream {
 
     // Layer mode: a picture is shown (a decoder's frame, its conversion, or a direct RGB one).
     bool hasPicture() const { return shown || shownRgb; }
-    QSize pictureSize() const {
-        return shown      ? QSize(shown->width(), shown->height())
-               : shownRgb ? QSize(shownRgb->width, shownRgb->height)
-                          : QSize();
-    }
+    QSize pictureSize() const { return shown ? sizeOf(*shown) : shownRgb ? sizeOf(*shownRgb) : QSize(); }
     void dropPicture() {
         shown.reset();
         shownRgb.reset();
@@ -250,12 +252,13 @@ VideoStats VideoStreams::stats() const {
     VideoStats s = stats_;
     QStringList decoders;
     for (const auto& [id, stream] : streams_) {
-        if (!stream->codec || (!stream->decoder && !stream->lastDecodedDirectly))
+        const bool direct = decodesJpegDirectly(*stream);
+        if (!stream->codec || (!stream->decoder && !direct))
             continue;
-        const QString d = QStringLiteral("%1:%2").arg(
-            QString::fromStdString(std::string(videoCodecName(*stream->codec))),
-            QString::fromStdString(stream->lastDecodedDirectly ? std::string(kDirectJpegDecoder)
-                                                               : stream->decoder->currentDecoder()));
+        const QString d =
+            QStringLiteral("%1:%2").arg(QString::fromStdString(std::string(videoCodecName(*stream->codec))),
+                                        QString::fromStdString(direct ? std::string(kDirectJpegDecoder)
+                                                                      : stream->decoder->currentDecoder()));
         if (!decoders.contains(d))
             decoders << d;
     }
@@ -359,12 +362,12 @@ bool VideoStreams::decodeJpegFrame(Stream& s, std::span<const uint8_t> data, con
     std::shared_ptr<Pixmap> picture;
     try {
         JpegImage jpeg(data);
-        if (!fitsDeclaredSize(s, QSize(jpeg.width(), jpeg.height()), info))
+        const QSize size(jpeg.width(), jpeg.height());
+        if (!fitsDeclaredSize(s, size, info))
             return false;
-        picture = s.rgbPictures.take(jpeg.width(), jpeg.height());
+        picture = s.rgbPictures.take(size.width(), size.height());
         if (!picture) {
-            qCWarning(lcDisplay) << "stream" << s.id << "no memory for a"
-                                 << QSize(jpeg.width(), jpeg.height()) << "picture";
+            qCWarning(lcDisplay) << "stream" << s.id << "no memory for a" << size << "picture";
             return false;
         }
         jpeg.decodeInto(*picture, JpegImage::Speed::Fast);
@@ -374,17 +377,19 @@ bool VideoStreams::decodeJpegFrame(Stream& s, std::span<const uint8_t> data, con
             << "stream" << s.id << "decode error:" << kDirectJpegDecoder << e.what();
         return false;
     }
-    turnOverShownRows(s, *picture, shownArea(info.source, QSize(picture->width, picture->height)).height());
+    turnOverShownRows(s, *picture, shownArea(info.source, sizeOf(*picture)).height());
     // Frames a GStreamer decoder still holds (from before a layer mode change) are older than
     // this one: shown after it they would step back in time.
     s.inFlight.clear();
-    s.lastDecodedDirectly = true;
-    const auto decodeNs = uint64_t(timer.nsecsElapsed());
-    ++stats_.framesDecoded;
-    stats_.decodeNs += decodeNs;
-    s.scheduled.push_back(Scheduled{nullptr, std::move(picture), info, decodeNs});
-    presentDue(s);
+    schedule(s, Scheduled{nullptr, std::move(picture), info, uint64_t(timer.nsecsElapsed())});
     return true;
+}
+
+void VideoStreams::schedule(Stream& s, Scheduled item) {
+    ++stats_.framesDecoded;
+    stats_.decodeNs += item.decodeNs;
+    s.scheduled.push_back(std::move(item));
+    presentDue(s);
 }
 
 void VideoStreams::handleData(Reader& r, bool sized) {
@@ -428,7 +433,6 @@ void VideoStreams::handleData(Reader& r, bool sized) {
     } else if (s.codec) {
         if (!s.decoder)
             acquireDecoder(s);
-        s.lastDecodedDirectly = false;
         const uint64_t tag = s.nextTag++;
         s.inFlight[tag] = info;
         while (s.inFlight.size() > kMaxFramesInFlight)
@@ -493,8 +497,7 @@ void VideoStreams::settleLayer(Stream& s, bool hide) {
         s.shownInSurface = true;
         if (s.shownRgb) {
             // Already converted: a copy, not a second conversion.
-            drawPicture(*surface, *s.shownRgb,
-                        shownArea(s.shownInfo.source, QSize(s.shownRgb->width, s.shownRgb->height)),
+            drawPicture(*surface, *s.shownRgb, shownArea(s.shownInfo.source, sizeOf(*s.shownRgb)),
                         s.shownInfo.dest, s.shownClip);
             host_.touched(*surface, s.shownClip.bounds());
         } else if (drawIntoSurface(s, *surface, *s.shown, s.shownInfo, s.shownClip)) {
@@ -613,14 +616,11 @@ void VideoStreams::onDecoded(uint32_t id, uint64_t serial, std::shared_ptr<const
     auto info = s.inFlight.find(frame->tag());
     if (info == s.inFlight.end())
         return;
-    Scheduled item{std::move(frame), nullptr, info->second, 0};
-    item.decodeNs = item.frame->decodeNs();
+    const uint64_t decodeNs = frame->decodeNs();
+    Scheduled item{std::move(frame), nullptr, info->second, decodeNs};
     // Frames come out in order; anything older still listed was swallowed by the decoder.
     s.inFlight.erase(s.inFlight.begin(), std::next(info));
-    ++stats_.framesDecoded;
-    stats_.decodeNs += item.decodeNs;
-    s.scheduled.push_back(std::move(item));
-    presentDue(s);
+    schedule(s, std::move(item));
 }
 
 int32_t VideoStreams::waitBeforePresenting(uint32_t mmTime) const {
@@ -700,8 +700,7 @@ void VideoStreams::present(Stream& s, Scheduled item) {
     ClipRegion clip = ClipRegion::forDraw(info.dest, s.clip.rects, s.clip.hasRects, surface->bounds());
     if (clip.isEmpty())
         return;
-    const QSize size = item.frame ? QSize(item.frame->width(), item.frame->height())
-                                  : QSize(item.rgb->width, item.rgb->height);
+    const QSize size = item.frame ? sizeOf(*item.frame) : sizeOf(*item.rgb);
     if (!fitsDeclaredSize(s, size, info)) {
         ++stats_.dropsDecoder;
         return;
@@ -756,7 +755,7 @@ bool VideoStreams::drawIntoSurface(Stream& s, Surface& surface, const DecodedFra
                                    const FrameInfo& info, const ClipRegion& clip) {
     if (clip.isEmpty())
         return false;
-    const QSize frameSize(frame.width(), frame.height());
+    const QSize frameSize = sizeOf(frame);
     const QRect area = shownArea(info.source, frameSize);
     if (s.topDown && clip.rects().size() == 1 && clip.rects().front() == info.dest &&
         area.size() == frameSize && info.dest.size() == frameSize && !surface.hasAlpha()) {
@@ -800,8 +799,8 @@ void VideoStreams::turnOverShownRows(const Stream& s, Pixmap& picture, int shown
 }
 
 void VideoStreams::warnUnconverted(const Stream& s, const DecodedFrame& frame) {
-    qCWarning(lcDisplay) << "stream" << s.id << "frame of" << QSize(frame.width(), frame.height())
-                         << pixelFormatName(frame.format()) << "could not be converted";
+    qCWarning(lcDisplay) << "stream" << s.id << "frame of" << sizeOf(frame) << pixelFormatName(frame.format())
+                         << "could not be converted";
 }
 
 void VideoStreams::drawPicture(Surface& surface, const Pixmap& picture, const QRect& area, const QRect& dest,

@@ -145,6 +145,8 @@ private:
     bool decodesJpegDirectly(const Stream& s) const;
     // False when the frame was not decoded (logged).
     bool decodeJpegFrame(Stream& s, std::span<const uint8_t> data, const FrameInfo& info);
+    // A decoded picture (either way) joins the stream's queue; presentDue decides when it shows.
+    void schedule(Stream& s, Scheduled item);
     void onDecoded(uint32_t id, uint64_t serial, std::shared_ptr<const DecodedFrame> frame);
     void onDecodeError(uint32_t id, uint64_t serial, const QString& message);
     void presentDue(Stream& s);
