@@ -9,10 +9,13 @@
 #include <QOffscreenSurface>
 #include <QOpenGLContext>
 #include <QOpenGLFunctions>
+#include <QProcess>
 #include <QQuickWindow>
 #include <QSGRendererInterface>
 #include <QSaveFile>
 #include <QStandardPaths>
+#include <algorithm>
+#include <cstdio>
 #include <optional>
 
 namespace saffron {
@@ -43,10 +46,55 @@ QString openGlRenderer() {
     return renderer;
 }
 
+constexpr QLatin1String kProbeAnswer("opengl-renderer:");
+// A GPU driver's first start may build its shader cache; one that takes longer than this is
+// taken as broken for this start (and not remembered).
+constexpr int kChildProbeMs = 8000;
+
+// On a windowing system the probe runs in a child process (`program --probe-opengl`), a client
+// of the same display: loading an OpenGL driver cannot be undone in a process (Mesa's llvmpipe
+// stays ~55 MiB resident with two idle threads, bench_shell: VmRSS 112 against 57 MiB on a
+// start that probed), and a driver that crashes or hangs while it starts takes the child down,
+// not the shell. Without an answer (crash, time-out) there is no OpenGL for this start.
+std::optional<QString> openGlRendererOfChild(const QString& program, QString* failure) {
+    QProcess child;
+    child.setProgram(program);
+    child.setArguments(
+        {QStringLiteral("--probe-opengl"), QStringLiteral("-platform"), QGuiApplication::platformName()});
+    child.setProcessChannelMode(QProcess::ForwardedErrorChannel); // driver complaints: journal
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(QStringLiteral("QT_IM_MODULE")); // the probe has no text input to offer a keyboard
+    child.setProcessEnvironment(env);
+    child.start(QIODevice::ReadOnly);
+    if (!child.waitForFinished(kChildProbeMs)) {
+        *failure = child.state() == QProcess::NotRunning
+                       ? QStringLiteral("cannot run %1: %2").arg(program, child.errorString())
+                       : QStringLiteral("no answer within %1 ms").arg(kChildProbeMs);
+        child.kill();
+        child.waitForFinished(1000);
+        return std::nullopt;
+    }
+    // The answer counts even where the child then failed on its way out (a sanitizer's leak
+    // report about the driver, a driver crashing in its exit handler).
+    for (const QByteArray& line : child.readAllStandardOutput().split('\n'))
+        if (line.startsWith(QByteArray(kProbeAnswer.data(), kProbeAnswer.size())))
+            return QString::fromUtf8(line.mid(kProbeAnswer.size())).trimmed();
+    *failure = child.exitStatus() == QProcess::CrashExit
+                   ? QStringLiteral("the probe crashed")
+                   : QStringLiteral("the probe exited with %1 and no answer").arg(child.exitCode());
+    return std::nullopt;
+}
+
+// Platforms where each process is a client of a shared display; elsewhere (eglfs owns the DRM
+// device, offscreen has no display) the probe stays in this process.
+bool probesInChild() {
+    const QString p = QGuiApplication::platformName();
+    return p == QLatin1String("xcb") || p.startsWith(QLatin1String("wayland"));
+}
+
 // What the probe's answer depends on: the platform and the display it talks to, the GPUs
 // (DRM nodes and their kernel drivers) and Qt. A thin client boots the same way every time, so
-// after the first start the answer comes from the cache, and the OpenGL driver (Mesa's
-// llvmpipe alone is ~50 MiB resident) is never loaded into a shell that will not use it.
+// after the first start the answer comes from the cache and no probe runs.
 QString probeKey() {
     const QStringList parts{QGuiApplication::platformName(), qEnvironmentVariable("WAYLAND_DISPLAY"),
                             qEnvironmentVariable("DISPLAY"), QString::fromLatin1(qVersion()), gpuIdentity()};
@@ -58,29 +106,48 @@ QString cachePath() {
            QStringLiteral("/saffron/gl-renderer");
 }
 
-// "key\nrenderer\n"; the renderer line may be empty (no OpenGL).
-std::optional<QString> cachedRenderer(const QString& key) {
+// Pairs of lines, "key\nrenderer\n", the newest first; a renderer line may be empty (no
+// OpenGL). Several keys, so that a PC alternating between an X11 and a Wayland session, or
+// between displays, does not probe at every start.
+constexpr qsizetype kCachedKeys = 8;
+
+QList<std::pair<QString, QString>> readCache() {
+    QList<std::pair<QString, QString>> entries;
     QFile f(cachePath());
-    if (!f.open(QIODevice::ReadOnly) || f.size() > 4096)
-        return std::nullopt;
+    if (!f.open(QIODevice::ReadOnly) || f.size() > 16384)
+        return entries;
     const QStringList lines = QString::fromUtf8(f.readAll()).split(QLatin1Char('\n'));
-    if (lines.size() < 2 || lines[0] != key)
-        return std::nullopt;
-    return lines[1];
+    for (qsizetype i = 0; i + 1 < lines.size() && entries.size() < kCachedKeys; i += 2)
+        if (!lines[i].isEmpty())
+            entries.append({lines[i], lines[i + 1]});
+    return entries;
+}
+
+std::optional<QString> cachedRenderer(const QString& key) {
+    for (const auto& [k, renderer] : readCache())
+        if (k == key)
+            return renderer;
+    return std::nullopt;
 }
 
 void storeRenderer(const QString& key, const QString& renderer) {
+    QList<std::pair<QString, QString>> entries = readCache();
+    entries.removeIf([&](const auto& e) { return e.first == key; });
+    entries.prepend({key, renderer});
+    QString text;
+    for (qsizetype i = 0; i < std::min(entries.size(), kCachedKeys); ++i)
+        text += entries[i].first + QLatin1Char('\n') + entries[i].second + QLatin1Char('\n');
     QDir().mkpath(QFileInfo(cachePath()).path());
     QSaveFile f(cachePath());
     if (f.open(QIODevice::WriteOnly)) {
-        f.write((key + QLatin1Char('\n') + renderer + QLatin1Char('\n')).toUtf8());
+        f.write(text.toUtf8());
         f.commit(); // a cache: failing to write it only costs the probe next time
     }
 }
 
 } // namespace
 
-SceneGraphDecision chooseSceneGraph(RendererChoice choice) {
+SceneGraphDecision chooseSceneGraph(RendererChoice choice, const QString& probeProgram) {
     if (qEnvironmentVariableIsSet("QT_QUICK_BACKEND") || qEnvironmentVariableIsSet("QSG_RHI_BACKEND"))
         return {false, QStringLiteral("as QT_QUICK_BACKEND / QSG_RHI_BACKEND say")};
     switch (choice) {
@@ -95,6 +162,13 @@ SceneGraphDecision chooseSceneGraph(RendererChoice choice) {
     QString renderer;
     if (const auto cached = cachedRenderer(key)) {
         renderer = *cached;
+    } else if (!probeProgram.isEmpty() && probesInChild()) {
+        QString failure;
+        const std::optional<QString> answer = openGlRendererOfChild(probeProgram, &failure);
+        if (!answer) // not remembered: the next start asks again
+            return {true, QStringLiteral("software renderer: OpenGL probe failed (%1)").arg(failure)};
+        renderer = *answer;
+        storeRenderer(key, renderer);
     } else {
         renderer = openGlRenderer();
         storeRenderer(key, renderer);
@@ -104,6 +178,13 @@ SceneGraphDecision chooseSceneGraph(RendererChoice choice) {
     if (isCpuRasterizer(renderer))
         return {true, QStringLiteral("software renderer: OpenGL is %1, a CPU rasterizer").arg(renderer)};
     return {false, QStringLiteral("GPU: %1").arg(renderer)};
+}
+
+int runOpenGlProbe() {
+    const QString renderer = openGlRenderer();
+    std::fprintf(stdout, "%s%s\n", kProbeAnswer.data(), renderer.toUtf8().constData());
+    std::fflush(stdout);
+    return 0;
 }
 
 void applySceneGraph(const SceneGraphDecision& decision) {

@@ -24,9 +24,16 @@ bool isCpuRasterizer(const QString& glRenderer);
 // Decides for `choice` (the settings' shell/renderer). QT_QUICK_BACKEND or QSG_RHI_BACKEND in
 // the environment win, as Qt's own switches. Auto probes OpenGL (a context on an offscreen
 // surface) and keeps the renderer's name in $XDG_CACHE_HOME/saffron/gl-renderer for the next
-// start on the same platform, display and GPUs; no OpenGL at all means software. Call after
-// the QGuiApplication exists and before the first window.
-SceneGraphDecision chooseSceneGraph(RendererChoice choice);
+// start on the same platform, display and GPUs; no OpenGL at all means software. On X11 and
+// Wayland the probe runs as `probeProgram --probe-opengl` (the shell's own binary, see
+// runOpenGlProbe), so the driver never loads into a shell that will not use it; an empty
+// `probeProgram` probes in this process. Call after the QGuiApplication exists and before the
+// first window.
+SceneGraphDecision chooseSceneGraph(RendererChoice choice, const QString& probeProgram = {});
+
+// The child's side of the probe, for `saffron --probe-opengl` once its QGuiApplication exists:
+// prints "opengl-renderer:NAME" (an empty name: no OpenGL) and returns the exit status.
+int runOpenGlProbe();
 
 // QQuickWindow::setGraphicsApi for the decision; before the first window.
 void applySceneGraph(const SceneGraphDecision& decision);

@@ -19,6 +19,7 @@
 #include <QQuickWindow>
 #include <QTimer>
 #include <cstdio>
+#include <cstring>
 
 using namespace saffron;
 
@@ -96,6 +97,11 @@ QString statusLine(const SessionController& c) {
 } // namespace
 
 int main(int argc, char** argv) {
+    // The scene graph's OpenGL probe, run by another saffron (SceneGraphChoice): nothing else.
+    if (argc >= 2 && std::strcmp(argv[1], "--probe-opengl") == 0) {
+        QGuiApplication app(argc, argv);
+        return runOpenGlProbe();
+    }
     QStringList arguments;
     for (int i = 0; i < argc; ++i)
         arguments << QString::fromLocal8Bit(argv[i]);
@@ -127,7 +133,8 @@ int main(int argc, char** argv) {
     JournalLog::install();
     for (const SettingsProblem& p : settings.problems())
         qWarning().noquote() << "settings:" << p.text();
-    const SceneGraphDecision sceneGraph = chooseSceneGraph(settings.renderer());
+    const SceneGraphDecision sceneGraph =
+        chooseSceneGraph(settings.renderer(), QCoreApplication::applicationFilePath());
     applySceneGraph(sceneGraph);
     qInfo().noquote() << "scene graph:" << sceneGraph.reason;
 

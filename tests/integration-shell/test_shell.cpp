@@ -974,9 +974,59 @@ void TestShell::sceneGraphChoice() {
         QStringLiteral("AMD Radeon Graphics (renoir, LLVM 15.0.6, DRM 3.49, 6.1.0-13-amd64)")));
     QVERIFY(chooseSceneGraph(RendererChoice::Software).software);
     QVERIFY(!chooseSceneGraph(RendererChoice::Gpu).software);
-    const SceneGraphDecision automatic = chooseSceneGraph(RendererChoice::Auto);
+
+    // A cache of its own, holding two other machines' answers the probe must keep.
+    QTemporaryDir cacheHome;
+    QVERIFY(cacheHome.isValid());
+    const QByteArray oldCacheHome = qgetenv("XDG_CACHE_HOME");
+    qputenv("XDG_CACHE_HOME", QFile::encodeName(cacheHome.path()));
+    const QByteArray display = qgetenv("DISPLAY");
+    const auto restore = qScopeGuard([&] {
+        qputenv("XDG_CACHE_HOME", oldCacheHome);
+        qputenv("DISPLAY", display);
+    });
+    const QString cacheFile = cacheHome.filePath(QStringLiteral("saffron/gl-renderer"));
+    QVERIFY(QDir().mkpath(QFileInfo(cacheFile).path()));
+    const QByteArray others = "wayland wayland-1 6.4.2 card0:i915\nMesa Intel(R) UHD Graphics 620 (KBL GT2)\n"
+                              "xcb :7 6.4.2\n\n";
+    {
+        QFile f(cacheFile);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(others);
+    }
+    const auto mapsMesa = [] {
+        QFile maps(QStringLiteral("/proc/self/maps"));
+        return maps.open(QIODevice::ReadOnly) && maps.readAll().contains("swrast_dri");
+    };
+    const bool mesaBefore = mapsMesa();
+    const QString shell = qEnvironmentVariable("SAFFRON_SHELL");
+    QVERIFY2(!shell.isEmpty(), "SAFFRON_SHELL names the saffron binary that answers --probe-opengl");
+
+    const SceneGraphDecision automatic = chooseSceneGraph(RendererChoice::Auto, shell);
     qInfo().noquote() << "auto:" << automatic.reason;
     QVERIFY(automatic.software);
-    if (qEnvironmentVariableIntValue("SAFFRON_EXPECT_RHI")) // Xvfb: OpenGL is there, on the CPU
+    const QByteArray cached = [&] {
+        QFile f(cacheFile);
+        return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+    }();
+    QVERIFY2(cached.endsWith(others), cached.constData()); // the newest answer first
+    QCOMPARE(cached.count('\n'), others.count('\n') + 2);
+    if (qEnvironmentVariableIntValue("SAFFRON_EXPECT_RHI")) { // Xvfb: OpenGL is there, on the CPU
         QVERIFY2(automatic.reason.contains(QLatin1String("CPU rasterizer")), qPrintable(automatic.reason));
+        // It was asked in a child: the driver is not in this process.
+        if (!mesaBefore)
+            QVERIFY(!mapsMesa());
+        // A probe without an answer (its display is gone): software for now, nothing remembered.
+        qputenv("DISPLAY", ":65000");
+        const SceneGraphDecision failed = chooseSceneGraph(RendererChoice::Auto, shell);
+        qInfo().noquote() << "probe on a missing display:" << failed.reason;
+        QVERIFY(failed.software);
+        QVERIFY2(failed.reason.contains(QLatin1String("probe failed")), qPrintable(failed.reason));
+        qputenv("DISPLAY", display);
+        QFile f(cacheFile);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(f.readAll(), cached);
+    }
+    // The next start on this display takes the remembered answer.
+    QCOMPARE(chooseSceneGraph(RendererChoice::Auto, shell).reason, automatic.reason);
 }
