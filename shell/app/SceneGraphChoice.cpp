@@ -111,8 +111,10 @@ QString cachePath() {
 // between displays, does not probe at every start.
 constexpr qsizetype kCachedKeys = 8;
 
-QList<std::pair<QString, QString>> readCache() {
-    QList<std::pair<QString, QString>> entries;
+using CachedAnswers = QList<std::pair<QString, QString>>; // (key, renderer), the newest first
+
+CachedAnswers readCache() {
+    CachedAnswers entries;
     QFile f(cachePath());
     if (!f.open(QIODevice::ReadOnly) || f.size() > 16384)
         return entries;
@@ -123,15 +125,15 @@ QList<std::pair<QString, QString>> readCache() {
     return entries;
 }
 
-std::optional<QString> cachedRenderer(const QString& key) {
-    for (const auto& [k, renderer] : readCache())
+std::optional<QString> cachedRenderer(const CachedAnswers& entries, const QString& key) {
+    for (const auto& [k, renderer] : entries)
         if (k == key)
             return renderer;
     return std::nullopt;
 }
 
-void storeRenderer(const QString& key, const QString& renderer) {
-    QList<std::pair<QString, QString>> entries = readCache();
+// `entries`: what readCache() gave before the probe.
+void storeRenderer(CachedAnswers entries, const QString& key, const QString& renderer) {
     entries.removeIf([&](const auto& e) { return e.first == key; });
     entries.prepend({key, renderer});
     QString text;
@@ -159,25 +161,21 @@ SceneGraphDecision chooseSceneGraph(RendererChoice choice, const QString& probeP
         break;
     }
     const QString key = probeKey();
-    QString renderer;
-    if (const auto cached = cachedRenderer(key)) {
-        renderer = *cached;
-    } else if (!probeProgram.isEmpty() && probesInChild()) {
+    const CachedAnswers cache = readCache();
+    std::optional<QString> renderer = cachedRenderer(cache, key);
+    if (!renderer) {
         QString failure;
-        const std::optional<QString> answer = openGlRendererOfChild(probeProgram, &failure);
-        if (!answer) // not remembered: the next start asks again
+        renderer = !probeProgram.isEmpty() && probesInChild() ? openGlRendererOfChild(probeProgram, &failure)
+                                                              : openGlRenderer();
+        if (!renderer) // not remembered: the next start asks again
             return {true, QStringLiteral("software renderer: OpenGL probe failed (%1)").arg(failure)};
-        renderer = *answer;
-        storeRenderer(key, renderer);
-    } else {
-        renderer = openGlRenderer();
-        storeRenderer(key, renderer);
+        storeRenderer(cache, key, *renderer);
     }
-    if (renderer.isEmpty())
+    if (renderer->isEmpty())
         return {true, QStringLiteral("software renderer: no OpenGL here")};
-    if (isCpuRasterizer(renderer))
-        return {true, QStringLiteral("software renderer: OpenGL is %1, a CPU rasterizer").arg(renderer)};
-    return {false, QStringLiteral("GPU: %1").arg(renderer)};
+    if (isCpuRasterizer(*renderer))
+        return {true, QStringLiteral("software renderer: OpenGL is %1, a CPU rasterizer").arg(*renderer)};
+    return {false, QStringLiteral("GPU: %1").arg(*renderer)};
 }
 
 int runOpenGlProbe() {
