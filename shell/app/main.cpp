@@ -9,6 +9,7 @@
 #include "common/appliance/CommandLine.h"
 #include "common/appliance/ConnectionCatalog.h"
 #include "common/appliance/JournalLog.h"
+#include "common/appliance/SessionBusAddress.h"
 #include "common/appliance/ShellSettings.h"
 #include "common/appliance/SystemdNotifier.h"
 
@@ -97,6 +98,8 @@ QString statusLine(const SessionController& c) {
 } // namespace
 
 int main(int argc, char** argv) {
+    // Before any thread starts and before Qt's accessibility asks for the session bus.
+    pinSessionBusAddress();
     // The scene graph's OpenGL probe, run by another saffron (SceneGraphChoice): nothing else.
     if (argc >= 2 && std::strcmp(argv[1], "--probe-opengl") == 0) {
         QGuiApplication app(argc, argv);

@@ -8,6 +8,7 @@
 #include "common/appliance/JournalLog.h"
 #include "common/appliance/KeySequenceSpec.h"
 #include "common/appliance/ReconnectBackoff.h"
+#include "common/appliance/SessionBusAddress.h"
 #include "common/appliance/ShellSettings.h"
 #include "common/appliance/UpdateStatus.h"
 
@@ -17,7 +18,9 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <array>
 #include <cstdio>
+#include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1103,6 +1106,46 @@ private slots:
             qunsetenv("JOURNAL_STREAM");
         else
             qputenv("JOURNAL_STREAM", saved);
+    }
+
+    // The session bus is never autolaunched (a fork from the GUI thread): without an address the
+    // user bus's standard socket is named, escaped as D-Bus addresses are; a given address, or no
+    // absolute runtime dir, is left alone.
+    void sessionBusAddressPinned() {
+        const auto saved = [](const char* name) {
+            return std::pair{name,
+                             qEnvironmentVariableIsSet(name) ? std::optional(qgetenv(name)) : std::nullopt};
+        };
+        const std::array env{saved("DBUS_SESSION_BUS_ADDRESS"), saved("XDG_RUNTIME_DIR")};
+        const auto restore = qScopeGuard([&] {
+            for (const auto& [name, value] : env)
+                value ? qputenv(name, *value) : qunsetenv(name);
+        });
+        qunsetenv("DBUS_SESSION_BUS_ADDRESS");
+        qputenv("XDG_RUNTIME_DIR", "/run/user/1000");
+        QVERIFY(pinSessionBusAddress());
+        QCOMPARE(qgetenv("DBUS_SESSION_BUS_ADDRESS"), QByteArray("unix:path=/run/user/1000/bus"));
+        QVERIFY(!pinSessionBusAddress()); // set now: kept
+        QCOMPARE(qgetenv("DBUS_SESSION_BUS_ADDRESS"), QByteArray("unix:path=/run/user/1000/bus"));
+
+        qunsetenv("DBUS_SESSION_BUS_ADDRESS");
+        qputenv("XDG_RUNTIME_DIR", "/tmp/a b,c=d;%");
+        QVERIFY(pinSessionBusAddress());
+        QCOMPARE(qgetenv("DBUS_SESSION_BUS_ADDRESS"), QByteArray("unix:path=/tmp/a%20b%2cc%3dd%3b%25/bus"));
+
+        qputenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/somewhere/else");
+        QVERIFY(!pinSessionBusAddress());
+        QCOMPARE(qgetenv("DBUS_SESSION_BUS_ADDRESS"), QByteArray("unix:path=/somewhere/else"));
+
+        for (const char* runtime : {"", "relative/dir"}) {
+            qunsetenv("DBUS_SESSION_BUS_ADDRESS");
+            qputenv("XDG_RUNTIME_DIR", runtime);
+            QVERIFY(!pinSessionBusAddress());
+            QVERIFY(!qEnvironmentVariableIsSet("DBUS_SESSION_BUS_ADDRESS"));
+        }
+        qunsetenv("XDG_RUNTIME_DIR");
+        QVERIFY(!pinSessionBusAddress());
+        QVERIFY(!qEnvironmentVariableIsSet("DBUS_SESSION_BUS_ADDRESS"));
     }
 };
 

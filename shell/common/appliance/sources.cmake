@@ -16,6 +16,8 @@ target_sources(saffron_shell_common PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/KeySequenceSpec.h
     ${CMAKE_CURRENT_LIST_DIR}/ReconnectBackoff.cpp
     ${CMAKE_CURRENT_LIST_DIR}/ReconnectBackoff.h
+    ${CMAKE_CURRENT_LIST_DIR}/SessionBusAddress.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/SessionBusAddress.h
     ${CMAKE_CURRENT_LIST_DIR}/ShellSettings.cpp
     ${CMAKE_CURRENT_LIST_DIR}/ShellSettings.h
     ${CMAKE_CURRENT_LIST_DIR}/SystemdNotifier.cpp
