@@ -243,22 +243,33 @@ def main():
     env["ASAN_OPTIONS"] = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS", ""), "detect_leaks=0"]))
     if "UBSAN_OPTIONS" in os.environ:
         env["UBSAN_OPTIONS"] = os.environ["UBSAN_OPTIONS"]
-    cmd = as_nobody(["cage", "-d", "--", shell, "--kiosk-quit", "on-disconnect", f"spice://127.0.0.1:{port}"], root)
-    log_path = os.path.join(a.keep or work, "cage.log")
+    # The shell writes to a pipe of its own (its stdout and stderr), apart from cage's log:
+    # libwayland writes a WAYLAND_DEBUG line in several pieces, and cage's lines ("Basic output
+    # test failed", several a frame) landed between them.
+    shell_out, shell_out_w = os.pipe()
+    if shell_out_w > 9:  # sh redirects single-digit descriptors only
+        raise SystemExit(f"descriptor {shell_out_w} for the shell's output: too many open files")
+    cmd = as_nobody(["cage", "-d", "--", "sh", "-c", f'exec "$@" >&{shell_out_w} 2>&1 {shell_out_w}>&-',
+                     "sh", shell, "--kiosk-quit", "on-disconnect", f"spice://127.0.0.1:{port}"], root)
+    keep = a.keep or work
     if a.keep:
         os.makedirs(a.keep, exist_ok=True)
+    log_path = os.path.join(keep, "shell.log")
+    cage_log_path = os.path.join(keep, "cage.log")
     commits = Commits()
     surface_at = None
     commits_at_surface = 0
     timed_out_callbacks = 0
     rc = 1
     lines = queue.Queue()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            errors="replace", start_new_session=True)
+    with open(cage_log_path, "w") as cage_log:
+        proc = subprocess.Popen(cmd, env=env, stdout=cage_log, stderr=subprocess.STDOUT,
+                                pass_fds=(shell_out_w,), start_new_session=True)
+    os.close(shell_out_w)
 
     def read_output():
-        with open(log_path, "w") as out:
-            for line in proc.stdout:
+        with open(shell_out, "r", errors="replace") as stream, open(log_path, "w") as out:
+            for line in stream:
                 out.write(line)
                 lines.put(line)
 
@@ -315,7 +326,7 @@ def main():
         server.kill()
         server.wait()
     if rc != 0:
-        log(f"log: {log_path}")
+        log(f"logs: {log_path} {cage_log_path}")
     if not a.keep and rc == 0:
         shutil.rmtree(work, ignore_errors=True)
     return rc
