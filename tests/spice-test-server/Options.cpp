@@ -57,6 +57,7 @@ const char* usageText() {
            "                           (default static)\n"
            "  --video-rect X,Y,W,H     where the video workloads play (default: centre quarter)\n"
            "  --video-fullscreen       the video workloads play on the whole surface\n"
+           "  --bottom-up              the QXL device's bitmaps are stored bottom-up (streams too)\n"
            "  --fps N                  frames per second of animated workloads, 1..60 (default 25)\n"
            "  --image-compression C    off|auto_glz|auto_lz|quic|glz|lz|lz4 (default auto_glz)\n"
            "  --streaming-video S      off|all|filter (default off)\n"
@@ -86,6 +87,10 @@ std::optional<Options> parseOptions(const std::vector<std::string>& args, std::s
         }
         if (a == "--video-fullscreen") {
             fullscreen = true;
+            continue;
+        }
+        if (a == "--bottom-up") {
+            o.bottomUp = true;
             continue;
         }
         if (parseAudioOption(args, i, o.audio, error)) {

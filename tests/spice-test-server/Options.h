@@ -35,6 +35,7 @@ struct Options {
     int fps = kDefaultFps;    // rate of animated workloads
     int frames = 0;           // stop after this many frames; 0: run for ever
     std::string dumpExpected; // write the expected surface and exit
+    bool bottomUp = false;    // display 0's bitmaps stored bottom-up (QxlDevice::setBottomUpBitmaps)
     bool readStdin = true;
     AudioOptions audio;
 };

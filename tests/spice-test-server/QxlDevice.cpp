@@ -2,6 +2,7 @@
 
 #include "Console.h"
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <spice/enums.h>
@@ -185,7 +186,15 @@ QxlDevice::Queued QxlDevice::makeDraw(const DrawOp& op) {
         src.y = op.srcY;
         d.u.copy_bits.src_pos = src;
     } else {
-        res->pixels = op.image.pixels;
+        if (bottomUp_) {
+            const size_t row = size_t(op.image.width);
+            res->pixels.resize(op.image.pixels.size());
+            for (size_t y = 0, h = size_t(op.image.height); y < h; ++y)
+                std::copy_n(op.image.pixels.begin() + ptrdiff_t((h - 1 - y) * row), row,
+                            res->pixels.begin() + ptrdiff_t(y * row));
+        } else {
+            res->pixels = op.image.pixels;
+        }
         QXLImage& image = res->image;
         // Device-group ids, unique per image; no QXL_IMAGE_CACHE flag, so the server sends
         // each bitmap instead of asking the client to cache it.
@@ -196,7 +205,7 @@ QxlDevice::Queued QxlDevice::makeDraw(const DrawOp& op) {
         image.descriptor.height = static_cast<uint32_t>(op.image.height);
         image.bitmap.format = SPICE_BITMAP_FMT_32BIT;
         // DIRECT: `data` points at the pixels rather than at a QXLDataChunk chain.
-        image.bitmap.flags = QXL_BITMAP_DIRECT | QXL_BITMAP_TOP_DOWN;
+        image.bitmap.flags = QXL_BITMAP_DIRECT | (bottomUp_ ? 0 : QXL_BITMAP_TOP_DOWN);
         image.bitmap.x = static_cast<uint32_t>(op.image.width);
         image.bitmap.y = static_cast<uint32_t>(op.image.height);
         image.bitmap.stride = static_cast<uint32_t>(op.image.width) * 4;

@@ -55,6 +55,12 @@ public:
     // clients as SPICE_MSG_DISPLAY_MONITORS_CONFIG.
     void setHeads(const std::vector<Rect>& heads);
 
+    // Bitmaps stored bottom-up (the last row first, QXL_BITMAP_TOP_DOWN clear), as guest drivers
+    // may hand them over: spice-server then streams such regions bottom-up (a stream without
+    // SPICE_STREAM_FLAGS_TOP_DOWN, its frames' first row the bottom one) and sends its other
+    // images as bottom-up bitmaps. Takes effect for the draws submitted after it.
+    void setBottomUpBitmaps(bool on) { bottomUp_ = on; }
+
     // Queues the frame's draws and cursor commands and wakes the worker if it asked for it.
     void submit(const Frame& frame);
     // Draw commands queued but not yet fetched by the worker (back-pressure for workloads).
@@ -104,6 +110,8 @@ private:
     SpiceServer* server_;
     static const QXLInterface interface_;
     Instance instance_{};
+
+    bool bottomUp_ = false;
 
     int width_ = 0;
     int height_ = 0;

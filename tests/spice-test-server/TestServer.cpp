@@ -210,6 +210,7 @@ bool TestServer::start() {
         return false;
 
     qxl_ = std::make_unique<QxlDevice>(server_.get(), 0);
+    qxl_->setBottomUpBitmaps(options_.bottomUp);
     if (!qxl_->attach()) {
         std::fprintf(stderr, "saffron-test-server: the server refused the QXL interface\n");
         return false;
