@@ -70,8 +70,23 @@ size_t FrameConverter::cachedConverters() const {
     return m_cache.size();
 }
 
-bool FrameConverter::convert(const DecodedFrame& frame, std::span<uint32_t> dst, int dstStride) {
-    return convert(frame, dst, dstStride, frame.width(), frame.height());
+bool FrameConverter::convert(const DecodedFrame& frame, std::span<uint32_t> dst, int dstStride,
+                             RowOrder order) {
+    const int w = frame.width(), h = frame.height();
+    if (order == RowOrder::Same)
+        return convert(frame, dst, dstStride, w, h);
+    if (w <= 0 || h <= 0 || dstStride < w || dst.size() < size_t(dstStride) * size_t(h - 1) + size_t(w))
+        return false;
+    if (m_paths == Paths::Fastest && convertSimd(frame, dst, dstStride, order))
+        return true;
+    // GstVideoConverter writes top-down only: the rows are turned over afterwards.
+    if (!convert(frame, dst, dstStride, w, h))
+        return false;
+    for (int y = 0; y < h / 2; ++y) {
+        const auto top = dst.subspan(size_t(y) * size_t(dstStride), size_t(w));
+        std::swap_ranges(top.begin(), top.end(), dst.begin() + ptrdiff_t(h - 1 - y) * dstStride);
+    }
+    return true;
 }
 
 bool FrameConverter::convert(const DecodedFrame& frame, std::span<uint32_t> dst, int dstStride, int dstWidth,
@@ -85,7 +100,7 @@ bool FrameConverter::convert(const DecodedFrame& frame, std::span<uint32_t> dst,
         return false;
     }
     if (m_paths == Paths::Fastest && dstWidth == frame.width() && dstHeight == frame.height() &&
-        convertSimd(frame, dst, dstStride)) {
+        convertSimd(frame, dst, dstStride, RowOrder::Same)) {
         return true;
     }
     const DecodedFrameNative& native = frame.native();
@@ -137,7 +152,8 @@ bool FrameConverter::convert(const DecodedFrame& frame, std::span<uint32_t> dst,
     return true;
 }
 
-bool FrameConverter::convertSimd(const DecodedFrame& frame, std::span<uint32_t> dst, int dstStride) {
+bool FrameConverter::convertSimd(const DecodedFrame& frame, std::span<uint32_t> dst, int dstStride,
+                                 RowOrder order) {
     const libyuv::YuvConstants* matrix = yuvConstants(frame.colorimetry());
     if (!matrix) {
         return false;
@@ -164,6 +180,9 @@ bool FrameConverter::convertSimd(const DecodedFrame& frame, std::span<uint32_t> 
     const auto& y = frame.plane(0);
     auto* out = reinterpret_cast<uint8_t*>(dst.data());
     const int outStride = dstStride * 4;
+    // libyuv's convention: a negative height writes the output bottom row first (it starts at
+    // the last row of `out` and steps back by the stride), at no extra cost.
+    const int outHeight = order == RowOrder::Reversed ? -h : h;
     // The three-plane layouts differ only in their chroma planes' size and libyuv's function.
     const auto planar = [&](auto convert, int chromaWidth, int chromaHeight, auto... filter) {
         if (!planeOk(0, w, h) || !planeOk(1, chromaWidth, chromaHeight) ||
@@ -173,7 +192,7 @@ bool FrameConverter::convertSimd(const DecodedFrame& frame, std::span<uint32_t> 
         const FramePlane& u = frame.plane(1);
         const FramePlane& v = frame.plane(2);
         return convert(y.data.data(), y.stride, u.data.data(), u.stride, v.data.data(), v.stride, out,
-                       outStride, matrix, w, h, filter...);
+                       outStride, matrix, w, outHeight, filter...);
     };
     int rc = -1;
     switch (frame.format()) {
@@ -189,7 +208,7 @@ bool FrameConverter::convertSimd(const DecodedFrame& frame, std::span<uint32_t> 
     case PixelFormat::Nv12:
         if (planeOk(0, w, h) && planeOk(1, cw2, ch2, 2)) {
             rc = libyuv::NV12ToARGBMatrix(y.data.data(), y.stride, frame.plane(1).data.data(),
-                                          frame.plane(1).stride, out, outStride, matrix, w, h);
+                                          frame.plane(1).stride, out, outStride, matrix, w, outHeight);
         }
         break;
     case PixelFormat::Gray8:

@@ -39,8 +39,12 @@ public:
     // too small or the conversion cannot be set up.
     bool convert(const DecodedFrame& frame, std::span<uint32_t> dst, int dstStride, int dstWidth,
                  int dstHeight);
+    // Where the picture's first row goes: to dst's first row, or (Reversed, for pictures stored
+    // bottom-up) to its last one, turned over on the way rather than in a pass of its own.
+    enum class RowOrder { Same, Reversed };
     // Same, at the frame's own size.
-    bool convert(const DecodedFrame& frame, std::span<uint32_t> dst, int dstStride);
+    bool convert(const DecodedFrame& frame, std::span<uint32_t> dst, int dstStride,
+                 RowOrder order = RowOrder::Same);
 
     size_t cachedConverters() const;
     static constexpr size_t kMaxCached = 4;
@@ -48,7 +52,8 @@ public:
 private:
     struct Entry;
     // The libyuv path; false when it does not apply to this frame (nothing written).
-    static bool convertSimd(const DecodedFrame& frame, std::span<uint32_t> dst, int dstStride);
+    static bool convertSimd(const DecodedFrame& frame, std::span<uint32_t> dst, int dstStride,
+                            RowOrder order);
 
     mutable std::mutex m_mutex;
     unsigned m_threads;

@@ -78,7 +78,7 @@ public:
     // Creates the decompressor, attaches the input and reads the header up to the first scan.
     bool readHeader(std::span<const uint8_t> data);
     // Decodes every scanline straight into `out`, whose size has been checked against the header.
-    bool decodeInto(Pixmap& out, Speed speed);
+    bool decodeInto(Pixmap& out, Speed speed, int reversedRows);
 
     const jpeg_decompress_struct& info() const { return cinfo_; }
     std::string error() const { return err_.message; }
@@ -99,7 +99,7 @@ bool JpegImage::Decompressor::readHeader(std::span<const uint8_t> data) {
     return true;
 }
 
-bool JpegImage::Decompressor::decodeInto(Pixmap& out, Speed speed) {
+bool JpegImage::Decompressor::decodeInto(Pixmap& out, Speed speed, int reversedRows) {
     if (setjmp(err_.jump))
         return false;
     if (speed == Speed::Fast) {
@@ -123,8 +123,10 @@ bool JpegImage::Decompressor::decodeInto(Pixmap& out, Speed speed) {
     while (cinfo_.output_scanline < cinfo_.output_height) {
         const JDIMENSION first = cinfo_.output_scanline;
         const JDIMENSION count = std::min<JDIMENSION>(kBatch, cinfo_.output_height - first);
-        for (JDIMENSION i = 0; i < count; ++i)
-            rows[i] = reinterpret_cast<JSAMPROW>(out.row(static_cast<int>(first + i)).data());
+        for (JDIMENSION i = 0; i < count; ++i) {
+            const int y = static_cast<int>(first + i);
+            rows[i] = reinterpret_cast<JSAMPROW>(out.row(y < reversedRows ? reversedRows - 1 - y : y).data());
+        }
         // The memory source never suspends; zero rows would mean no progress at all.
         if (jpeg_read_scanlines(&cinfo_, rows, count) == 0) {
             std::snprintf(err_.message, sizeof err_.message, "no progress at scanline %u", first);
@@ -150,8 +152,8 @@ JpegImage::JpegImage(std::span<const uint8_t> data) : jpeg_(std::make_unique<Dec
 
 JpegImage::~JpegImage() = default;
 
-void JpegImage::decodeInto(Pixmap& out, Speed speed) {
-    if (!jpeg_->decodeInto(out, speed))
+void JpegImage::decodeInto(Pixmap& out, Speed speed, int reversedRows) {
+    if (!jpeg_->decodeInto(out, speed, std::clamp(reversedRows, 0, out.height)))
         throw ProtocolError("jpeg: " + jpeg_->error());
 }
 

@@ -41,8 +41,11 @@ public:
     // colour conversion, about a quarter less time a 1080p 4:2:0 frame here, for a small loss at
     // sharp colour edges: for video frames, which a newer frame replaces in 40 ms.
     enum class Speed { Accurate, Fast };
-    // `out` must be width() x height(); every pixel is written. Once per object.
-    void decodeInto(Pixmap& out, Speed speed = Speed::Accurate);
+    // `out` must be width() x height(); every pixel is written. Once per object. The image's
+    // first `reversedRows` rows land in reverse order (row 0 on row reversedRows - 1): a
+    // bottom-up video stream turned over as it is decoded, its padding rows below left as they
+    // are.
+    void decodeInto(Pixmap& out, Speed speed = Speed::Accurate, int reversedRows = 0);
 
 private:
     class Decompressor;

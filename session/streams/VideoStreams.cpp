@@ -120,6 +120,12 @@ QSize sizeOf(const Pixmap& picture) {
     return QSize(picture.width, picture.height);
 }
 
+// Bottom-up streams (spice-server leaves TOP_DOWN unset when the guest's bitmaps are stored
+// bottom-up): the picture's first row is the bottom of dest.
+FrameConverter::RowOrder rowOrder(bool topDown) {
+    return topDown ? FrameConverter::RowOrder::Same : FrameConverter::RowOrder::Reversed;
+}
+
 // What the statistics call the direct MJPEG path (VideoStreams::decodeJpegFrame).
 constexpr const char* kDirectJpegDecoder = "libjpeg-turbo";
 
@@ -370,14 +376,14 @@ bool VideoStreams::decodeJpegFrame(Stream& s, std::span<const uint8_t> data, con
             qCWarning(lcDisplay) << "stream" << s.id << "no memory for a" << size << "picture";
             return false;
         }
-        jpeg.decodeInto(*picture, JpegImage::Speed::Fast);
+        jpeg.decodeInto(*picture, JpegImage::Speed::Fast,
+                        s.topDown ? 0 : shownArea(info.source, size).height());
     } catch (const ProtocolError& e) {
         ++stats_.decodeErrors;
         qCWarning(lcDisplay).noquote()
             << "stream" << s.id << "decode error:" << kDirectJpegDecoder << e.what();
         return false;
     }
-    turnOverShownRows(s, *picture, shownArea(info.source, sizeOf(*picture)).height());
     // Frames a GStreamer decoder still holds (from before a layer mode change) are older than
     // this one: shown after it they would step back in time.
     s.inFlight.clear();
@@ -757,15 +763,15 @@ bool VideoStreams::drawIntoSurface(Stream& s, Surface& surface, const DecodedFra
         return false;
     const QSize frameSize = sizeOf(frame);
     const QRect area = shownArea(info.source, frameSize);
-    if (s.topDown && clip.rects().size() == 1 && clip.rects().front() == info.dest &&
-        area.size() == frameSize && info.dest.size() == frameSize && !surface.hasAlpha()) {
+    if (clip.rects().size() == 1 && clip.rects().front() == info.dest && area.size() == frameSize &&
+        info.dest.size() == frameSize && !surface.hasAlpha()) {
         // The common case: the frame covers its destination 1:1 and nothing clips it, so it is
-        // converted straight into the surface memory.
+        // converted straight into the surface memory (turned over on the way if bottom-up).
         QMutexLocker lock(&surface.mutex);
         Pixmap& p = surface.pixmap;
         const size_t offset = size_t(info.dest.top()) * size_t(p.width) + size_t(info.dest.left());
         const std::span<uint32_t> dst = std::span<uint32_t>(p.pixels).subspan(offset);
-        if (converter_->convert(frame, dst, p.width))
+        if (converter_->convert(frame, dst, p.width, rowOrder(s.topDown)))
             return true;
         warnUnconverted(s, frame);
         return false;
@@ -779,20 +785,23 @@ bool VideoStreams::drawIntoSurface(Stream& s, Surface& surface, const DecodedFra
 bool VideoStreams::convertPicture(const Stream& s, const DecodedFrame& frame, int shownRows, Pixmap& out) {
     if (out.width != frame.width() || out.height != frame.height())
         out = Pixmap(frame.width(), frame.height());
-    if (!converter_->convert(frame, out.pixels, out.width)) {
+    // A bottom-up picture whose every row is shown is turned over by the conversion itself;
+    // with padding rows below the shown ones (an encoder's), only the shown rows turn.
+    const bool wholeFrame = shownRows == frame.height();
+    if (!converter_->convert(frame, out.pixels, out.width,
+                             wholeFrame ? rowOrder(s.topDown) : FrameConverter::RowOrder::Same)) {
         warnUnconverted(s, frame);
         return false;
     }
-    turnOverShownRows(s, out, shownRows);
+    if (!wholeFrame)
+        turnOverShownRows(s, out, shownRows);
     return true;
 }
 
 void VideoStreams::turnOverShownRows(const Stream& s, Pixmap& picture, int shownRows) {
     if (s.topDown)
         return;
-    // Bottom-up streams (spice-server leaves TOP_DOWN unset for bottom-up bitmaps): the picture's
-    // first row is the bottom of dest, and an encoder's padding rows follow the last shown row,
-    // so only the shown rows are turned over.
+    // An encoder's padding rows follow the last shown row: only the shown rows are turned over.
     const int rows = std::clamp(shownRows, 0, picture.height);
     for (int y = 0; y < rows / 2; ++y)
         std::swap_ranges(picture.row(y).begin(), picture.row(y).end(), picture.row(rows - 1 - y).begin());

@@ -1,4 +1,5 @@
-// libFuzzer target for decodeJpeg and, on streams it accepts, JpegImage's fast decode. Input layout:
+// libFuzzer target for decodeJpeg and, on streams it accepts, JpegImage's fast decode, top-down
+// and turned over. Input layout:
 //   [0..1]   expected width   uint16 little-endian (the ImageDescriptor's)
 //   [2..3]   expected height  uint16 little-endian
 //   rest     the JPEG stream
@@ -8,6 +9,7 @@
 #include "codecs/JpegDecoder.h"
 #include "wire/ProtocolError.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -27,10 +29,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
         for (uint32_t px : p.pixels)
             if ((px >> 24) != 0xff)
                 __builtin_trap();
-        // The same stream the way MJPEG video frames are decoded (another IDCT and upsampler).
+        // The same stream the way MJPEG video frames are decoded (another IDCT and upsampler),
+        // bottom-up streams turned over as they decode (the rows to turn from the width's low
+        // bits, beyond the height included), and then the result compared with the top-down one.
         saffron::JpegImage image(in.subspan(4));
         saffron::Pixmap fast(image.width(), image.height());
         image.decodeInto(fast, saffron::JpegImage::Speed::Fast);
+        const int reversed = int(in[0] % 4 == 0 ? height : height * (in[0] % 4) / 3 + in[0] % 3);
+        saffron::JpegImage again(in.subspan(4));
+        saffron::Pixmap turned(again.width(), again.height());
+        again.decodeInto(turned, saffron::JpegImage::Speed::Fast, reversed);
+        const int rows = std::min(reversed, turned.height);
+        for (int y = 0; y < turned.height; ++y)
+            if (!std::ranges::equal(turned.row(y), fast.row(y < rows ? rows - 1 - y : y)))
+                __builtin_trap();
     } catch (const saffron::ProtocolError&) {
     }
     return 0;

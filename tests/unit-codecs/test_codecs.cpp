@@ -11,6 +11,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QTest>
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <random>
@@ -517,6 +518,26 @@ private slots:
         const std::span<const uint8_t> half = std::span(jpeg).first(jpeg.size() / 2);
         saffron::JpegImage truncated(half);
         QVERIFY_THROWS_EXCEPTION(ProtocolError, truncated.decodeInto(p, saffron::JpegImage::Speed::Fast));
+    }
+
+    void jpegImageReversedRows() {
+        // Bottom-up MJPEG streams are turned over while decoding: the first N rows in reverse
+        // order, the rows below them (an encoder's padding) where they were. The result must be
+        // exactly the top-down decode with its rows moved.
+        const int w = 40, h = 37;
+        const Bytes jpeg = saffron::test::encodeJpeg(smoothPicture(w, h), w, h, 90);
+        Pixmap topDown(w, h);
+        saffron::JpegImage(jpeg).decodeInto(topDown, saffron::JpegImage::Speed::Fast);
+        for (int reversed : {h, 32, 1, 0, h + 5}) {
+            Pixmap p(w, h);
+            saffron::JpegImage(jpeg).decodeInto(p, saffron::JpegImage::Speed::Fast, reversed);
+            const int turned = std::min(reversed, h);
+            for (int y = 0; y < h; ++y) {
+                const int from = y < turned ? turned - 1 - y : y;
+                QVERIFY2(std::ranges::equal(p.row(y), topDown.row(from)),
+                         qPrintable(QStringLiteral("reversed %1: row %2").arg(reversed).arg(y)));
+            }
+        }
     }
 
     void jpegDimensionMismatch() {

@@ -223,6 +223,8 @@ private slots:
     void scaledConversionAndBounds();
     void simdConversionMatchesGStreamer_data();
     void simdConversionMatchesGStreamer();
+    void reversedRowOrder_data();
+    void reversedRowOrder();
 
     void corruptRandomBytes_data();
     void corruptRandomBytes();
@@ -948,6 +950,40 @@ void TestMedia::simdConversionMatchesGStreamer() {
     // GstVideoConverter is itself 1-2 levels off the exact studio-range matrix and upsamples chroma
     // differently at edges: the two agree on average, not pixel for pixel.
     QVERIFY2(vsGstMean <= 5.0, qPrintable(QString::number(vsGstMean)));
+}
+
+void TestMedia::reversedRowOrder_data() {
+    QTest::addColumn<QString>("format");
+    QTest::addColumn<bool>("gstreamerOnly");
+    for (const char* f : {"Y444", "I420", "Y42B", "NV12"})
+        for (bool gst : {false, true})
+            QTest::addRow("%s %s", f, gst ? "GstVideoConverter" : "fastest") << f << gst;
+}
+
+void TestMedia::reversedRowOrder() {
+    // A bottom-up picture converted with RowOrder::Reversed is the top-down conversion with its
+    // rows in reverse order, whichever path converts it (libyuv's negative height, or
+    // GstVideoConverter and a turn-over); the pixels right of each row stay as they were.
+    QFETCH(QString, format);
+    QFETCH(bool, gstreamerOnly);
+    const int w = 65, h = 37, stride = w + 3;
+    const auto frame = rawFrame(format.toStdString(), w, h, "bt709", "smpte75");
+    QVERIFY(frame);
+    FrameConverter converter(0, gstreamerOnly ? FrameConverter::Paths::GStreamerOnly
+                                              : FrameConverter::Paths::Fastest);
+    std::vector<uint32_t> same(size_t(stride) * h, 0x12345678u), reversed(same.size(), 0x12345678u);
+    QVERIFY(converter.convert(*frame, same, stride));
+    QVERIFY(converter.convert(*frame, reversed, stride, FrameConverter::RowOrder::Reversed));
+    for (int y = 0; y < h; ++y) {
+        const auto got = std::span(reversed).subspan(size_t(y) * stride, size_t(stride));
+        const auto want = std::span(same).subspan(size_t(h - 1 - y) * stride, size_t(w));
+        QVERIFY2(std::ranges::equal(got.first(size_t(w)), want), qPrintable(QStringLiteral("row %1").arg(y)));
+        QVERIFY(std::ranges::all_of(got.subspan(size_t(w)), [](uint32_t p) { return p == 0x12345678u; }));
+    }
+    // Too small a destination: refused, nothing written.
+    std::vector<uint32_t> small(size_t(stride) * (h - 1), 0x12345678u);
+    QVERIFY(!converter.convert(*frame, small, stride, FrameConverter::RowOrder::Reversed));
+    QVERIFY(std::ranges::all_of(small, [](uint32_t p) { return p == 0x12345678u; }));
 }
 
 void TestMedia::corruptRandomBytes_data() {
