@@ -39,6 +39,10 @@ Session::Session(SessionOptions options, QObject* parent)
         core_, &SessionCore::displayCreated, core_,
         [this](DisplayChannel* d) {
             const int id = d->id();
+            {
+                QMutexLocker lock(&surfaceMutex_);
+                displayChannels_.insert(id);
+            }
             // A display joins the list with its first primary surface and stays in it while
             // its channel is open: a guest changing mode destroys and re-creates the primary,
             // which must not take a window away and bring it back.
@@ -54,6 +58,10 @@ Session::Session(SessionOptions options, QObject* parent)
                 emit displaySurfaceChanged(id, s);
                 if (listChanged)
                     emit displaysChanged();
+                if (listChanged && sizesHeld_) {
+                    monitorSizesTimer_.stop(); // its retry would send the same config again
+                    sendMonitorSizes();
+                }
             });
             connect(d, &DisplayChannel::primaryUpdated, this, [this, id](const QRect& dirty) {
                 if (id == 0)
@@ -71,6 +79,7 @@ Session::Session(SessionOptions options, QObject* parent)
                     QMutexLocker lock(&surfaceMutex_);
                     // The last picture stays readable (displaySurface) after the channel went.
                     listChanged = listed_.erase(id) > 0;
+                    displayChannels_.erase(id);
                 }
                 if (listChanged)
                     emit displaysChanged();
@@ -83,10 +92,9 @@ Session::Session(SessionOptions options, QObject* parent)
             connect(d, &DisplayChannel::marked, this, &Session::displayMarked);
             connect(d, &DisplayChannel::monitorsConfigChanged, this, [this](const QList<MonitorHead>& heads) {
                 heads_ = heads;
-                const bool held = !headsKnown_ && headsWait_.isValid();
                 headsKnown_ = true;
                 emit monitorsConfigChanged(heads);
-                if (held) {
+                if (sizesHeld_) {
                     monitorSizesTimer_.stop(); // its retry would send the same config again
                     sendMonitorSizes();
                 }
@@ -167,6 +175,11 @@ SurfacePtr Session::primarySurface() const {
     return displaySurface(0);
 }
 
+bool Session::everyDisplayShown() const {
+    QMutexLocker lock(&surfaceMutex_);
+    return std::ranges::all_of(displayChannels_, [this](int id) { return listed_.contains(id); });
+}
+
 QList<int> Session::displays() const {
     QMutexLocker lock(&surfaceMutex_);
     QList<int> out;
@@ -204,19 +217,24 @@ bool Session::monitorsAreHeads(const QList<int>& shown) const {
 void Session::sendMonitorSizes() {
     if (monitorSizes_.empty())
         return;
-    if (!headsKnown_) {
-        // spice-server reports display 0's layout (DisplayChannel monitors_config) right after
-        // its primary surface. A config sent before it would describe a guest whose one device
-        // drives several heads as a single monitor, and the guest would switch its other heads
-        // off. Wait for it; a server that never reports one gets the sizes after kHeadsWaitMs.
+    // spice-server reports display 0's layout (DisplayChannel monitors_config) right after its
+    // primary surface, and each further display channel (one QXL device per monitor) shows its
+    // primary when the guest has set it up. A config sent before both would describe a guest
+    // whose one device drives several heads as a single monitor, or leave out a display whose
+    // channel is still starting, and the guest would switch those heads or displays off (seen:
+    // display 0's window sized itself before display 1's first surface under load). Wait for
+    // them; a server that never reports one gets the sizes after kHeadsWaitMs.
+    if (!headsKnown_ || !everyDisplayShown()) {
         if (!headsWait_.isValid())
             headsWait_.start();
         const qint64 left = kHeadsWaitMs - headsWait_.elapsed();
         if (left > 0) {
+            sizesHeld_ = true;
             monitorSizesTimer_.start(int(left));
             return;
         }
     }
+    sizesHeld_ = false;
     // vd_agent.h VDAgentMonitorsConfig: monitor i is display channel i for a guest with one QXL
     // device per monitor (the Windows QXL driver), head i for one device with several (Linux).
     // A monitor nobody asked a size for keeps the one it has (its window may not have said its

@@ -175,16 +175,21 @@ private:
     std::unique_ptr<QThread> thread_;
     SessionCore* core_ = nullptr; // lives on thread_; deleted there by ~Session
     void sendMonitorSizes();
+    // Every open display channel has shown a primary surface (so its monitor has a size).
+    bool everyDisplayShown() const;
 
     mutable QMutex surfaceMutex_;
     std::map<int, SurfacePtr> displays_; // display channel id -> primary surface (or null)
     std::set<int> listed_;               // displays(): shown a primary, channel still open
+    std::set<int> displayChannels_;      // the display channels open (from the server's list)
     std::map<int, QSize> monitorSizes_;
     QTimer monitorSizesTimer_;
     QList<MonitorHead> heads_;
     // Whether display 0 has reported its monitors layout yet; until then (at most
     // kHeadsWaitMs from the first size to send) monitor sizes are held back.
     bool headsKnown_ = false;
+    // sendMonitorSizes() held the sizes back (layout not known yet) and the timer will retry.
+    bool sizesHeld_ = false;
     QElapsedTimer headsWait_;
     static constexpr qint64 kHeadsWaitMs = 1500;
     mutable QMutex usbMutex_;
