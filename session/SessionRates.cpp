@@ -46,6 +46,7 @@ SessionRates sessionRates(const SessionInfo& before, const SessionInfo& after, d
     v.presentedPerSecond = double(v.presented) / r.seconds;
     v.dropsDecoder = grown(v0.dropsDecoder, v1.dropsDecoder);
     v.dropsLate = grown(v0.dropsLate, v1.dropsLate);
+    v.decodedLate = grown(v0.decodedLate, v1.decodedLate);
     v.decodeErrors = grown(v0.decodeErrors, v1.decodeErrors);
     v.decodeMs = perItemMs(grown(v0.decodeNs, v1.decodeNs), v.decoded);
     v.queueMs = perItemMs(grown(v0.queueNs, v1.queueNs), v.presented);

@@ -27,6 +27,7 @@ struct SessionRates {
         double presentedPerSecond = 0;
         quint64 dropsDecoder = 0;
         quint64 dropsLate = 0;
+        quint64 decodedLate = 0; // of decoded: ready after their mm-time, reported late
         quint64 decodeErrors = 0;
         double decodeMs = 0;              // per decoded frame
         double queueMs = 0;               // per presented frame

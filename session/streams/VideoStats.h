@@ -17,6 +17,7 @@ struct VideoStats {
     quint64 framesAsLayer = 0;      // of framesPresented: handed over as a YUV layer, not converted
     quint64 dropsDecoder = 0;       // refused by a decoder that is behind, or undecodable
     quint64 dropsLate = 0;          // decoded but superseded before their presentation time
+    quint64 decodedLate = 0;        // of framesDecoded: ready only after their mm-time (decoder behind)
     quint64 decodeErrors = 0;       // errors reported by decoders (each may trigger a fallback)
     quint64 decodeNs = 0;           // submit -> decoded, over framesDecoded
     quint64 queueNs = 0;            // decoded -> presented, over framesPresented
@@ -40,6 +41,7 @@ struct VideoStats {
         framesAsLayer += o.framesAsLayer;
         dropsDecoder += o.dropsDecoder;
         dropsLate += o.dropsLate;
+        decodedLate += o.decodedLate;
         decodeErrors += o.decodeErrors;
         decodeNs += o.decodeNs;
         queueNs += o.queueNs;

@@ -394,6 +394,17 @@ bool VideoStreams::decodeJpegFrame(Stream& s, std::span<const uint8_t> data, con
 void VideoStreams::schedule(Stream& s, Scheduled item) {
     ++stats_.framesDecoded;
     stats_.decodeNs += item.decodeNs;
+    // Decoded only after its mm-time although it arrived in time: the decoder has fallen behind
+    // by more than the server's whole latency margin (a CPU too slow for the stream). Low-latency
+    // mode still shows it, but the report counts it as a drop, as spice-gtk counts a frame that
+    // reaches playback after its time (num_drops_on_playback, channel-display.c), so that
+    // spice-server's rate control lowers the stream's rate before our decoder's queue overflows.
+    if (!item.info.reportedLate && clock_ && clock_->valid() &&
+        StreamReporter::arrivesLate(clock_->until(item.info.mmTime))) {
+        item.info.reportedLate = true;
+        ++stats_.decodedLate;
+        s.reporter.frameDroppedLate();
+    }
     s.scheduled.push_back(std::move(item));
     presentDue(s);
 }
@@ -432,7 +443,7 @@ void VideoStreams::handleData(Reader& r, bool sized) {
     }
     ++stats_.framesReceived;
     const int32_t delay = clock_ && clock_->valid() ? clock_->until(mmTime) : 0;
-    info.arrivedLate = StreamReporter::arrivesLate(delay);
+    info.reportedLate = StreamReporter::arrivesLate(delay);
     bool dropped = true;
     if (s.codec && decodesJpegDirectly(s)) {
         dropped = !decodeJpegFrame(s, data, info);
@@ -654,7 +665,7 @@ void VideoStreams::presentDue(Stream& s) {
             break;
         if (show) {
             ++stats_.dropsLate;
-            if (!show->info.arrivedLate) // counted when it arrived
+            if (!show->info.reportedLate) // counted already
                 s.reporter.frameDroppedLate();
         }
         show = std::move(s.scheduled.front());

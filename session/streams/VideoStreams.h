@@ -127,7 +127,7 @@ private:
         QRect dest;
         QSize encoded;            // the frame size the server declared (stream width x height)
         QSize source;             // the part of the frame to show (src_width x src_height)
-        bool arrivedLate = false; // already a drop in the stream report (StreamReporter)
+        bool reportedLate = false; // already a drop in the stream report (StreamReporter)
     };
     // A decoded picture waiting to be shown: a decoder's `frame`, or an `rgb` picture libjpeg-turbo
     // decoded straight from an MJPEG frame (see decodeJpegFrame).

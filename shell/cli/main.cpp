@@ -303,6 +303,7 @@ int main(int argc, char** argv) {
                 video[QStringLiteral("presented")] = qint64(rv.presented);
                 video[QStringLiteral("dropsDecoder")] = qint64(rv.dropsDecoder);
                 video[QStringLiteral("dropsLate")] = qint64(rv.dropsLate);
+                video[QStringLiteral("decodedLate")] = qint64(rv.decodedLate);
                 video[QStringLiteral("decodeErrors")] = qint64(rv.decodeErrors);
                 video[QStringLiteral("decodeMs")] = rv.decodeMs;
                 video[QStringLiteral("queueMs")] = rv.queueMs;
@@ -328,13 +329,14 @@ int main(int argc, char** argv) {
                             .arg(r.decodeMsPerDraw, 0, 'f', 3));
                     if (rv.streams || rv.decoded || rv.presented) {
                         out(QStringLiteral("video:   %1 streams, fps in %2 decoded %3 presented %4; "
-                                           "drops %5 decoder %6 late; %7 errors")
+                                           "drops %5 decoder %6 late; %7 decoded late; %8 errors")
                                 .arg(rv.streams)
                                 .arg(video[QStringLiteral("receivedPerSecond")].toDouble(), 0, 'f', 1)
                                 .arg(video[QStringLiteral("decodedPerSecond")].toDouble(), 0, 'f', 1)
                                 .arg(video[QStringLiteral("presentedPerSecond")].toDouble(), 0, 'f', 1)
                                 .arg(rv.dropsDecoder)
                                 .arg(rv.dropsLate)
+                                .arg(rv.decodedLate)
                                 .arg(rv.decodeErrors));
                         out(QStringLiteral("         ms per frame: decode %1, queue %2, render %3, "
                                            "arrival to present %4 (max %5); %6")

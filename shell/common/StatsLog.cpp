@@ -53,6 +53,7 @@ QByteArray StatsLog::line(const SessionInfo& info, qint64 monotonicMs, qint64 cp
     field("as_layer", qint64(v.framesAsLayer));
     field("drops_decoder", qint64(v.dropsDecoder));
     field("drops_late", qint64(v.dropsLate));
+    field("decoded_late", qint64(v.decodedLate));
     field("decode_errors", qint64(v.decodeErrors));
     field("decode_ns", qint64(v.decodeNs));
     field("queue_ns", qint64(v.queueNs));

@@ -3,7 +3,8 @@
 // being converted into it, and the surface receives a picture only when something needs its
 // pixels. The screen a front end composites must always be the one the CPU path would have
 // drawn: these cases replay stream and draw messages through DisplayChannel::dispatch() (no
-// network) and check the layers and the surface after each, in both layer modes.
+// network) and check the layers and the surface after each, in both layer modes. The same
+// harness checks that a picture decoded after its mm-time counts late.
 
 #include "SpiceBuilders.h"
 #include "channels/DisplayChannel.h"
@@ -13,6 +14,7 @@
 #include <QLoggingCategory>
 #include <QSignalSpy>
 #include <QTest>
+#include <QThread>
 #include <spice/enums.h>
 
 using namespace saffron;
@@ -64,6 +66,8 @@ private slots:
     void bottomUpPictureIsTurnedOverWithinItsArea();
     void fragmentedClipIsDrawnIntoTheSurface();
     void heldPictureIsNeverRewritten();
+    // Yuv mode only (its MJPEG goes through a GStreamer decoder, asynchronously):
+    void frameDecodedAfterItsTimeCountsLate();
 
 private:
     static VideoLayerMode mode();
@@ -271,6 +275,36 @@ void TestVideoLayers::heldPictureIsNeverRewritten() {
         QVERIFY(near(layers(*d)[0].rgb->at(4, 4), 0x0000ff));
     }
     QVERIFY(near(held->at(4, 4), 0xff0000));
+}
+
+void TestVideoLayers::frameDecodedAfterItsTimeCountsLate() {
+    if (mode() != VideoLayerMode::Yuv)
+        QSKIP("RGB-mode MJPEG is decoded as it arrives; a decoder thread is needed to fall behind");
+    // A decoder that falls behind by more than the server's margin: the frame arrives ahead of
+    // its mm-time, but its picture comes out after it (this thread stalls, as a starved CPU
+    // would). Low-latency mode still shows it; the stream report counts it late.
+    auto clock = std::make_shared<MultimediaClock>();
+    clock->sync(100'000);
+    DisplayChannel d(options_, 0, clock);
+    d.videoStreams().setLayerMode(mode());
+    d.dispatch(SPICE_MSG_DISPLAY_SURFACE_CREATE, surfaceCreate(0, 64, 64));
+    d.dispatch(SPICE_MSG_DISPLAY_STREAM_CREATE,
+               streamCreate(0, 1, kTopDown, kMjpeg, 16, 16, 16, 16, rectXYWH(8, 8, 16, 16)));
+    constexpr uint32_t kAheadMs = 500;
+    d.dispatch(SPICE_MSG_DISPLAY_STREAM_DATA,
+               streamData(1, encodeSolidJpeg(16, 16, 0xff0000), std::nullopt, clock->now() + kAheadMs));
+    QThread::msleep(kAheadMs + 300); // the decoded picture waits in the event queue meanwhile
+    QVERIFY(QTest::qWaitFor([&] { return d.displayStats().video.framesPresented >= 1; }, kTimeoutMs));
+    VideoStats v = d.displayStats().video;
+    QCOMPARE(v.decodedLate, quint64(1));
+    QCOMPARE(v.dropsLate, quint64(0)); // shown all the same
+    // A frame decoded in time is not late.
+    d.dispatch(SPICE_MSG_DISPLAY_STREAM_DATA,
+               streamData(1, encodeSolidJpeg(16, 16, 0x0000ff), std::nullopt, clock->now() + 60'000));
+    QVERIFY(QTest::qWaitFor([&] { return d.displayStats().video.framesPresented >= 2; }, kTimeoutMs));
+    v = d.displayStats().video;
+    QCOMPARE(v.decodedLate, quint64(1));
+    QCOMPARE(v.framesDecoded, quint64(2));
 }
 
 QTEST_GUILESS_MAIN(TestVideoLayers)
