@@ -220,12 +220,13 @@ def main():
           f"{', ' + args.note if args.note else ''}.")
     print("saffron-cli is headless; saffron and remote-viewer are windowed on Xvfb (no GPU: their"
           " colour conversion and painting run on the CPU).")
-    print(f"{'codec':16} {'client':13} {'fps':>6} {'CPU ms/frame':>13} {'vs rv':>6} {'arrival->present':>17}"
-          f" {'decode':>7} {'KB/frame':>9}")
+    print(f"{'codec':16} {'client':13} {'fps':>6} {'vs rv':>6} {'CPU ms/frame':>13} {'vs rv':>6}"
+          f" {'arrival->present':>17} {'decode':>7} {'KB/frame':>9}")
     for codec in args.codecs.split(","):
         ok = {c: [r for r in results if r["codec"] == codec and r["client"] == c and "error" not in r]
               for c in clients}
         rv = median(ok.get("remote-viewer", []), "ms_per_frame")
+        rv_fps = median(ok.get("remote-viewer", []), "fps")
         for client in clients:
             rs = ok[client]
             if not rs:
@@ -233,7 +234,9 @@ def main():
                 continue
             per_frame = median(rs, "ms_per_frame")
             ratio = f"{per_frame / rv:.2f}" if per_frame and rv else "-"
-            print(f"{codec:16} {client:13} {fmt(median(rs, 'fps')):>6} {fmt(per_frame, 2):>13} {ratio:>6}"
+            fps = median(rs, "fps")
+            fps_ratio = f"{fps / rv_fps:.2f}" if fps and rv_fps else "-"
+            print(f"{codec:16} {client:13} {fmt(fps):>6} {fps_ratio:>6} {fmt(per_frame, 2):>13} {ratio:>6}"
                   f" {fmt(median(rs, 'arrival_ms'), 2) + ' ms' if client != 'remote-viewer' else 'n/a':>17}"
                   f" {fmt(median(rs, 'decode_ms'), 2) + ' ms' if client != 'remote-viewer' else 'n/a':>7}"
                   f" {fmt(median(rs, 'kb_per_frame'), 0):>9}")
