@@ -82,11 +82,19 @@ bool FrameConverter::convert(const DecodedFrame& frame, std::span<uint32_t> dst,
     // GstVideoConverter writes top-down only: the rows are turned over afterwards.
     if (!convert(frame, dst, dstStride, w, h))
         return false;
-    for (int y = 0; y < h / 2; ++y) {
-        const auto top = dst.subspan(size_t(y) * size_t(dstStride), size_t(w));
-        std::swap_ranges(top.begin(), top.end(), dst.begin() + ptrdiff_t(h - 1 - y) * dstStride);
-    }
+    turnRowsOver(dst, dstStride, w, h);
     return true;
+}
+
+void FrameConverter::turnRowsOver(std::span<uint32_t> pixels, int stride, int width, int rows) {
+    if (width <= 0 || rows <= 1 || stride < width ||
+        pixels.size() < size_t(stride) * size_t(rows - 1) + size_t(width))
+        return;
+    for (int y = 0; y < rows / 2; ++y) {
+        const auto top = pixels.subspan(size_t(y) * size_t(stride), size_t(width));
+        const auto bottom = pixels.subspan(size_t(rows - 1 - y) * size_t(stride), size_t(width));
+        std::swap_ranges(top.begin(), top.end(), bottom.begin());
+    }
 }
 
 bool FrameConverter::convert(const DecodedFrame& frame, std::span<uint32_t> dst, int dstStride, int dstWidth,

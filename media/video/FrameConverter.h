@@ -46,6 +46,11 @@ public:
     bool convert(const DecodedFrame& frame, std::span<uint32_t> dst, int dstStride,
                  RowOrder order = RowOrder::Same);
 
+    // Turns the first `rows` rows of `width` pixels over in place (row y starts at
+    // pixels[y * stride]): for a converter that could only write top-down, and for pictures
+    // whose padding rows must stay below the turned ones.
+    static void turnRowsOver(std::span<uint32_t> pixels, int stride, int width, int rows);
+
     size_t cachedConverters() const;
     static constexpr size_t kMaxCached = 4;
 

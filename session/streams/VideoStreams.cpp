@@ -813,9 +813,8 @@ void VideoStreams::turnOverShownRows(const Stream& s, Pixmap& picture, int shown
     if (s.topDown)
         return;
     // An encoder's padding rows follow the last shown row: only the shown rows are turned over.
-    const int rows = std::clamp(shownRows, 0, picture.height);
-    for (int y = 0; y < rows / 2; ++y)
-        std::swap_ranges(picture.row(y).begin(), picture.row(y).end(), picture.row(rows - 1 - y).begin());
+    FrameConverter::turnRowsOver(picture.pixels, picture.width, picture.width,
+                                 std::clamp(shownRows, 0, picture.height));
 }
 
 void VideoStreams::warnUnconverted(const Stream& s, const DecodedFrame& frame) {

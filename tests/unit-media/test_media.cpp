@@ -225,6 +225,7 @@ private slots:
     void simdConversionMatchesGStreamer();
     void reversedRowOrder_data();
     void reversedRowOrder();
+    void turnRowsOver();
 
     void corruptRandomBytes_data();
     void corruptRandomBytes();
@@ -958,6 +959,25 @@ void TestMedia::reversedRowOrder_data() {
     for (const char* f : {"Y444", "I420", "Y42B", "NV12"})
         for (bool gst : {false, true})
             QTest::addRow("%s %s", f, gst ? "GstVideoConverter" : "fastest") << f << gst;
+}
+
+void TestMedia::turnRowsOver() {
+    // 3 wide in a stride of 4, 5 rows: the middle row stays, the stride's spare column and the
+    // rows after `rows` are never touched.
+    std::vector<uint32_t> px(4 * 6);
+    for (size_t i = 0; i < px.size(); ++i)
+        px[i] = uint32_t(i);
+    const std::vector<uint32_t> before = px;
+    FrameConverter::turnRowsOver(px, 4, 3, 5);
+    for (int y = 0; y < 6; ++y)
+        for (int x = 0; x < 4; ++x) {
+            const bool turned = y < 5 && x < 3;
+            QCOMPARE(px[size_t(y * 4 + x)], before[size_t((turned ? 4 - y : y) * 4 + x)]);
+        }
+    // Too short a span for the rows asked for: left as it was.
+    std::vector<uint32_t> shortRows = before;
+    FrameConverter::turnRowsOver(std::span(shortRows).first(4 * 4), 4, 3, 5);
+    QCOMPARE(shortRows, before);
 }
 
 void TestMedia::reversedRowOrder() {
