@@ -58,10 +58,8 @@ Session::Session(SessionOptions options, QObject* parent)
                 emit displaySurfaceChanged(id, s);
                 if (listChanged)
                     emit displaysChanged();
-                if (listChanged && sizesHeld_) {
-                    monitorSizesTimer_.stop(); // its retry would send the same config again
-                    sendMonitorSizes();
-                }
+                if (listChanged)
+                    sendHeldMonitorSizes();
             });
             connect(d, &DisplayChannel::primaryUpdated, this, [this, id](const QRect& dirty) {
                 if (id == 0)
@@ -94,10 +92,7 @@ Session::Session(SessionOptions options, QObject* parent)
                 heads_ = heads;
                 headsKnown_ = true;
                 emit monitorsConfigChanged(heads);
-                if (sizesHeld_) {
-                    monitorSizesTimer_.stop(); // its retry would send the same config again
-                    sendMonitorSizes();
-                }
+                sendHeldMonitorSizes();
             });
         },
         Qt::DirectConnection);
@@ -212,6 +207,13 @@ bool Session::monitorsAreHeads(const QList<int>& shown) const {
     const auto onPrimary =
         std::count_if(heads_.begin(), heads_.end(), [](const MonitorHead& h) { return h.surfaceId == 0; });
     return onPrimary > 1 && onPrimary == heads_.size();
+}
+
+void Session::sendHeldMonitorSizes() {
+    if (!sizesHeld_)
+        return;
+    monitorSizesTimer_.stop(); // its retry would send the same config again
+    sendMonitorSizes();
 }
 
 void Session::sendMonitorSizes() {

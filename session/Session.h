@@ -175,6 +175,8 @@ private:
     std::unique_ptr<QThread> thread_;
     SessionCore* core_ = nullptr; // lives on thread_; deleted there by ~Session
     void sendMonitorSizes();
+    // What sendMonitorSizes() waited for has arrived: sizes it held back go out now.
+    void sendHeldMonitorSizes();
     // Every open display channel has shown a primary surface (so its monitor has a size).
     bool everyDisplayShown() const;
 

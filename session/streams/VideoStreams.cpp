@@ -399,8 +399,7 @@ void VideoStreams::schedule(Stream& s, Scheduled item) {
     // mode still shows it, but the report counts it as a drop, as spice-gtk counts a frame that
     // reaches playback after its time (num_drops_on_playback, channel-display.c), so that
     // spice-server's rate control lowers the stream's rate before our decoder's queue overflows.
-    if (!item.info.reportedLate && clock_ && clock_->valid() &&
-        StreamReporter::arrivesLate(clock_->until(item.info.mmTime))) {
+    if (!item.info.reportedLate && StreamReporter::arrivesLate(untilDue(item.info.mmTime))) {
         item.info.reportedLate = true;
         ++stats_.decodedLate;
         s.reporter.frameDroppedLate();
@@ -442,7 +441,7 @@ void VideoStreams::handleData(Reader& r, bool sized) {
         s.encoded = s.source = info.source;
     }
     ++stats_.framesReceived;
-    const int32_t delay = clock_ && clock_->valid() ? clock_->until(mmTime) : 0;
+    const int32_t delay = untilDue(mmTime);
     info.reportedLate = StreamReporter::arrivesLate(delay);
     bool dropped = true;
     if (s.codec && decodesJpegDirectly(s)) {
@@ -638,6 +637,10 @@ void VideoStreams::onDecoded(uint32_t id, uint64_t serial, std::shared_ptr<const
     // Frames come out in order; anything older still listed was swallowed by the decoder.
     s.inFlight.erase(s.inFlight.begin(), std::next(info));
     schedule(s, std::move(item));
+}
+
+int32_t VideoStreams::untilDue(uint32_t mmTime) const {
+    return clock_ && clock_->valid() ? clock_->until(mmTime) : 0;
 }
 
 int32_t VideoStreams::waitBeforePresenting(uint32_t mmTime) const {

@@ -125,8 +125,8 @@ private:
         uint32_t mmTime = 0;
         qint64 arrivalNs = 0;
         QRect dest;
-        QSize encoded;            // the frame size the server declared (stream width x height)
-        QSize source;             // the part of the frame to show (src_width x src_height)
+        QSize encoded;             // the frame size the server declared (stream width x height)
+        QSize source;              // the part of the frame to show (src_width x src_height)
         bool reportedLate = false; // already a drop in the stream report (StreamReporter)
     };
     // A decoded picture waiting to be shown: a decoder's `frame`, or an `rgb` picture libjpeg-turbo
@@ -150,6 +150,8 @@ private:
     void onDecoded(uint32_t id, uint64_t serial, std::shared_ptr<const DecodedFrame> frame);
     void onDecodeError(uint32_t id, uint64_t serial, const QString& message);
     void presentDue(Stream& s);
+    // Milliseconds from now to `mmTime` on the server's clock (negative: past); 0 without a clock.
+    int32_t untilDue(uint32_t mmTime) const;
     // Milliseconds until a frame stamped `mmTime` is due (<= 0: now), see the class comment.
     int32_t waitBeforePresenting(uint32_t mmTime) const;
     void present(Stream& s, Scheduled item);
