@@ -1109,8 +1109,8 @@ private slots:
     }
 
     // The session bus is never autolaunched (a fork from the GUI thread): without an address the
-    // user bus's standard socket is named, escaped as D-Bus addresses are; a given address, or no
-    // absolute runtime dir, is left alone.
+    // user bus's standard socket is named, escaped as D-Bus addresses are, /run/user/UID's where
+    // there is no absolute runtime dir; a given address is left alone.
     void sessionBusAddressPinned() {
         const auto saved = [](const char* name) {
             return std::pair{name,
@@ -1137,15 +1137,18 @@ private slots:
         QVERIFY(!pinSessionBusAddress());
         QCOMPARE(qgetenv("DBUS_SESSION_BUS_ADDRESS"), QByteArray("unix:path=/somewhere/else"));
 
+        // No login session's runtime dir: the standard one of this user, not autolaunch.
+        const QByteArray standard = "unix:path=/run/user/" + QByteArray::number(qulonglong(::getuid())) + "/bus";
         for (const char* runtime : {"", "relative/dir"}) {
             qunsetenv("DBUS_SESSION_BUS_ADDRESS");
             qputenv("XDG_RUNTIME_DIR", runtime);
-            QVERIFY(!pinSessionBusAddress());
-            QVERIFY(!qEnvironmentVariableIsSet("DBUS_SESSION_BUS_ADDRESS"));
+            QVERIFY(pinSessionBusAddress());
+            QCOMPARE(qgetenv("DBUS_SESSION_BUS_ADDRESS"), standard);
         }
+        qunsetenv("DBUS_SESSION_BUS_ADDRESS");
         qunsetenv("XDG_RUNTIME_DIR");
-        QVERIFY(!pinSessionBusAddress());
-        QVERIFY(!qEnvironmentVariableIsSet("DBUS_SESSION_BUS_ADDRESS"));
+        QVERIFY(pinSessionBusAddress());
+        QCOMPARE(qgetenv("DBUS_SESSION_BUS_ADDRESS"), standard);
     }
 };
 

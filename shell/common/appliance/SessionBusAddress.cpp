@@ -2,16 +2,19 @@
 
 #include <QByteArray>
 #include <QtGlobal>
+#include <unistd.h>
 
 namespace saffron {
 
 bool pinSessionBusAddress() {
     if (qEnvironmentVariableIsSet("DBUS_SESSION_BUS_ADDRESS"))
         return false;
-    const QByteArray runtime = qgetenv("XDG_RUNTIME_DIR");
-    // A relative or empty runtime dir is no standard place (libdbus ignores it as well).
+    QByteArray runtime = qgetenv("XDG_RUNTIME_DIR");
+    // No runtime dir, or a relative one (libdbus ignores those): the place pam_systemd would
+    // have named, /run/user/UID. Without it libdbus would autolaunch (a root shell with no login
+    // session, a test runner, a service with no PAMName=); the user bus, where one runs, is there.
     if (!runtime.startsWith('/'))
-        return false;
+        runtime = "/run/user/" + QByteArray::number(qulonglong(::getuid()));
     // D-Bus address escaping (dbus-specification "Server Addresses"): every byte outside the
     // optionally-escaped set is %XX.
     QByteArray path;
