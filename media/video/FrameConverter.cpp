@@ -86,6 +86,17 @@ bool FrameConverter::convert(const DecodedFrame& frame, std::span<uint32_t> dst,
     return true;
 }
 
+bool FrameConverter::convertShown(const DecodedFrame& frame, std::span<uint32_t> dst, int dstStride,
+                                  int shownRows, RowOrder order) {
+    // Every row shown: turned over by the conversion itself, at no extra cost.
+    if (order == RowOrder::Same || shownRows >= frame.height())
+        return convert(frame, dst, dstStride, order);
+    if (!convert(frame, dst, dstStride, RowOrder::Same))
+        return false;
+    turnRowsOver(dst, dstStride, frame.width(), std::max(shownRows, 0));
+    return true;
+}
+
 void FrameConverter::turnRowsOver(std::span<uint32_t> pixels, int stride, int width, int rows) {
     if (width <= 0 || rows <= 1 || stride < width ||
         pixels.size() < size_t(stride) * size_t(rows - 1) + size_t(width))

@@ -45,6 +45,10 @@ public:
     // Same, at the frame's own size.
     bool convert(const DecodedFrame& frame, std::span<uint32_t> dst, int dstStride,
                  RowOrder order = RowOrder::Same);
+    // Same, for a picture whose first `shownRows` rows are shown (an encoder pads below them):
+    // Reversed turns just those over, the padding rows stay below them.
+    bool convertShown(const DecodedFrame& frame, std::span<uint32_t> dst, int dstStride, int shownRows,
+                      RowOrder order);
 
     // Turns the first `rows` rows of `width` pixels over in place (row y starts at
     // pixels[y * stride]): for a converter that could only write top-down, and for pictures

@@ -799,25 +799,11 @@ bool VideoStreams::drawIntoSurface(Stream& s, Surface& surface, const DecodedFra
 bool VideoStreams::convertPicture(const Stream& s, const DecodedFrame& frame, int shownRows, Pixmap& out) {
     if (out.width != frame.width() || out.height != frame.height())
         out = Pixmap(frame.width(), frame.height());
-    // A bottom-up picture whose every row is shown is turned over by the conversion itself;
-    // with padding rows below the shown ones (an encoder's), only the shown rows turn.
-    const bool wholeFrame = shownRows == frame.height();
-    if (!converter_->convert(frame, out.pixels, out.width,
-                             wholeFrame ? rowOrder(s.topDown) : FrameConverter::RowOrder::Same)) {
+    if (!converter_->convertShown(frame, out.pixels, out.width, shownRows, rowOrder(s.topDown))) {
         warnUnconverted(s, frame);
         return false;
     }
-    if (!wholeFrame)
-        turnOverShownRows(s, out, shownRows);
     return true;
-}
-
-void VideoStreams::turnOverShownRows(const Stream& s, Pixmap& picture, int shownRows) {
-    if (s.topDown)
-        return;
-    // An encoder's padding rows follow the last shown row: only the shown rows are turned over.
-    FrameConverter::turnRowsOver(picture.pixels, picture.width, picture.width,
-                                 std::clamp(shownRows, 0, picture.height));
 }
 
 void VideoStreams::warnUnconverted(const Stream& s, const DecodedFrame& frame) {

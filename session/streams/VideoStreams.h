@@ -163,8 +163,6 @@ private:
     // false if the conversion failed (logged).
     bool convertPicture(const Stream& s, const DecodedFrame& frame, int shownRows, Pixmap& out);
     static void warnUnconverted(const Stream& s, const DecodedFrame& frame);
-    // Bottom-up streams: turns the first `shownRows` rows of `picture` over.
-    static void turnOverShownRows(const Stream& s, Pixmap& picture, int shownRows);
     // A converted picture's `area` onto `dest` of the surface, under `clip`.
     static void drawPicture(Surface& surface, const Pixmap& picture, const QRect& area, const QRect& dest,
                             const ClipRegion& clip);

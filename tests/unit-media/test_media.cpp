@@ -1000,6 +1000,16 @@ void TestMedia::reversedRowOrder() {
         QVERIFY2(std::ranges::equal(got.first(size_t(w)), want), qPrintable(QStringLiteral("row %1").arg(y)));
         QVERIFY(std::ranges::all_of(got.subspan(size_t(w)), [](uint32_t p) { return p == 0x12345678u; }));
     }
+    // Only the first `shown` rows turned (an encoder's padding rows stay below them).
+    const int shown = h - 5;
+    std::vector<uint32_t> padded(same.size(), 0x12345678u);
+    QVERIFY(converter.convertShown(*frame, padded, stride, shown, FrameConverter::RowOrder::Reversed));
+    for (int y = 0; y < h; ++y) {
+        const auto got = std::span(padded).subspan(size_t(y) * stride, size_t(w));
+        const int from = y < shown ? shown - 1 - y : y;
+        QVERIFY2(std::ranges::equal(got, std::span(same).subspan(size_t(from) * stride, size_t(w))),
+                 qPrintable(QStringLiteral("row %1 of a padded picture").arg(y)));
+    }
     // Too small a destination: refused, nothing written.
     std::vector<uint32_t> small(size_t(stride) * (h - 1), 0x12345678u);
     QVERIFY(!converter.convert(*frame, small, stride, FrameConverter::RowOrder::Reversed));
