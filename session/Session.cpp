@@ -364,6 +364,7 @@ void Session::setAudioInput(const QString& node) {
 }
 
 void Session::setVideoLayers(VideoLayerMode mode) {
+    videoLayers_ = mode;
     post([core = core_, mode] { core->setVideoLayers(mode); });
 }
 

@@ -129,6 +129,7 @@ public:
     // converted into it, for a front end that composites them: Yuv for a GPU, Rgb for a CPU
     // compositor (see VideoLayerMode). Off by default.
     void setVideoLayers(VideoLayerMode mode);
+    VideoLayerMode videoLayers() const { return videoLayers_; }
 
     // USB redirection: the usbredir channels the server offered, in the order they were opened
     // (ready or not; see UsbRedirChannel::isOpen). They stay valid until the Session is destroyed;
@@ -192,6 +193,7 @@ private:
     bool headsKnown_ = false;
     // sendMonitorSizes() held the sizes back (layout not known yet) and the timer will retry.
     bool sizesHeld_ = false;
+    VideoLayerMode videoLayers_ = VideoLayerMode::Off; // as last set, for this thread
     QElapsedTimer headsWait_;
     static constexpr qint64 kHeadsWaitMs = 1500;
     mutable QMutex usbMutex_;

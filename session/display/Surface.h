@@ -20,10 +20,11 @@ enum class VideoLayerMode {
     // Layers carry the decoded YUV picture as it came from the decoder, for a front end that
     // converts it in a shader (no CPU colour conversion at all).
     Yuv,
-    // Layers carry the picture converted to RGB (VideoLayer::rgb) on the session thread, for a
-    // front end that composites on the CPU (Qt Quick's software renderer): one conversion and
-    // one paint per frame, where drawing into the surface costs a conversion into it, a copy out
-    // of it for the front end and the paint.
+    // For a front end that composites on the CPU (Qt Quick's software renderer): layers carry
+    // the decoder's picture, which the front end converts as it paints (straight into its window
+    // where the picture is shown 1:1: one pass per frame), or, for MJPEG that libjpeg-turbo
+    // decodes on the session thread, the RGB picture (VideoLayer::rgb). Drawing into the surface
+    // instead costs a conversion into it, a copy out of it for the front end and the paint.
     Rgb,
 };
 
@@ -33,11 +34,10 @@ enum class VideoLayerMode {
 // touches the picture.
 struct VideoLayer {
     uint32_t streamId = 0;
-    std::shared_ptr<const DecodedFrame> frame; // the decoder's picture; Rgb mode may have none
-    // Rgb mode: the picture at its own size, the rows of `area` top-down whatever `topDown` says:
-    // `frame` converted, or (software MJPEG) decoded straight to RGB with no `frame` at all. The
-    // session never writes to a picture while someone else holds it, so a front end may keep it
-    // (and show it) as long as it likes.
+    std::shared_ptr<const DecodedFrame> frame; // the decoder's picture; none with `rgb`
+    // Rgb mode, MJPEG decoded straight to RGB (no `frame`): the picture at its own size, the rows
+    // of `area` top-down whatever `topDown` says. The session never writes to a picture while
+    // someone else holds it, so a front end may keep it (and show it) as long as it likes.
     std::shared_ptr<const Pixmap> rgb;
     uint64_t frameSerial = 0; // changes with every new picture
     QRect dest;               // surface coordinates the picture covers

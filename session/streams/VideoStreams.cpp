@@ -156,7 +156,7 @@ struct VideoStreams::Stream {
     Pixmap scratch;
     // Layer mode: the picture shown as this stream's layer, and whether the surface holds it too.
     std::shared_ptr<const DecodedFrame> shown;
-    std::shared_ptr<const Pixmap> shownRgb; // Rgb mode: `shown` converted
+    std::shared_ptr<const Pixmap> shownRgb; // Rgb mode: a direct JPEG picture
     PicturePool rgbPictures;
     FrameInfo shownInfo;
     ClipRegion shownClip; // where shownInfo's picture may show, under the clip of its time
@@ -728,16 +728,13 @@ void VideoStreams::present(Stream& s, Scheduled item) {
     const bool rgbLayer =
         layerMode_ == VideoLayerMode::Rgb && surface->primary && clip.rects().size() <= kMaxRgbLayerRects;
     std::shared_ptr<Pixmap> rgb = std::move(item.rgb); // a direct JPEG picture comes converted
-    if (rgbLayer && !rgb) {
-        // No memory for a picture of its own: drawn into the surface below.
-        rgb = s.rgbPictures.take(size.width(), size.height());
-        if (rgb && !convertPicture(s, *item.frame, shownArea(info.source, size).height(), *rgb))
-            return;
-    }
-    if ((layerMode_ == VideoLayerMode::Yuv && surface->primary && item.frame) || (rgbLayer && rgb)) {
-        // The front end composites the picture (YUV on the GPU, RGB on the CPU). Streams on
-        // off-screen surfaces are drawn into them: their pixels are only ever read by copies
-        // onto the primary surface.
+    if ((layerMode_ == VideoLayerMode::Yuv && surface->primary && item.frame) ||
+        (rgbLayer && (rgb || item.frame))) {
+        // The front end composites the picture: YUV converted on the GPU, or on the CPU as it
+        // paints (straight into its window where it can, one pass instead of a conversion here
+        // and a copy there); direct JPEG pictures come as RGB. Streams on off-screen surfaces
+        // are drawn into them: their pixels are only ever read by copies onto the primary
+        // surface.
         s.shown = std::move(item.frame);
         s.shownRgb = std::move(rgb);
         s.shownInfo = info;

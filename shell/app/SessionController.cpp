@@ -316,11 +316,15 @@ void SessionController::sampleStats() {
     m[QStringLiteral("videoFps")] = r.video.presentedPerSecond;
     m[QStringLiteral("imageDecodeMs")] = r.decodeMsPerDraw;
     m[QStringLiteral("videoDecodeMs")] = r.video.decodeMs;
-    // Where colour conversion happened: in the GPU layer's shader, or on the CPU into the surface.
-    if (r.video.presented)
-        m[QStringLiteral("videoConversion")] = r.video.asLayer == r.video.presented ? QStringLiteral("GPU")
-                                               : r.video.asLayer == 0               ? QStringLiteral("CPU")
-                                                                      : QStringLiteral("GPU+CPU");
+    // Where colour conversion happened: in the GPU layer's shader, or on the CPU (into the
+    // surface, or as the software renderer paints a layer).
+    if (r.video.presented) {
+        const bool gpuLayers = r.video.asLayer > 0 && session_->videoLayers() == VideoLayerMode::Yuv;
+        m[QStringLiteral("videoConversion")] = !gpuLayers ? QStringLiteral("CPU")
+                                               : r.video.asLayer == r.video.presented
+                                                   ? QStringLiteral("GPU")
+                                                   : QStringLiteral("GPU+CPU");
+    }
     m[QStringLiteral("latencyMs")] = r.video.arrivalToPresentMs;
     m[QStringLiteral("mbitPerSec")] = r.bytesPerSecond * 8 / 1e6;
     const VideoStats& v = now.display.video; // drops: session totals, not the window's

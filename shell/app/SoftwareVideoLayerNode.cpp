@@ -1,6 +1,8 @@
 #include "SoftwareVideoLayerNode.h"
 
+#include "DirectVideoNode.h"
 #include "NodeGeometry.h"
+#include "video/FrameConverter.h"
 
 #include <QImage>
 #include <QQuickWindow>
@@ -25,14 +27,74 @@ QImage imageSharing(std::shared_ptr<const Pixmap> picture) {
 
 } // namespace
 
+bool SoftwareVideoLayerNode::showsDirectly(const VideoLayer& l, const QRectF& target, QSize surfaceSize,
+                                           QQuickWindow* window) const {
+    // The whole picture, uncropped, unclipped and unscaled; DirectVideoNode checks the rest
+    // (the backing store's format, the placement on whole pixels) as it paints.
+    return l.frame && !l.rgb && l.clip.size() == 1 && l.clip.front() == l.dest &&
+           l.area == QRect(0, 0, l.frame->width(), l.frame->height()) && l.dest.size() == l.area.size() &&
+           target.size() == QSizeF(surfaceSize) && window->effectiveDevicePixelRatio() == 1.0;
+}
+
+void SoftwareVideoLayerNode::removePieces() {
+    for (QSGImageNode* piece : pieces_)
+        delete piece; // unlinks itself
+    pieces_.clear();
+}
+
+std::shared_ptr<const Pixmap> SoftwareVideoLayerNode::rgbPicture(const VideoLayer& layer, bool newPicture) {
+    if (layer.rgb)
+        return layer.rgb;
+    if (converted_ && !newPicture)
+        return converted_;
+    const int w = layer.frame->width(), h = layer.frame->height();
+    // The picture shown before is still the textures' until they are replaced: the one before
+    // that is free again once nobody else holds it.
+    std::shared_ptr<Pixmap> picture = std::move(spare_);
+    if (!picture || picture.use_count() > 1 || picture->width != w || picture->height != h)
+        picture = std::make_shared<Pixmap>(w, h);
+    // The rows of `area` top-down, as the session's RGB pictures have them (Surface.h).
+    if (!softwarePaintConverter().convertShown(*layer.frame, picture->pixels, w, layer.area.height(),
+                                               layer.topDown ? FrameConverter::RowOrder::Same
+                                                             : FrameConverter::RowOrder::Reversed))
+        return nullptr;
+    spare_ = std::move(converted_);
+    converted_ = std::move(picture);
+    return converted_;
+}
+
 void SoftwareVideoLayerNode::update(const VideoLayer& layer, const QRectF& target, QSize surfaceSize,
                                     QQuickWindow* window) {
     streamId_ = layer.streamId;
     dest_ = layer.dest;
-    if (!layer.rgb || layer.dest.isEmpty() || surfaceSize.isEmpty())
+    if ((!layer.rgb && !layer.frame) || layer.dest.isEmpty() || surfaceSize.isEmpty())
         return;
     const bool newPicture = layer.frameSerial != frameSerial_;
     frameSerial_ = layer.frameSerial;
+
+    if (showsDirectly(layer, target, surfaceSize, window)) {
+        removePieces();
+        converted_.reset();
+        spare_.reset();
+        if (!direct_) {
+            direct_ = new DirectVideoNode(window);
+            appendChildNode(direct_);
+        }
+        direct_->setPicture(
+            layer.frame, layer.topDown, layer.frameSerial,
+            QRectF(target.topLeft() + QPointF(layer.dest.topLeft()), QSizeF(layer.dest.size())));
+        return;
+    }
+    if (direct_) {
+        delete direct_; // unlinks itself
+        direct_ = nullptr;
+    }
+    const bool converts = !layer.rgb;
+    std::shared_ptr<const Pixmap> picture = rgbPicture(layer, newPicture || (converts && !converted_));
+    if (!picture) {
+        removePieces(); // nothing to show: the surface below shows through
+        return;
+    }
 
     while (pieces_.size() > layer.clip.size()) {
         delete pieces_.back(); // unlinks itself
@@ -45,7 +107,7 @@ void SoftwareVideoLayerNode::update(const VideoLayer& layer, const QRectF& targe
         pieces_.push_back(piece);
     }
     if (newPicture || had < pieces_.size()) {
-        const QImage image = imageSharing(layer.rgb);
+        const QImage image = imageSharing(std::move(picture));
         for (size_t i = newPicture ? 0 : had; i < pieces_.size(); ++i)
             pieces_[i]->setTexture(window->createTextureFromImage(image));
     }

@@ -557,7 +557,8 @@ void SurfaceItem::updateSoftwareLayers(SessionNode* root, const std::vector<Vide
                                        QQuickWindow* win) {
     const QRectF target = surfaceRect();
     syncLayerNodes(
-        root, root->tileLayer, root->softwareLayers, layers, [](const VideoLayer& l) { return bool(l.rgb); },
+        root, root->tileLayer, root->softwareLayers, layers,
+        [](const VideoLayer& l) { return l.rgb || l.frame; },
         [&](SoftwareVideoLayerNode* node, const VideoLayer& l) {
             node->update(l, target, surfaceSize_, win);
         });

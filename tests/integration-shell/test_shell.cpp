@@ -9,14 +9,19 @@
 #include "TestServerProcess.h"
 #include "TestUtil.h"
 #include "VideoWorkloadCheck.h"
+#include "app/DirectVideoNode.h"
 #include "app/SceneGraphChoice.h"
 #include "app/ShellApp.h"
 #include "common/appliance/ConnectionCatalog.h"
+#include "video/DecoderOverrides.h"
+#include "video/DecoderSelector.h"
 
 #include <QDir>
 #include <QFile>
+#include <QPainter>
 #include <QProcess>
 #include <QQuickItem>
+#include <QQuickPaintedItem>
 #include <QQuickWindow>
 #include <QSGRendererInterface>
 #include <QScopeGuard>
@@ -73,6 +78,21 @@ void saveShot(QQuickWindow* w, const QString& name) {
     QDir().mkpath(dir);
     w->grabWindow().save(QDir(dir).filePath(name + QStringLiteral(".png")));
 }
+
+// A translucent square that repaints when its colour changes: something above part of a
+// video layer that changes while the layer does not.
+class Blinker : public QQuickPaintedItem {
+public:
+    explicit Blinker(QQuickItem* parent) : QQuickPaintedItem(parent) {}
+    void setColor(const QColor& c) {
+        color_ = c;
+        update();
+    }
+    void paint(QPainter* p) override { p->fillRect(boundingRect(), color_); }
+
+private:
+    QColor color_;
+};
 
 // A visible top-level window of the shell by object name ("displayWindow1", "headWindow1").
 QQuickWindow* shellWindow(const QString& name) {
@@ -163,6 +183,7 @@ private slots:
     void launcherListsConnections();
     void videoStreamMatchesSource_data();
     void videoStreamMatchesSource();
+    void videoClipAndOrientation_data();
     void videoClipAndOrientation();
     void displaysOnTheirOwnScreens();
     void headsOnTheirOwnScreens();
@@ -664,8 +685,8 @@ void TestShell::videoStreamMatchesSource_data() {
 }
 
 // A video stream from libspice-server shown by the shell: with a GPU (Xvfb + llvmpipe) as a YUV
-// layer converted by the shader, offscreen (software renderer) as an RGB picture the session
-// converted. Either way the window must show the source frame within the codec's PSNR, and
+// layer converted by the shader, offscreen (software renderer) converted on the CPU straight into
+// the window. Either way the window must show the source frame within the codec's PSNR, and
 // everything else exactly.
 void TestShell::videoStreamMatchesSource() {
     QFETCH(QString, serverCodec);
@@ -732,15 +753,42 @@ void TestShell::videoStreamMatchesSource() {
         },
         10000));
     const VideoStats v = video();
-    qInfo() << "frames presented" << v.framesPresented << "as layers" << v.framesAsLayer;
+    qInfo() << "frames presented" << v.framesPresented << "as layers" << v.framesAsLayer
+            << "painted straight into the window" << DirectVideoNode::directPaints() << "through a picture"
+            << DirectVideoNode::indirectPaints();
     QCOMPARE(v.framesAsLayer, v.framesPresented); // none was drawn into the surface
+    // Software renderer, picture 1:1 in a plain 32-bit backing store: converted straight into
+    // it, frame after frame (a picture of its own only where something above needed a part).
+    if (!rhi)
+        QVERIFY(DirectVideoNode::directPaints() >= 5);
 }
 
 // What libspice-server's streams above never do: a stream clipped to two rectangles, and a
 // bottom-up stream, from a scripted server. Each picture is red in its top half and blue in its
 // bottom half. The view must show each only inside its clip, the bottom-up one flipped, whether
-// it is drawn as a GPU layer (Xvfb) or as an RGB layer (offscreen, the software renderer).
+// it is drawn as a GPU layer (Xvfb) or on the CPU (offscreen, the software renderer): decoded to
+// RGB by libjpeg-turbo, or (jpegdec forced) a decoder's picture converted as it is painted,
+// straight into the window where it shows whole at 1:1 (the bottom-up stream), into a picture
+// of the shell's own where clipped (the other) or scaled (the window 1.5 times the guest).
+void TestShell::videoClipAndOrientation_data() {
+    QTest::addColumn<QByteArray>("decoder");
+    QTest::addColumn<double>("scale");
+    QTest::newRow("libjpeg-turbo") << QByteArray() << 1.0;
+    QTest::newRow("jpegdec") << QByteArray("mjpeg=jpegdec") << 1.0;
+    QTest::newRow("jpegdec scaled") << QByteArray("mjpeg=jpegdec") << 1.5;
+}
+
 void TestShell::videoClipAndOrientation() {
+    QFETCH(QByteArray, decoder);
+    QFETCH(double, scale);
+    // The decoder choice is the process's, made once: made again for this row and after it.
+    qputenv(kDecoderOverrideEnv, decoder);
+    DecoderSelector::configureProcessDefault({});
+    const auto unforce = qScopeGuard([] {
+        qunsetenv(kDecoderOverrideEnv);
+        DecoderSelector::configureProcessDefault({});
+    });
+    const uint64_t directBefore = DirectVideoNode::directPaints();
     using namespace saffron::hostile;
     HostileServer server;
     server.setScript(SPICE_CHANNEL_MAIN, mainScript());
@@ -771,7 +819,7 @@ void TestShell::videoClipAndOrientation() {
     ShellApp app(startFor(t));
     QVERIFY(app.load());
     QQuickWindow* w = app.window();
-    w->resize(QSize(320, 240) / w->effectiveDevicePixelRatio());
+    w->resize(QSize(320, 240) * scale / w->effectiveDevicePixelRatio());
     app.begin();
     QVERIFY2(waitState(app, QStringLiteral("connected")), qPrintable(app.controller().message()));
     const auto video = [&] { return app.controller().session()->info().display.video; };
@@ -802,19 +850,61 @@ void TestShell::videoClipAndOrientation() {
         [&] {
             view = w->grabWindow().convertToFormat(QImage::Format_RGB32);
             wrong.clear();
-            for (const Probe& p : probes)
-                if (!near(view.pixel(p.at), p.want))
+            for (const Probe& p : probes) {
+                const QPoint at = (QPointF(p.at) * scale).toPoint();
+                if (!near(view.pixel(at), p.want))
                     wrong += QStringLiteral("%1 at (%2,%3) is %4; ")
                                  .arg(QLatin1String(p.what))
-                                 .arg(p.at.x())
-                                 .arg(p.at.y())
-                                 .arg(view.pixel(p.at), 8, 16);
+                                 .arg(at.x())
+                                 .arg(at.y())
+                                 .arg(view.pixel(at), 8, 16);
+            }
             return wrong.isEmpty();
         },
         10000);
-    saveShot(w, QStringLiteral("video-clip"));
+    saveShot(w, QStringLiteral("video-clip-") + QString(QTest::currentDataTag()).replace(u' ', u'-'));
     QVERIFY2(ok, qPrintable(wrong));
     QCOMPARE(video().framesAsLayer, quint64(2));
+    const bool software = w->rendererInterface()->graphicsApi() == QSGRendererInterface::Software;
+    if (software)
+        QCOMPARE(DirectVideoNode::directPaints() > directBefore, !decoder.isEmpty() && scale == 1.0);
+    if (!software || decoder.isEmpty() || scale != 1.0)
+        return;
+
+    // The statistics overlay (translucent) over the still bottom-up picture, which was painted
+    // straight into the window: the overlay's text changes every second, and the renderer then
+    // wants just those bits of the picture below repainted. They must come back under the
+    // overlay; painting the whole picture again would wipe the rest of the overlay off it.
+    const uint64_t indirectBefore = DirectVideoNode::indirectPaints();
+    app.controller().setStatsEnabled(true);
+    QQuickItem* overlay = nullptr;
+    QVERIFY(waitUntil(
+        [&] {
+            overlay = w->findChild<QQuickItem*>(QStringLiteral("statsOverlay"));
+            return overlay && overlay->isVisible();
+        },
+        5000));
+    const QRect stream2(128, 32, 64, 64);
+    QVERIFY2(overlay->mapRectToScene(overlay->boundingRect()).toRect().contains(stream2),
+             "the overlay no longer covers the bottom-up stream: move the probe");
+    // What changes above a part of the picture: a small translucent item over its corner,
+    // repainted twice (the still picture gives the overlay's figures no reason to change).
+    Blinker blinker(w->contentItem());
+    blinker.setPosition(QPointF(stream2.topLeft()) - QPointF(8, 8));
+    blinker.setSize(QSizeF(24, 24));
+    for (const QColor& c : {QColor(0, 255, 0, 128), QColor(255, 255, 0, 128)}) {
+        blinker.setColor(c);
+        QVERIFY(QTest::qWaitForWindowExposed(w));
+        QTest::qWait(200);
+    }
+    view = w->grabWindow().convertToFormat(QImage::Format_RGB32);
+    saveShot(w, QStringLiteral("video-clip-under-stats"));
+    QVERIFY(DirectVideoNode::indirectPaints() > indirectBefore);
+    int bare = 0;
+    for (int y = stream2.top(); y <= stream2.bottom(); ++y)
+        for (int x = stream2.left(); x <= stream2.right(); ++x)
+            bare += near(view.pixel(x, y), red) || near(view.pixel(x, y), blue);
+    QCOMPARE(bare, 0); // every pixel of the picture is under the overlay's tint
 }
 
 QTEST_MAIN(TestShell)

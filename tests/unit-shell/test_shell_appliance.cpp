@@ -1138,7 +1138,8 @@ private slots:
         QCOMPARE(qgetenv("DBUS_SESSION_BUS_ADDRESS"), QByteArray("unix:path=/somewhere/else"));
 
         // No login session's runtime dir: the standard one of this user, not autolaunch.
-        const QByteArray standard = "unix:path=/run/user/" + QByteArray::number(qulonglong(::getuid())) + "/bus";
+        const QByteArray standard =
+            "unix:path=/run/user/" + QByteArray::number(qulonglong(::getuid())) + "/bus";
         for (const char* runtime : {"", "relative/dir"}) {
             qunsetenv("DBUS_SESSION_BUS_ADDRESS");
             qputenv("XDG_RUNTIME_DIR", runtime);
