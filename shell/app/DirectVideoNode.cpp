@@ -102,6 +102,10 @@ bool DirectVideoNode::convertInto(QImage& image, const QRect& target) {
 }
 
 void DirectVideoNode::paintConverted(QPainter& painter, const QRegion& region) {
+    // The renderer's clip is the node's whole rectangle: narrowed to what must be repainted
+    // (device coordinates, as the renderer sets its own clips: before the node's transform).
+    painter.setTransform(QTransform());
+    painter.setClipRegion(region, Qt::ReplaceClip);
     if (convertedSerial_ != serial_) {
         if (converted_.width != frame_->width() || converted_.height != frame_->height())
             converted_ = Pixmap(frame_->width(), frame_->height());
@@ -111,16 +115,14 @@ void DirectVideoNode::paintConverted(QPainter& painter, const QRegion& region) {
                 qCWarning(lcView) << "video picture of" << frame_->width() << "x" << frame_->height()
                                   << pixelFormatName(frame_->format()) << "could not be converted";
             warned_ = true;
+            // Nothing below shows through an opaque node: black, not what was there before.
+            painter.fillRect(region.boundingRect(), Qt::black);
             return;
         }
         convertedSerial_ = serial_;
     }
     const QImage picture(reinterpret_cast<const uchar*>(converted_.pixels.data()), converted_.width,
                          converted_.height, qsizetype(converted_.width) * 4, QImage::Format_RGB32);
-    // The renderer's clip is the node's whole rectangle: narrowed to what must be repainted
-    // (device coordinates, as the renderer sets its own clips: before the node's transform).
-    painter.setTransform(QTransform());
-    painter.setClipRegion(region, Qt::ReplaceClip);
     painter.setTransform(matrix() ? matrix()->toTransform() : QTransform());
     painter.setOpacity(inheritedOpacity());
     painter.setRenderHint(QPainter::SmoothPixmapTransform,
