@@ -79,11 +79,11 @@ void saveShot(QQuickWindow* w, const QString& name) {
     w->grabWindow().save(QDir(dir).filePath(name + QStringLiteral(".png")));
 }
 
-// A translucent square that repaints when its colour changes: something above part of a
-// video layer that changes while the layer does not.
-class Blinker : public QQuickPaintedItem {
+// A plain (translucent) square above the session, repainted when its colour changes: what sits
+// over a video layer and changes while the layer does not.
+class ColourSquare : public QQuickPaintedItem {
 public:
-    explicit Blinker(QQuickItem* parent) : QQuickPaintedItem(parent) {}
+    explicit ColourSquare(QQuickItem* parent) : QQuickPaintedItem(parent) {}
     void setColor(const QColor& c) {
         color_ = c;
         update();
@@ -760,7 +760,7 @@ void TestShell::videoStreamMatchesSource() {
     // Software renderer, picture 1:1 in a plain 32-bit backing store: converted straight into
     // it, frame after frame (a picture of its own only where something above needed a part).
     if (!rhi)
-        QVERIFY(DirectVideoNode::directPaints() >= 5);
+        QVERIFY(DirectVideoNode::directPaints() >= 2);
 }
 
 // What libspice-server's streams above never do: a stream clipped to two rectangles, and a
@@ -871,40 +871,33 @@ void TestShell::videoClipAndOrientation() {
     if (!software || decoder.isEmpty() || scale != 1.0)
         return;
 
-    // The statistics overlay (translucent) over the still bottom-up picture, which was painted
-    // straight into the window: the overlay's text changes every second, and the renderer then
-    // wants just those bits of the picture below repainted. They must come back under the
-    // overlay; painting the whole picture again would wipe the rest of the overlay off it.
-    const uint64_t indirectBefore = DirectVideoNode::indirectPaints();
-    app.controller().setStatsEnabled(true);
-    QQuickItem* overlay = nullptr;
-    QVERIFY(waitUntil(
-        [&] {
-            overlay = w->findChild<QQuickItem*>(QStringLiteral("statsOverlay"));
-            return overlay && overlay->isVisible();
-        },
-        5000));
+    // A translucent veil (as the statistics overlay or a menu is) over the still bottom-up
+    // picture, which was painted straight into the window, and a small item above its corner
+    // that changes: the renderer then wants just that corner of the picture repainted. It must
+    // come back under the veil; painting the whole picture again would wipe the rest of the
+    // veil off it.
     const QRect stream2(128, 32, 64, 64);
-    QVERIFY2(overlay->mapRectToScene(overlay->boundingRect()).toRect().contains(stream2),
-             "the overlay no longer covers the bottom-up stream: move the probe");
-    // What changes above a part of the picture: a small translucent item over its corner,
-    // repainted twice (the still picture gives the overlay's figures no reason to change).
-    Blinker blinker(w->contentItem());
+    ColourSquare veil(w->contentItem());
+    veil.setPosition(QPointF(stream2.topLeft()) - QPointF(16, 16));
+    veil.setSize(QSizeF(stream2.size()) + QSizeF(32, 32));
+    veil.setColor(QColor(16, 20, 24, 192));
+    QTest::qWait(200);
+    const uint64_t indirectBefore = DirectVideoNode::indirectPaints();
+    ColourSquare blinker(w->contentItem());
     blinker.setPosition(QPointF(stream2.topLeft()) - QPointF(8, 8));
     blinker.setSize(QSizeF(24, 24));
     for (const QColor& c : {QColor(0, 255, 0, 128), QColor(255, 255, 0, 128)}) {
         blinker.setColor(c);
-        QVERIFY(QTest::qWaitForWindowExposed(w));
         QTest::qWait(200);
     }
     view = w->grabWindow().convertToFormat(QImage::Format_RGB32);
-    saveShot(w, QStringLiteral("video-clip-under-stats"));
+    saveShot(w, QStringLiteral("video-clip-under-veil"));
     QVERIFY(DirectVideoNode::indirectPaints() > indirectBefore);
     int bare = 0;
     for (int y = stream2.top(); y <= stream2.bottom(); ++y)
         for (int x = stream2.left(); x <= stream2.right(); ++x)
             bare += near(view.pixel(x, y), red) || near(view.pixel(x, y), blue);
-    QCOMPARE(bare, 0); // every pixel of the picture is under the overlay's tint
+    QCOMPARE(bare, 0); // every pixel of the picture is under the veil
 }
 
 QTEST_MAIN(TestShell)
