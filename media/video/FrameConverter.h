@@ -42,6 +42,9 @@ public:
     // Where the picture's first row goes: to dst's first row, or (Reversed, for pictures stored
     // bottom-up) to its last one, turned over on the way rather than in a pass of its own.
     enum class RowOrder { Same, Reversed };
+    // A stream's order: bottom-up pictures (spice-server leaves SPICE_STREAM_FLAGS_TOP_DOWN unset
+    // when the guest's bitmaps are stored bottom-up) put their first row at the bottom.
+    static RowOrder rowOrder(bool topDown) { return topDown ? RowOrder::Same : RowOrder::Reversed; }
     // Same, at the frame's own size.
     bool convert(const DecodedFrame& frame, std::span<uint32_t> dst, int dstStride,
                  RowOrder order = RowOrder::Same);

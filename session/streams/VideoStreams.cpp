@@ -120,12 +120,6 @@ QSize sizeOf(const Pixmap& picture) {
     return QSize(picture.width, picture.height);
 }
 
-// Bottom-up streams (spice-server leaves TOP_DOWN unset when the guest's bitmaps are stored
-// bottom-up): the picture's first row is the bottom of dest.
-FrameConverter::RowOrder rowOrder(bool topDown) {
-    return topDown ? FrameConverter::RowOrder::Same : FrameConverter::RowOrder::Reversed;
-}
-
 // What the statistics call the direct MJPEG path (VideoStreams::decodeJpegFrame).
 constexpr const char* kDirectJpegDecoder = "libjpeg-turbo";
 
@@ -728,8 +722,7 @@ void VideoStreams::present(Stream& s, Scheduled item) {
     const bool rgbLayer =
         layerMode_ == VideoLayerMode::Rgb && surface->primary && clip.rects().size() <= kMaxRgbLayerRects;
     std::shared_ptr<Pixmap> rgb = std::move(item.rgb); // a direct JPEG picture comes converted
-    if ((layerMode_ == VideoLayerMode::Yuv && surface->primary && item.frame) ||
-        (rgbLayer && (rgb || item.frame))) {
+    if ((layerMode_ == VideoLayerMode::Yuv && surface->primary && item.frame) || rgbLayer) {
         // The front end composites the picture: YUV converted on the GPU, or on the CPU as it
         // paints (straight into its window where it can, one pass instead of a conversion here
         // and a copy there); direct JPEG pictures come as RGB. Streams on off-screen surfaces
@@ -782,7 +775,7 @@ bool VideoStreams::drawIntoSurface(Stream& s, Surface& surface, const DecodedFra
         Pixmap& p = surface.pixmap;
         const size_t offset = size_t(info.dest.top()) * size_t(p.width) + size_t(info.dest.left());
         const std::span<uint32_t> dst = std::span<uint32_t>(p.pixels).subspan(offset);
-        if (converter_->convert(frame, dst, p.width, rowOrder(s.topDown)))
+        if (converter_->convert(frame, dst, p.width, FrameConverter::rowOrder(s.topDown)))
             return true;
         warnUnconverted(s, frame);
         return false;
@@ -796,7 +789,8 @@ bool VideoStreams::drawIntoSurface(Stream& s, Surface& surface, const DecodedFra
 bool VideoStreams::convertPicture(const Stream& s, const DecodedFrame& frame, int shownRows, Pixmap& out) {
     if (out.width != frame.width() || out.height != frame.height())
         out = Pixmap(frame.width(), frame.height());
-    if (!converter_->convertShown(frame, out.pixels, out.width, shownRows, rowOrder(s.topDown))) {
+    if (!converter_->convertShown(frame, out.pixels, out.width, shownRows,
+                                  FrameConverter::rowOrder(s.topDown))) {
         warnUnconverted(s, frame);
         return false;
     }

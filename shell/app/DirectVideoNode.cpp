@@ -23,10 +23,6 @@ FrameConverter& softwarePaintConverter() {
 
 namespace {
 
-FrameConverter::RowOrder rowOrder(bool topDown) {
-    return topDown ? FrameConverter::RowOrder::Same : FrameConverter::RowOrder::Reversed;
-}
-
 // 0xAARRGGBB words in native byte order, alpha 0xff: what the conversion writes (Pixmap.h).
 bool takesConvertedWords(const QImage& image) {
     switch (image.format()) {
@@ -98,7 +94,8 @@ bool DirectVideoNode::convertInto(QImage& image, const QRect& target) {
     auto* words = reinterpret_cast<uint32_t*>(image.bits());
     const std::span<uint32_t> all(words, size_t(stride) * size_t(image.height()));
     const size_t first = size_t(target.top()) * size_t(stride) + size_t(target.left());
-    return softwarePaintConverter().convert(*frame_, all.subspan(first), int(stride), rowOrder(topDown_));
+    return softwarePaintConverter().convert(*frame_, all.subspan(first), int(stride),
+                                            FrameConverter::rowOrder(topDown_));
 }
 
 void DirectVideoNode::paintConverted(QPainter& painter, const QRegion& region) {
@@ -110,7 +107,7 @@ void DirectVideoNode::paintConverted(QPainter& painter, const QRegion& region) {
         if (converted_.width != frame_->width() || converted_.height != frame_->height())
             converted_ = Pixmap(frame_->width(), frame_->height());
         if (!softwarePaintConverter().convert(*frame_, converted_.pixels, converted_.width,
-                                              rowOrder(topDown_))) {
+                                              FrameConverter::rowOrder(topDown_))) {
             if (!warned_)
                 qCWarning(lcView) << "video picture of" << frame_->width() << "x" << frame_->height()
                                   << pixelFormatName(frame_->format()) << "could not be converted";

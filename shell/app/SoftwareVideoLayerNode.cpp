@@ -55,8 +55,7 @@ std::shared_ptr<const Pixmap> SoftwareVideoLayerNode::rgbPicture(const VideoLaye
         picture = std::make_shared<Pixmap>(w, h);
     // The rows of `area` top-down, as the session's RGB pictures have them (Surface.h).
     if (!softwarePaintConverter().convertShown(*layer.frame, picture->pixels, w, layer.area.height(),
-                                               layer.topDown ? FrameConverter::RowOrder::Same
-                                                             : FrameConverter::RowOrder::Reversed))
+                                               FrameConverter::rowOrder(layer.topDown)))
         return nullptr;
     spare_ = std::move(converted_);
     converted_ = std::move(picture);
@@ -89,8 +88,7 @@ void SoftwareVideoLayerNode::update(const VideoLayer& layer, const QRectF& targe
         delete direct_; // unlinks itself
         direct_ = nullptr;
     }
-    const bool converts = !layer.rgb;
-    std::shared_ptr<const Pixmap> picture = rgbPicture(layer, newPicture || (converts && !converted_));
+    std::shared_ptr<const Pixmap> picture = rgbPicture(layer, newPicture);
     if (!picture) {
         removePieces(); // nothing to show: the surface below shows through
         return;
