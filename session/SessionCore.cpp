@@ -109,6 +109,9 @@ void SessionCore::openChannels(const QList<ChannelId>& list) {
         case SPICE_CHANNEL_INPUTS:
             if (!inputs_) {
                 inputs_ = new InputsChannel(options_, id.id, this);
+                // Server mode moves the guest's pointer by relative motion (and the guest
+                // itself may move it): back in client mode, the first position must go out.
+                connect(main_, &MainChannel::mouseModeChanged, inputs_, &InputsChannel::forgetSentPosition);
                 channel = inputs_;
             }
             break;

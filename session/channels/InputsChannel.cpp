@@ -108,9 +108,12 @@ bool InputsChannel::motionWindowOpen() const {
 }
 
 void InputsChannel::mousePosition(QPoint pos, uint16_t buttons, uint8_t displayId) {
+    const QPoint clamped(std::max(0, pos.x()), std::max(0, pos.y()));
+    if (!pendingPosition_ && lastPosition_ == SentPosition{clamped, buttons, displayId})
+        return; // where the guest's pointer already is (see lastPosition_)
     if (pendingPosition_ || !motionWindowOpen())
         ++coalesced_;
-    pendingPosition_ = QPoint(std::max(0, pos.x()), std::max(0, pos.y()));
+    pendingPosition_ = clamped;
     pendingDisplay_ = displayId;
     pendingButtons_ = buttons;
     sendMotion();
@@ -121,6 +124,7 @@ void InputsChannel::mouseMotion(QPoint delta, uint16_t buttons) {
         ++coalesced_;
     pendingDelta_ += delta;
     hasPendingDelta_ = true;
+    lastPosition_.reset(); // relative motion moves the guest's pointer away from it
     pendingButtons_ = buttons;
     sendMotion();
 }
@@ -129,13 +133,18 @@ void InputsChannel::sendMotion() {
     if (!motionWindowOpen() || state() != State::Ready)
         return;
     if (pendingPosition_) {
-        send(SPICE_MSGC_INPUTS_MOUSE_POSITION, Writer()
-                                                   .u32(uint32_t(pendingPosition_->x()))
-                                                   .u32(uint32_t(pendingPosition_->y()))
-                                                   .u16(pendingButtons_)
-                                                   .u8(pendingDisplay_)
-                                                   .take());
+        const SentPosition position{*pendingPosition_, pendingButtons_, pendingDisplay_};
         pendingPosition_.reset();
+        // Moved away and back while the window was full: the guest is there already.
+        if (lastPosition_ == position)
+            return;
+        send(SPICE_MSGC_INPUTS_MOUSE_POSITION, Writer()
+                                                   .u32(uint32_t(position.pos.x()))
+                                                   .u32(uint32_t(position.pos.y()))
+                                                   .u16(position.buttons)
+                                                   .u8(position.display)
+                                                   .take());
+        lastPosition_ = position;
         ++unacked_;
     } else if (hasPendingDelta_) {
         send(SPICE_MSGC_INPUTS_MOUSE_MOTION,

@@ -27,6 +27,9 @@ public:
     void mouseMotion(QPoint delta, uint16_t buttons);
     void mousePress(uint8_t button, uint16_t buttons);
     void mouseRelease(uint8_t button, uint16_t buttons);
+    // The guest's pointer may no longer be where the last position put it (the mouse mode
+    // changed): the next position goes out even if it repeats the last one.
+    void forgetSentPosition() { lastPosition_.reset(); }
     uint16_t guestModifiers() const { return guestModifiers_; }
     quint64 coalescedMotions() const { return coalesced_; }
     // Input given before the channel was ready and dropped because the queue was full.
@@ -56,6 +59,18 @@ private:
     bool hasPendingDelta_ = false;
     uint16_t pendingButtons_ = 0;
     quint64 coalesced_ = 0;
+    // The last absolute position sent. Qt Quick hands a still pointer's hover position to the
+    // view again after every frame in which an item changed (frame-synchronous hover), so over
+    // a playing video the same position would go out once a frame: a message, a wake-up of
+    // the server and an input event in the guest, which may keep a screensaver off or a
+    // player's controls shown. spice-gtk sends only on real motion.
+    struct SentPosition {
+        QPoint pos;
+        uint16_t buttons = 0;
+        uint8_t display = 0;
+        bool operator==(const SentPosition&) const = default;
+    };
+    std::optional<SentPosition> lastPosition_;
     // The picture appears before this channel has linked (SessionCore opens it after the first
     // MARK, and a slow link takes several round trips): keys and clicks given meanwhile wait
     // here in order instead of being lost.

@@ -185,6 +185,7 @@ private slots:
     void videoStreamMatchesSource();
     void videoClipAndOrientation_data();
     void videoClipAndOrientation();
+    void stillPointerOverVideoSendsNothing();
     void displaysOnTheirOwnScreens();
     void headsOnTheirOwnScreens();
     void sceneGraphChoice();
@@ -761,6 +762,62 @@ void TestShell::videoStreamMatchesSource() {
     // it, frame after frame (a picture of its own only where something above needed a part).
     if (!rhi)
         QVERIFY(DirectVideoNode::directPaints() >= 2);
+}
+
+// A pointer resting over a playing video must not reach the guest again and again. Qt Quick
+// re-delivers a hover event at the pointer's old place after every frame in which an item
+// changed (frame-synchronous hover, QQuickDeliveryAgent), so a video under a still pointer made
+// the view send one MOUSE_POSITION per frame: a TCP message, a wake-up of spice-server and an
+// input event in the guest (which can keep its screensaver off or a player's controls shown).
+void TestShell::stillPointerOverVideoSendsNothing() {
+    QVERIFY(QFile::exists(qEnvironmentVariable("SAFFRON_TEST_SERVER")));
+    TestServerProcess server({QStringLiteral("--workload"), QStringLiteral("video-moving"),
+                              QStringLiteral("--size"), QStringLiteral("640x480"),
+                              QStringLiteral("--video-rect"), QStringLiteral("160,112,320,256"),
+                              QStringLiteral("--streaming-video"), QStringLiteral("all"),
+                              QStringLiteral("--video-codecs"), QStringLiteral("spice:mjpeg")});
+    QVERIFY(server.port());
+    ConnectionTarget t;
+    t.spec.host = t.options.host = QStringLiteral("127.0.0.1");
+    t.spec.port = t.options.port = server.port();
+    t.spec.title = QStringLiteral("video desktop");
+
+    ShellApp app(startFor(t));
+    QVERIFY(app.load());
+    QQuickWindow* w = app.window();
+    w->resize(QSize(640, 480) / w->effectiveDevicePixelRatio());
+    app.begin();
+    QVERIFY2(waitState(app, QStringLiteral("connected")), qPrintable(app.controller().message()));
+    const auto video = [&] { return app.controller().session()->info().display.video; };
+    QVERIFY(waitUntil([&] { return video().framesPresented >= 5; }, 60000));
+    QQuickItem* view = nullptr;
+    QVERIFY(
+        waitUntil([&] { return (view = w->findChild<QQuickItem*>(QStringLiteral("surfaceView"))); }, 10000));
+    // The agent gives client mouse mode.
+    QVERIFY(waitUntil([&] { return !view->property("serverMouse").toBool(); }, 20000));
+
+    // Onto the video, then still. The agent reports every position spice-server hands it.
+    QTest::mouseMove(w, QPoint(200, 150));
+    QVERIFY(!server.waitLine(QStringLiteral("AGENT mouse-state 200 150 "), 10000).isEmpty());
+    const uint64_t before = video().framesPresented;
+    QVERIFY(waitUntil([&] { return video().framesPresented >= before + 25; }, 30000));
+    QTest::qWait(200); // a position sent for the last frame has reached the agent
+    server.readLines();
+    const QStringList& lines = server.lines();
+    const auto arrived = std::find_if(lines.begin(), lines.end(), [](const QString& l) {
+        return l.startsWith(QLatin1String("AGENT mouse-state 200 150 "));
+    });
+    QVERIFY(arrived != lines.end());
+    const auto repeats = std::count_if(arrived + 1, lines.end(), [](const QString& l) {
+        return l.startsWith(QLatin1String("AGENT mouse-state"));
+    });
+    qInfo() << video().framesPresented - before << "frames presented under a still pointer;" << repeats
+            << "positions sent again";
+    QCOMPARE(repeats, 0);
+
+    // It still follows the pointer when it moves.
+    QTest::mouseMove(w, QPoint(260, 170));
+    QVERIFY(!server.waitLine(QStringLiteral("AGENT mouse-state 260 170 "), 10000).isEmpty());
 }
 
 // What libspice-server's streams above never do: a stream clipped to two rectangles, and a
