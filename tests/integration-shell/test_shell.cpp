@@ -133,6 +133,37 @@ std::unique_ptr<ShellApp> connectedFullScreenShell(TestServerProcess& server, co
     return app;
 }
 
+// A window of the guest's size (640x480) connected to `server`, the video tests' set-up.
+std::unique_ptr<ShellApp> connectedVideoShell(TestServerProcess& server, QString* why) {
+    ConnectionTarget t;
+    t.spec.host = t.options.host = QStringLiteral("127.0.0.1");
+    t.spec.port = t.options.port = server.port();
+    t.spec.title = QStringLiteral("video desktop");
+    auto app = std::make_unique<ShellApp>(startFor(t));
+    if (!app->load()) {
+        *why = QStringLiteral("the shell did not load");
+        return nullptr;
+    }
+    QQuickWindow* w = app->window();
+    w->resize(QSize(640, 480) / w->effectiveDevicePixelRatio());
+    app->begin();
+    if (!waitState(*app, QStringLiteral("connected"))) {
+        *why = app->controller().message();
+        return nullptr;
+    }
+    return app;
+}
+
+// The test server's moving picture in a 320x256 region of a 640x480 screen, streamed in `codec`.
+QStringList videoWorkload() {
+    return {QStringLiteral("--workload"), QStringLiteral("video-moving"), QStringLiteral("--size"),
+            QStringLiteral("640x480"),    QStringLiteral("--video-rect"), QStringLiteral("160,112,320,256")};
+}
+QStringList streamedIn(const QString& codec) {
+    return {QStringLiteral("--streaming-video"), QStringLiteral("all"), QStringLiteral("--video-codecs"),
+            codec};
+}
+
 // Each screen's size in device pixels, the width as the shell asks for it (a multiple of 8).
 struct ScreenPair {
     QSize first;
@@ -694,24 +725,14 @@ void TestShell::videoStreamMatchesSource() {
     QFETCH(double, minPsnr);
     QVERIFY(QFile::exists(qEnvironmentVariable("SAFFRON_TEST_SERVER")));
     const QRect videoRect(160, 112, 320, 256);
-    const QStringList workload{QStringLiteral("--workload"),   QStringLiteral("video-moving"),
-                               QStringLiteral("--size"),       QStringLiteral("640x480"),
-                               QStringLiteral("--video-rect"), QStringLiteral("160,112,320,256")};
-    TestServerProcess server(workload + QStringList{QStringLiteral("--streaming-video"),
-                                                    QStringLiteral("all"), QStringLiteral("--video-codecs"),
-                                                    serverCodec});
+    const QStringList workload = videoWorkload();
+    TestServerProcess server(workload + streamedIn(serverCodec));
     QVERIFY(server.port());
-    ConnectionTarget t;
-    t.spec.host = t.options.host = QStringLiteral("127.0.0.1");
-    t.spec.port = t.options.port = server.port();
-    t.spec.title = QStringLiteral("video desktop");
-
-    ShellApp app(startFor(t));
-    QVERIFY(app.load());
+    QString why;
+    const auto shell = connectedVideoShell(server, &why);
+    QVERIFY2(shell, qPrintable(why));
+    ShellApp& app = *shell;
     QQuickWindow* w = app.window();
-    w->resize(QSize(640, 480) / w->effectiveDevicePixelRatio());
-    app.begin();
-    QVERIFY2(waitState(app, QStringLiteral("connected")), qPrintable(app.controller().message()));
     const bool rhi = w->rendererInterface()->graphicsApi() != QSGRendererInterface::Software;
     if (qEnvironmentVariableIntValue("SAFFRON_EXPECT_RHI"))
         QVERIFY(rhi);
@@ -771,25 +792,14 @@ void TestShell::videoStreamMatchesSource() {
 // input event in the guest (which can keep its screensaver off or a player's controls shown).
 void TestShell::stillPointerOverVideoSendsNothing() {
     QVERIFY(QFile::exists(qEnvironmentVariable("SAFFRON_TEST_SERVER")));
-    TestServerProcess server({QStringLiteral("--workload"), QStringLiteral("video-moving"),
-                              QStringLiteral("--size"), QStringLiteral("640x480"),
-                              QStringLiteral("--video-rect"), QStringLiteral("160,112,320,256"),
-                              QStringLiteral("--streaming-video"), QStringLiteral("all"),
-                              QStringLiteral("--video-codecs"), QStringLiteral("spice:mjpeg")});
+    TestServerProcess server(videoWorkload() + streamedIn(QStringLiteral("spice:mjpeg")));
     QVERIFY(server.port());
-    ConnectionTarget t;
-    t.spec.host = t.options.host = QStringLiteral("127.0.0.1");
-    t.spec.port = t.options.port = server.port();
-    t.spec.title = QStringLiteral("video desktop");
-
-    ShellApp app(startFor(t));
-    QVERIFY(app.load());
-    QQuickWindow* w = app.window();
-    w->resize(QSize(640, 480) / w->effectiveDevicePixelRatio());
-    app.begin();
-    QVERIFY2(waitState(app, QStringLiteral("connected")), qPrintable(app.controller().message()));
-    const auto video = [&] { return app.controller().session()->info().display.video; };
+    QString why;
+    const auto shell = connectedVideoShell(server, &why);
+    QVERIFY2(shell, qPrintable(why));
+    const auto video = [&] { return shell->controller().session()->info().display.video; };
     QVERIFY(waitUntil([&] { return video().framesPresented >= 5; }, 60000));
+    QQuickWindow* w = shell->window();
     QQuickItem* view = nullptr;
     QVERIFY(
         waitUntil([&] { return (view = w->findChild<QQuickItem*>(QStringLiteral("surfaceView"))); }, 10000));
