@@ -143,6 +143,7 @@ class TestHostileServer : public QObject {
 private slots:
     // ------------------------------------------------------------------ link stage
     void normalSession();
+    void repeatedPointerPositionSentOnce();
     void linkFullHeadersWithoutAuthSelection();
     void linkBadMagic();
     void linkBadMajor();
@@ -212,6 +213,51 @@ void TestHostileServer::normalSession() {
     // The client asked for client mouse mode and a codec it decodes.
     QTRY_COMPARE_WITH_TIMEOUT(h.server.count(SPICE_CHANNEL_MAIN, SPICE_MSGC_MAIN_MOUSE_MODE_REQUEST), 1,
                               kTimeoutMs);
+}
+
+void TestHostileServer::repeatedPointerPositionSentOnce() {
+    // Not hostile: what the inputs channel sends for the pointer. A position equal to the last
+    // one sent (place, buttons and display) is dropped, as Qt Quick hands the view a still
+    // pointer's position again after every changed frame; relative motion moves the guest's
+    // pointer, so the same position goes out again after it.
+    Harness h;
+    h.server.setScript(SPICE_CHANNEL_MAIN, mainScript());
+    Script d = displayScript();
+    h.server.setScript(SPICE_CHANNEL_DISPLAY, finale(d));
+    h.start();
+    WAIT_FINALE(h);
+    QTRY_COMPARE_WITH_TIMEOUT(h.server.linked(SPICE_CHANNEL_INPUTS), 1, kTimeoutMs);
+    constexpr uint16_t left = SPICE_MOUSE_BUTTON_MASK_LEFT;
+    for (int i = 0; i < 5; ++i)
+        h.session->mousePosition(QPoint(10, 20), 0);
+    h.session->mousePosition(QPoint(11, 20), 0);
+    h.session->mousePosition(QPoint(11, 20), left);
+    h.session->mousePosition(QPoint(11, 20), left, 1);
+    h.session->mousePosition(QPoint(11, 20), left, 1);
+    h.session->mouseMotion(QPoint(3, 0), left);
+    h.session->mousePosition(QPoint(11, 20), left, 1);
+    h.session->mousePosition(QPoint(11, 20), left, 1);
+    QTRY_COMPARE_WITH_TIMEOUT(h.server.count(SPICE_CHANNEL_INPUTS, SPICE_MSGC_INPUTS_MOUSE_MOTION), 1,
+                              kTimeoutMs);
+    // Sent in order on one connection: nothing more follows the motion's position.
+    QTRY_COMPARE_WITH_TIMEOUT(h.server.count(SPICE_CHANNEL_INPUTS, SPICE_MSGC_INPUTS_MOUSE_POSITION), 5,
+                              kTimeoutMs);
+    QTest::qWait(200);
+    const auto position = [](uint32_t x, uint32_t y, uint16_t buttons, uint8_t display) {
+        Bytes b;
+        for (const uint32_t v : {x, y})
+            b.insert(b.end(), {uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), uint8_t(v >> 24)});
+        b.insert(b.end(), {uint8_t(buttons), uint8_t(buttons >> 8), display});
+        return b;
+    };
+    const std::vector<Bytes> expected{position(10, 20, 0, 0), position(11, 20, 0, 0),
+                                      position(11, 20, left, 0), position(11, 20, left, 1),
+                                      position(11, 20, left, 1)};
+    std::vector<Bytes> sent;
+    for (const ClientMessage& m : h.server.received(SPICE_CHANNEL_INPUTS))
+        if (m.type == SPICE_MSGC_INPUTS_MOUSE_POSITION)
+            sent.push_back(m.body);
+    QVERIFY(sent == expected);
 }
 
 void TestHostileServer::linkFullHeadersWithoutAuthSelection() {
