@@ -109,21 +109,26 @@ bool waitState(ShellApp& app, const QString& state, int timeoutMs = 60000) {
 // The VGA text cursor blinks: one 9x16 cell may differ between any two pictures of the BIOS.
 constexpr int kCursorCellPixels = 9 * 16;
 
-// What the two-screen tests share: a full-screen shell connected to the test server, and the
-// monitors config that asks for one monitor per local screen, side by side.
-std::unique_ptr<ShellApp> connectedFullScreenShell(TestServerProcess& server, const QString& title,
-                                                   QString* why) {
+// A local server (the test server, or a scripted one) as the shell's connection.
+ConnectionTarget localTarget(quint16 port, const QString& title) {
     ConnectionTarget t;
     t.spec.host = t.options.host = QStringLiteral("127.0.0.1");
-    t.spec.port = t.options.port = server.port();
+    t.spec.port = t.options.port = port;
     t.spec.title = title;
-    t.options.videoCodecs = {QStringLiteral("off")};
-    ShellStart start = startFor(t);
-    start.fullScreen = true;
+    return t;
+}
+
+// The shell started with `start` and connected, its window `windowSize` device pixels (as the
+// shell opens it where `windowSize` is empty).
+std::unique_ptr<ShellApp> connectedShell(ShellStart start, QSize windowSize, QString* why) {
     auto app = std::make_unique<ShellApp>(std::move(start));
     if (!app->load()) {
         *why = QStringLiteral("the shell did not load");
         return nullptr;
+    }
+    if (!windowSize.isEmpty()) {
+        QQuickWindow* w = app->window();
+        w->resize(windowSize / w->effectiveDevicePixelRatio());
     }
     app->begin();
     if (!waitState(*app, QStringLiteral("connected"))) {
@@ -133,25 +138,21 @@ std::unique_ptr<ShellApp> connectedFullScreenShell(TestServerProcess& server, co
     return app;
 }
 
+// What the two-screen tests share: a full-screen shell connected to the test server, and the
+// monitors config that asks for one monitor per local screen, side by side.
+std::unique_ptr<ShellApp> connectedFullScreenShell(TestServerProcess& server, const QString& title,
+                                                   QString* why) {
+    ConnectionTarget t = localTarget(server.port(), title);
+    t.options.videoCodecs = {QStringLiteral("off")};
+    ShellStart start = startFor(t);
+    start.fullScreen = true;
+    return connectedShell(std::move(start), QSize(), why);
+}
+
 // A window of the guest's size (640x480) connected to `server`, the video tests' set-up.
 std::unique_ptr<ShellApp> connectedVideoShell(TestServerProcess& server, QString* why) {
-    ConnectionTarget t;
-    t.spec.host = t.options.host = QStringLiteral("127.0.0.1");
-    t.spec.port = t.options.port = server.port();
-    t.spec.title = QStringLiteral("video desktop");
-    auto app = std::make_unique<ShellApp>(startFor(t));
-    if (!app->load()) {
-        *why = QStringLiteral("the shell did not load");
-        return nullptr;
-    }
-    QQuickWindow* w = app->window();
-    w->resize(QSize(640, 480) / w->effectiveDevicePixelRatio());
-    app->begin();
-    if (!waitState(*app, QStringLiteral("connected"))) {
-        *why = app->controller().message();
-        return nullptr;
-    }
-    return app;
+    return connectedShell(startFor(localTarget(server.port(), QStringLiteral("video desktop"))),
+                          QSize(640, 480), why);
 }
 
 // The test server's moving picture in a 320x256 region of a 640x480 screen, streamed in `codec`.
@@ -877,18 +878,14 @@ void TestShell::videoClipAndOrientation() {
     display.send(SPICE_MSG_DISPLAY_STREAM_DATA, streamData(2, picture));
     server.setScript(SPICE_CHANNEL_DISPLAY, display);
 
-    ConnectionTarget t;
-    t.spec.host = t.options.host = QStringLiteral("127.0.0.1");
-    t.spec.port = t.options.port = server.port();
+    ConnectionTarget t = localTarget(server.port(), QStringLiteral("scripted desktop"));
     t.options.password = QByteArrayLiteral("hostile-ticket");
-    t.spec.title = QStringLiteral("scripted desktop");
     t.options.videoCodecs = {QStringLiteral("mjpeg")};
-    ShellApp app(startFor(t));
-    QVERIFY(app.load());
+    QString why;
+    const auto shell = connectedShell(startFor(t), QSize(320, 240) * scale, &why);
+    QVERIFY2(shell, qPrintable(why));
+    ShellApp& app = *shell;
     QQuickWindow* w = app.window();
-    w->resize(QSize(320, 240) * scale / w->effectiveDevicePixelRatio());
-    app.begin();
-    QVERIFY2(waitState(app, QStringLiteral("connected")), qPrintable(app.controller().message()));
     const auto video = [&] { return app.controller().session()->info().display.video; };
     QVERIFY(waitUntil([&] { return video().framesPresented >= 2; }, 30000));
 
