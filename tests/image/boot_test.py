@@ -38,6 +38,7 @@ import argparse
 import http.server
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -350,6 +351,28 @@ def wait_serial(path, needle, deadline, proc=None, start=0):
     return None
 
 
+def vm_diagnosis(serial, vm, desktop, work, name):
+    """What a failed wait leaves to read: the serial console's last lines, whether the VM still
+    runs, its screen (WORK/NAME-failed.png) and whether the hosted desktop's QEMU has a SPICE
+    client at all (HMP info spice). Each part is best effort: a hung VM may answer nothing."""
+    out = []
+    with open(serial, "rb") as f:
+        text = re.sub(r"\x1b\[[0-9;=?]*[A-Za-z]", "", f.read().decode(errors="replace"))
+    out += ["serial: " + l for l in text.splitlines()[-15:] if l.strip()]
+    for what, call in (("VM status", lambda: vm.cmd("query-status")),
+                       ("VM screen", lambda: vm.cmd("screendump", filename=os.path.join(work, f"{name}-failed.png"),
+                                                    format="png") or f"{work}/{name}-failed.png"),
+                       ("hosted desktop's SPICE clients",
+                        lambda: desktop.cmd("human-monitor-command", **{"command-line": "info spice"}))):
+        if what.startswith("hosted") and desktop is None:
+            continue
+        try:
+            out.append(f"{what}: {call()}")
+        except Exception as e:  # noqa: BLE001 - a diagnosis must not end the test's own report
+            out.append(f"{what}: no answer ({e})")
+    return out
+
+
 def serial_lines(path, prefix):
     with open(path, "rb") as f:
         text = f.read().decode(errors="replace")
@@ -491,8 +514,14 @@ def run_update_test(a, work, disk, sticks, procs, current, start_vm, wait_for_de
     # OVMF prints one "BdsDxe: starting Boot..." per start of the boot loader.
     tries = len(serial_lines(serial2, "BdsDxe: starting")) - 1
     res["figures"]["failed tries of slot B before the fallback"] = str(tries)
-    if first is None or wait_serial(serial2, "saffron-boot: slot A confirmed good", time.time() + 300, proc2) is None:
-        res["why"] = "slot A came back without the desktop or was never confirmed"
+    if first is None:
+        res["why"] = (f"slot A came back but the hosted desktop never showed (best match {best[0]:.3f}) "
+                      f"within {a.timeout + 600} s of the start")
+        res["diagnose"] = vm_diagnosis(serial2, vm2, current.get("desktop"), work, "fallback")
+        return res
+    if wait_serial(serial2, "saffron-boot: slot A confirmed good", time.time() + 300, proc2) is None:
+        res["why"] = "slot A showed the desktop but was never confirmed good"
+        res["diagnose"] = vm_diagnosis(serial2, vm2, current.get("desktop"), work, "fallback")
         return res
     res["figures"]["start to desktop on slot A after the fallback"] = f"{time.time() - t_start:.0f} s"
     log(f"update test: PASS broken slot B tried {tries} times, slot A took over with the desktop")
@@ -634,7 +663,8 @@ def main():
         t0 = time.time()
         proc, vm, serial = start_vm("thinclient", extra)
         procs.append(proc)
-        current = {"vm": vm}  # the QMP of the VM running now (the update test starts another)
+        # The QMP of the VM running now (the update test starts another), and the desktop's.
+        current = {"vm": vm, "desktop": desktop}
 
         host_dump = os.path.join(work, "desktop.ppm")
         vm_dump = os.path.join(work, "thinclient.ppm")
@@ -812,6 +842,17 @@ def main():
         if a.update_test:
             if not update.get("ok"):
                 log(f"FAIL update test: {update.get('why', 'did not run')}")
+                for line in update.get("diagnose", []):
+                    log(f"update test: {line}")
+                if update.get("diagnose"):
+                    # The failed boot is the journal's last one; its kiosk lines say how far it got.
+                    with open(jtext, errors="replace") as f:
+                        last_boot = f.read().split("-- Boot ")[-1].splitlines()
+                    lines = [l for l in last_boot if "saffron" in l or "cage" in l or "seatd" in l or "Failed" in l]
+                    # A boot that hung may never have reached /var: say which boot this is.
+                    slot = next((m.group(1) for l in last_boot for m in [re.search(r"rauc\.slot=(\w)", l)] if m), "?")
+                    log(f"update test: the journal's last boot (slot {slot}, {len(last_boot)} lines), kiosk lines:")
+                    sys.stdout.write("\n".join(lines[-60:]) + "\n")
                 return 1
             entries = esp_entries(disk)
             bad_b = [e for e in entries if e.startswith("saffron-") and "-b+0" in e]
