@@ -351,6 +351,11 @@ def wait_serial(path, needle, deadline, proc=None, start=0):
     return None
 
 
+def kiosk_lines(lines):
+    """The journal lines that tell how far the kiosk got (shell, compositor, seat, failures)."""
+    return [l for l in lines if "saffron" in l or "cage" in l or "seatd" in l or "Failed" in l]
+
+
 def vm_diagnosis(serial, vm, desktop, work, name):
     """What a failed wait leaves to read: the serial console's last lines, whether the VM still
     runs, its screen (WORK/NAME-failed.png) and whether the hosted desktop's QEMU has a SPICE
@@ -359,13 +364,11 @@ def vm_diagnosis(serial, vm, desktop, work, name):
     with open(serial, "rb") as f:
         text = re.sub(r"\x1b\[[0-9;=?]*[A-Za-z]", "", f.read().decode(errors="replace"))
     out += ["serial: " + l for l in text.splitlines()[-15:] if l.strip()]
+    screen = os.path.join(work, f"{name}-failed.png")
     for what, call in (("VM status", lambda: vm.cmd("query-status")),
-                       ("VM screen", lambda: vm.cmd("screendump", filename=os.path.join(work, f"{name}-failed.png"),
-                                                    format="png") or f"{work}/{name}-failed.png"),
+                       ("VM screen", lambda: vm.cmd("screendump", filename=screen, format="png") or screen),
                        ("hosted desktop's SPICE clients",
                         lambda: desktop.cmd("human-monitor-command", **{"command-line": "info spice"}))):
-        if what.startswith("hosted") and desktop is None:
-            continue
         try:
             out.append(f"{what}: {call()}")
         except Exception as e:  # noqa: BLE001 - a diagnosis must not end the test's own report
@@ -517,11 +520,10 @@ def run_update_test(a, work, disk, sticks, procs, current, start_vm, wait_for_de
     if first is None:
         res["why"] = (f"slot A came back but the hosted desktop never showed (best match {best[0]:.3f}) "
                       f"within {a.timeout + 600} s of the start")
-        res["diagnose"] = vm_diagnosis(serial2, vm2, current.get("desktop"), work, "fallback")
-        return res
-    if wait_serial(serial2, "saffron-boot: slot A confirmed good", time.time() + 300, proc2) is None:
+    elif wait_serial(serial2, "saffron-boot: slot A confirmed good", time.time() + 300, proc2) is None:
         res["why"] = "slot A showed the desktop but was never confirmed good"
-        res["diagnose"] = vm_diagnosis(serial2, vm2, current.get("desktop"), work, "fallback")
+    if "why" in res:
+        res["diagnose"] = vm_diagnosis(serial2, vm2, current["desktop"], work, "fallback")
         return res
     res["figures"]["start to desktop on slot A after the fallback"] = f"{time.time() - t_start:.0f} s"
     log(f"update test: PASS broken slot B tried {tries} times, slot A took over with the desktop")
@@ -780,7 +782,7 @@ def main():
         if first_frame is None:
             log(f"FAIL: the hosted desktop's screen never appeared in the thin-client VM within {a.timeout} s")
             with open(jtext, errors="replace") as f:
-                lines = [l for l in f if "saffron" in l or "cage" in l or "seatd" in l or "Failed" in l]
+                lines = kiosk_lines(f)
             sys.stdout.write("".join(lines[-80:]))
             if failed:
                 log("failed units:\n  " + "\n  ".join(failed))
@@ -848,7 +850,7 @@ def main():
                     # The failed boot is the journal's last one; its kiosk lines say how far it got.
                     with open(jtext, errors="replace") as f:
                         last_boot = f.read().split("-- Boot ")[-1].splitlines()
-                    lines = [l for l in last_boot if "saffron" in l or "cage" in l or "seatd" in l or "Failed" in l]
+                    lines = kiosk_lines(last_boot)
                     # A boot that hung may never have reached /var: say which boot this is.
                     slot = next((m.group(1) for l in last_boot for m in [re.search(r"rauc\.slot=(\w)", l)] if m), "?")
                     log(f"update test: the journal's last boot (slot {slot}, {len(last_boot)} lines), kiosk lines:")
