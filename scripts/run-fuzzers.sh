@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # run-fuzzers.sh FUZZ_BUILD_DIR SECONDS
-# Runs every libFuzzer target built in FUZZ_BUILD_DIR for SECONDS each, starting from its seed
-# corpus (tests/**/corpus/<name>/) and growing a working corpus under FUZZ_BUILD_DIR/corpus/.
-# Crash inputs land in FUZZ_BUILD_DIR/crashes/<name>/; turn them into regression tests.
+# Runs every libFuzzer target of FUZZ_BUILD_DIR (the list CMake writes to fuzzers.txt) for SECONDS
+# each, starting from its seed corpus (tests/**/corpus/<name>/) and growing a working corpus under
+# FUZZ_BUILD_DIR/corpus/. Crash inputs land in FUZZ_BUILD_DIR/crashes/<name>/; turn them into
+# regression tests.
 set -euo pipefail
 build=$(realpath "$1")
 seconds=${2:-300}
 root=$(cd "$(dirname "$0")/.." && pwd)
+list=$build/fuzzers.txt
+[[ -f $list ]] || { echo "run-fuzzers: $list missing: configure with -DSAFFRON_FUZZ=ON" >&2; exit 2; }
+# The suite's suppressions (make test passes the same): system libraries' one-time allocations,
+# such as GLib's at load time, are no finding of ours.
+export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 status=0
 while IFS= read -r fuzzer; do
+  [[ -n $fuzzer ]] || continue
   name=$(basename "$fuzzer")
+  [[ -x $fuzzer ]] || { echo "!! $name not built: cmake --build $build --target fuzzers"; status=1; continue; }
   work=$build/corpus/$name
   crashes=$build/crashes/$name
   mkdir -p "$work" "$crashes"
@@ -20,5 +28,5 @@ while IFS= read -r fuzzer; do
     echo "!! $name found a crash: see $crashes"
     status=1
   fi
-done < <(find "$build" -maxdepth 4 -type f -executable -name 'fuzz_*' | sort)
+done < <(sort "$list")
 exit $status
