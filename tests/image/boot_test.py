@@ -163,6 +163,12 @@ def stop_all(procs, work, keep):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def usb_stick_args(node, img):
+    """QEMU arguments for a read-only USB stick with image IMG on the VM's xHCI controller."""
+    return ["-drive", f"if=none,id={node},format=raw,readonly=on,file={img}",
+            "-device", f"usb-storage,bus=xhci.0,drive={node}"]
+
+
 def update_banner_shown(img):
     """The shell's "installing update" banner (Main.qml: #205080 at 88 % over the desktop) across
     the top of the screen: the mean colour of rows 4..19 is clearly blue."""
@@ -364,8 +370,8 @@ def kiosk_lines(lines):
 
 def vm_diagnosis(serial, vm, desktop, work, name):
     """What a failed wait leaves to read: the serial console's last lines, whether the VM still
-    runs and where its first CPU is, its screen (WORK/NAME-failed.png) and whether the hosted desktop's QEMU has a SPICE
-    client at all (HMP info spice). Each part is best effort: a hung VM may answer nothing."""
+    runs and where its first CPU is, its screen (WORK/NAME-failed.png) and whether the hosted
+    desktop's QEMU has a SPICE client at all (HMP info spice). Each part is best effort: a hung VM may answer nothing."""
     out = []
     with open(serial, "rb") as f:
         text = re.sub(r"\x1b\[[0-9;=?]*[A-Za-z]", "", f.read().decode(errors="replace"))
@@ -447,15 +453,23 @@ def run_update_test(a, work, disk, sticks, procs, current, start_vm, vm_extra, w
     started with the QEMU arguments vm_extra). Returns {"ok", "why", "figures"}; current["vm"]
     is left at the QMP of the VM running at the end (the fallback boot)."""
     refused_img, good_img, base, newer = sticks
-    proc = procs[-1]
-    serial = os.path.join(work, "thinclient.serial.log")
+    # The VM the steps talk to; power_on() moves them to the next one.
+    vm_name, proc, vm_qmp = "thinclient", procs[-1], current["vm"]
+    serial = os.path.join(work, f"{vm_name}.serial.log")
     res = {"ok": False, "figures": {}}
-    vm_qmp = current["vm"]
 
-    def failed(why, serial_path=None, vm=None, name="update"):
+    def power_on(name, extra):
+        # A new QEMU on the same disk and OVMF variables: a power cycle.
+        nonlocal vm_name, proc, vm_qmp, serial
+        vm_name = name
+        proc, vm_qmp, serial = start_vm(name, extra)
+        procs.append(proc)
+        current["vm"] = vm_qmp
+
+    def failed(why):
         # Every failure leaves the VM's serial tail, state and screen: a CI log is all there is.
         res["why"] = why
-        res["diagnose"] = vm_diagnosis(serial_path or serial, vm or vm_qmp, current["desktop"], work, name)
+        res["diagnose"] = vm_diagnosis(serial, vm_qmp, current["desktop"], work, vm_name)
         return res
 
     deadline = time.time() + a.timeout
@@ -513,11 +527,7 @@ def run_update_test(a, work, disk, sticks, procs, current, start_vm, vm_extra, w
         return failed("the VM went down after the install without the kernel's restart")
     res["figures"]["installed to the VM's restart"] = f"{time.time() - t_installed:.0f} s"
     # Both sticks stay in, as a user would leave them.
-    proc, vm_qmp, serial = start_vm("slot-b", vm_extra + [
-        "-drive", f"if=none,id=stick2,format=raw,readonly=on,file={good_img}",
-        "-device", "usb-storage,bus=xhci.0,drive=stick2"])
-    procs.append(proc)
-    current["vm"] = vm_qmp
+    power_on("slot-b", vm_extra + usb_stick_args("stick2", good_img))
     # The restart (a boot is ~90 s under TCG) must reach slot B's boot check; whatever desktop
     # shows after it is slot B's shell.
     if wait_serial(serial, f"saffron-boot: running slot B, version {newer}", time.time() + 600, proc) is None:
@@ -552,21 +562,18 @@ def run_update_test(a, work, disk, sticks, procs, current, start_vm, vm_extra, w
         f.write(bytes(16 << 20))
     log("update test: slot B's root overwritten with zeros; starting the VM again")
     t_start = time.time()
-    proc2, vm2, serial2 = start_vm("fallback", [])
-    procs.append(proc2)
-    current["vm"] = vm2
+    power_on("fallback", [])
     first, best = wait_for_desktop(time.time() + a.timeout + 600)
-    if wait_serial(serial2, "saffron-boot: running slot A", time.time() + 300, proc2) is None:
-        return failed("the VM did not fall back to slot A: " + " | ".join(serial_lines(serial2, "saffron-boot:")[-3:]),
-                      serial2, vm2, "fallback")
+    if wait_serial(serial, "saffron-boot: running slot A", time.time() + 300, proc) is None:
+        return failed("the VM did not fall back to slot A: " + " | ".join(serial_lines(serial, "saffron-boot:")[-3:]))
     # OVMF prints one "BdsDxe: starting Boot..." per start of the boot loader.
-    tries = len(serial_lines(serial2, "BdsDxe: starting")) - 1
+    tries = len(serial_lines(serial, "BdsDxe: starting")) - 1
     res["figures"]["failed tries of slot B before the fallback"] = str(tries)
     if first is None:
         return failed(f"slot A came back but the hosted desktop never showed (best match {best[0]:.3f}) "
-                      f"within {a.timeout + 600} s of the start", serial2, vm2, "fallback")
-    if wait_serial(serial2, "saffron-boot: slot A confirmed good", time.time() + 300, proc2) is None:
-        return failed("slot A showed the desktop but was never confirmed good", serial2, vm2, "fallback")
+                      f"within {a.timeout + 600} s of the start")
+    if wait_serial(serial, "saffron-boot: slot A confirmed good", time.time() + 300, proc) is None:
+        return failed("slot A showed the desktop but was never confirmed good")
     res["figures"]["start to desktop on slot A after the fallback"] = f"{time.time() - t_start:.0f} s"
     log(f"update test: PASS broken slot B tried {tries} times, slot A took over with the desktop")
     res["ok"] = True
@@ -693,8 +700,7 @@ def main():
 
         extra = ["-smbios", "type=1,serial=saffron-crash-test"] if a.crash_test else []
         if sticks:
-            extra += ["-drive", f"if=none,id=stick1,format=raw,readonly=on,file={sticks[0]}",
-                      "-device", "usb-storage,bus=xhci.0,drive=stick1"]
+            extra += usb_stick_args("stick1", sticks[0])
         http_requests = []
         if a.provision:
             http_server, http_requests = serve_connection_list(work, a.port)
